@@ -1,0 +1,429 @@
+//! The command line.
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+
+use crate::config::{DbSource, Secret, WebConfig};
+use crate::db::audit::By;
+use crate::db::{self, Database, users};
+use crate::domain::accounts::{parse_full_name, parse_username};
+use crate::domain::roles::Role;
+use crate::pgcluster::Cluster;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "giupdo",
+    version,
+    about = "Quản lý phong trào nhận giúp đỡ hộ nghèo theo địa chỉ"
+)]
+pub struct Cli {
+    /// Thư mục dữ liệu của PostgreSQL riêng (khi không đặt DATABASE_URL).
+    #[arg(long, env = "GIUPDO_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Chạy máy chủ web (mặc định khi không có lệnh con).
+    Serve(ServeArgs),
+    /// Áp dụng các migration cơ sở dữ liệu.
+    Migrate,
+    /// Nạp bộ dữ liệu mẫu Bình Gia 2024 (chạy lại nhiều lần không nhân đôi dữ liệu).
+    Demo,
+    /// Cụm PostgreSQL riêng: url | status | stop.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// Quản lý tài khoản người dùng.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Địa chỉ lắng nghe.
+    #[arg(long, env = "GIUPDO_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Đánh dấu cookie phiên là Secure (bật khi phục vụ qua HTTPS).
+    #[arg(long, env = "GIUPDO_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+    /// Phiên đăng nhập hết hạn sau bấy nhiêu giờ không hoạt động.
+    #[arg(long, env = "GIUPDO_SESSION_IDLE_HOURS", default_value_t = 8)]
+    pub session_idle_hours: u64,
+    /// Thời gian tối đa cho một yêu cầu (giây).
+    #[arg(long, env = "GIUPDO_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Nguồn (origin) được phép gửi biểu mẫu, ví dụ https://giupdo.binhgia.gov.vn (phân cách bằng dấu phẩy).
+    #[arg(long, env = "GIUPDO_TRUSTED_ORIGINS", value_delimiter = ',')]
+    pub trusted_origins: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Khởi động cụm (nếu cần), để nó chạy và in URL kết nối cho psql.
+    Url,
+    /// Cho biết cụm đã khởi tạo chưa, có đang chạy không.
+    Status,
+    /// Dừng cụm (từ chối nếu một tiến trình giupdo khác đang dùng).
+    Stop,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Tạo tài khoản; mật khẩu đọc từ stdin hoặc hỏi trên màn hình, không bao giờ qua tham số.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// admin | clerk | agency | commune
+        #[arg(long)]
+        role: String,
+        /// Tên hoặc mã của cơ quan (với vai trò agency).
+        #[arg(long)]
+        agency: Option<String>,
+        /// Mã xã (với vai trò commune), ví dụ 06073.
+        #[arg(long)]
+        commune: Option<String>,
+    },
+    /// Liệt kê tài khoản.
+    List,
+    /// Khóa tài khoản (các phiên đăng nhập chấm dứt ngay).
+    Disable { username: String },
+    /// Mở khóa tài khoản.
+    Enable { username: String },
+    /// Đặt mật khẩu mới (đọc từ stdin hoặc hỏi trên màn hình).
+    SetPassword { username: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Lỗi: không khởi động được tokio: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Lỗi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("giupdo=info,tower_http=info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// `DATABASE_URL` (env only: a flag would show a password in `ps`) or the private cluster.
+pub fn db_source(data_dir: &std::path::Path) -> DbSource {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => DbSource::Url(Secret::new(url)),
+        _ => DbSource::Private(data_dir.to_path_buf()),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let source = db_source(&cli.data_dir);
+    match cli
+        .command
+        .unwrap_or(Command::Serve(ServeArgs::parse_defaults()))
+    {
+        Command::Serve(args) => {
+            let config = WebConfig {
+                addr: args.addr,
+                secure_cookies: args.secure_cookies,
+                session_idle: Duration::from_secs(args.session_idle_hours.max(1) * 3600),
+                request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+                trusted_origins: args.trusted_origins,
+            };
+            // Fail fast on a taken address before starting anything.
+            drop(crate::server::bind(config.addr).await?);
+            let database = Database::open(&source).await?;
+            crate::server::serve(database, config).await
+        }
+        Command::Migrate => {
+            with_db(&source, |pool| async move {
+                println!(
+                    "Đã áp dụng migration ({} bước).",
+                    db::MIGRATOR.iter().count()
+                );
+                drop(pool);
+                Ok(())
+            })
+            .await
+        }
+        Command::Demo => {
+            with_db(&source, |pool| async move {
+                let report = crate::demo::load(&pool).await?;
+                print!("{report}");
+                Ok(())
+            })
+            .await
+        }
+        Command::Db { action } => db_command(&source, action).await,
+        Command::User { action } => {
+            with_db(
+                &source,
+                |pool| async move { user_command(&pool, action).await },
+            )
+            .await
+        }
+    }
+}
+
+impl ServeArgs {
+    fn parse_defaults() -> ServeArgs {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["giupdo"]).args
+    }
+}
+
+/// Open the database, migrate, run `f`, and release the database however `f` ended.
+async fn with_db<F, Fut>(source: &DbSource, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let database = Database::open(source).await?;
+    let result = match db::migrate(&database.pool).await {
+        Ok(()) => f(database.pool.clone()).await,
+        Err(e) => Err(e),
+    };
+    let closed = database.close().await;
+    result.and(closed)
+}
+
+async fn db_command(source: &DbSource, action: DbAction) -> anyhow::Result<()> {
+    let dir = match source {
+        DbSource::Url(_) => match action {
+            DbAction::Status => {
+                let database = Database::open(source).await?;
+                println!("Đang dùng máy chủ PostgreSQL ngoài (DATABASE_URL): kết nối được.");
+                database.close().await?;
+                return Ok(());
+            }
+            _ => bail!(
+                "DATABASE_URL đang được đặt: lệnh `giupdo db` chỉ quản lý cụm PostgreSQL riêng. Bỏ đặt DATABASE_URL để dùng nó."
+            ),
+        },
+        DbSource::Private(dir) => dir.clone(),
+    };
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let cluster = Cluster::new(&dir)?;
+        match action {
+            DbAction::Url => {
+                let (guard, _) = cluster.acquire()?;
+                cluster.keep_running();
+                println!("{}", cluster.url());
+                drop(guard);
+            }
+            DbAction::Status => {
+                println!("Thư mục dữ liệu: {}", cluster.root().display());
+                if !cluster.is_initialized() {
+                    println!("Trạng thái: chưa khởi tạo (sẽ được tạo ở lần chạy đầu).");
+                } else if cluster.is_running() {
+                    println!("Trạng thái: đang chạy");
+                    println!("URL: {}", cluster.url());
+                } else {
+                    println!("Trạng thái: đã dừng");
+                }
+            }
+            DbAction::Stop => {
+                cluster.stop_if_unused()?;
+                println!("Đã dừng cụm PostgreSQL riêng.");
+            }
+        }
+        Ok(())
+    })
+    .await?
+}
+
+/// A password from stdin: hidden prompt on a terminal, first line of a pipe otherwise.
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let password = if stdin.is_terminal() {
+        let p1 = rpassword::prompt_password("Mật khẩu: ")?;
+        let p2 = rpassword::prompt_password("Nhập lại mật khẩu: ")?;
+        if p1 != p2 {
+            bail!("Hai lần nhập mật khẩu không khớp.");
+        }
+        p1
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    crate::web::auth::check_new_password(&password).map_err(anyhow::Error::msg)?;
+    Ok(password)
+}
+
+async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Result<()> {
+    let by = By::system(&format!("cli:{}", whoami()));
+    match action {
+        UserAction::Create {
+            username,
+            full_name,
+            role,
+            agency,
+            commune,
+        } => {
+            let username = parse_username(&username).map_err(anyhow::Error::msg)?;
+            let full_name = parse_full_name(&full_name).map_err(anyhow::Error::msg)?;
+            let role =
+                Role::parse(&role).context("Vai trò phải là admin, clerk, agency hoặc commune.")?;
+            let agency_id = match (role, agency) {
+                (Role::Agency, Some(a)) => Some(find_agency(pool, &a).await?),
+                (Role::Agency, None) => bail!("Vai trò agency cần --agency (tên hoặc mã cơ quan)."),
+                (_, Some(_)) => bail!("--agency chỉ dùng với vai trò agency."),
+                _ => None,
+            };
+            let commune_code = match (role, commune) {
+                (Role::Commune, Some(c)) => {
+                    let found: Option<String> =
+                        sqlx::query_scalar("SELECT code FROM communes WHERE code = $1")
+                            .bind(c.trim())
+                            .fetch_optional(pool)
+                            .await?;
+                    Some(found.with_context(|| format!("Không có xã mã {c}."))?)
+                }
+                (Role::Commune, None) => {
+                    bail!("Vai trò commune cần --commune (mã xã, ví dụ 06073).")
+                }
+                (_, Some(_)) => bail!("--commune chỉ dùng với vai trò commune."),
+                _ => None,
+            };
+            let password = read_password()?;
+            let new = users::NewUser {
+                username,
+                full_name,
+                password_hash: crate::web::auth::hash_password(password).await?,
+                role,
+                agency_id,
+                commune_code,
+            };
+            let mut tx = pool.begin().await?;
+            match users::create(&mut tx, &by, &new).await {
+                Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_username_key") => {
+                    bail!("Tên đăng nhập {} đã có.", new.username)
+                }
+                r => r?,
+            };
+            tx.commit().await?;
+            println!("Đã tạo tài khoản {} ({}).", new.username, role.label());
+        }
+        UserAction::List => {
+            println!(
+                "{:<24} {:<8} {:<10} {}",
+                "TÊN ĐĂNG NHẬP", "VAI TRÒ", "TRẠNG THÁI", "HỌ TÊN / GẮN VỚI"
+            );
+            for u in users::list(pool).await? {
+                let bound = u.agency_name.or(u.commune_name).unwrap_or_default();
+                let state = if u.disabled {
+                    "đã khóa"
+                } else {
+                    "hoạt động"
+                };
+                println!(
+                    "{:<24} {:<8} {:<10} {} {}",
+                    u.username, u.role, state, u.full_name, bound
+                );
+            }
+        }
+        UserAction::Disable { username } => set_disabled(pool, &by, &username, true).await?,
+        UserAction::Enable { username } => set_disabled(pool, &by, &username, false).await?,
+        UserAction::SetPassword { username } => {
+            let user = users::by_username(pool, &username.trim().to_lowercase())
+                .await?
+                .with_context(|| format!("Không có tài khoản {username}."))?;
+            let password = read_password()?;
+            let hash = crate::web::auth::hash_password(password).await?;
+            let mut tx = pool.begin().await?;
+            users::set_password(&mut tx, &by, user.id, &hash).await?;
+            tx.commit().await?;
+            println!("Đã đặt mật khẩu mới cho {}.", user.username);
+        }
+    }
+    Ok(())
+}
+
+async fn set_disabled(
+    pool: &sqlx::PgPool,
+    by: &By,
+    username: &str,
+    disabled: bool,
+) -> anyhow::Result<()> {
+    let user = users::by_username(pool, &username.trim().to_lowercase())
+        .await?
+        .with_context(|| format!("Không có tài khoản {username}."))?;
+    let mut tx = pool.begin().await?;
+    users::set_disabled(&mut tx, by, user.id, disabled).await?;
+    tx.commit().await?;
+    println!(
+        "{} tài khoản {}.",
+        if disabled {
+            "Đã khóa"
+        } else {
+            "Đã mở khóa"
+        },
+        user.username
+    );
+    Ok(())
+}
+
+async fn find_agency(pool: &sqlx::PgPool, key: &str) -> anyhow::Result<uuid::Uuid> {
+    let key = key.trim();
+    if let Ok(id) = key.parse::<uuid::Uuid>() {
+        let found: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM agencies WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+        return found.with_context(|| format!("Không có cơ quan mã {id}."));
+    }
+    let found: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM agencies WHERE normalize_name(name) = normalize_name($1)",
+    )
+    .bind(key)
+    .fetch_all(pool)
+    .await?;
+    match found.as_slice() {
+        [id] => Ok(*id),
+        [] => bail!("Không có cơ quan tên “{key}”."),
+        _ => bail!("Có nhiều cơ quan tên “{key}”; hãy dùng mã (id)."),
+    }
+}
+
+fn whoami() -> String {
+    std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into())
+}

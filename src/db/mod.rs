@@ -1,0 +1,101 @@
+//! Database access. One module per group of tables; functions that write take a
+//! `&mut PgConnection` inside the caller's transaction plus the acting user, and write the audit
+//! trail there too (see [`audit`]).
+
+pub mod agencies;
+pub mod audit;
+pub mod campaigns;
+pub mod households;
+pub mod stats;
+pub mod users;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::DbSource;
+use crate::pgcluster::{Cluster, ClusterGuard, Started};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// An open database: the pool, and the private cluster's usage guard when we run one.
+pub struct Database {
+    pub pool: PgPool,
+    guard: Option<ClusterGuard>,
+    started_cluster: bool,
+}
+
+impl Database {
+    /// Open the configured database, starting the private cluster when needed.
+    pub async fn open(source: &DbSource) -> anyhow::Result<Database> {
+        let (url, guard, started) = match source {
+            DbSource::Url(url) => (url.expose().to_string(), None, false),
+            DbSource::Private(dir) => {
+                let dir = dir.clone();
+                let (guard, started) = tokio::task::spawn_blocking(move || {
+                    let cluster = Cluster::new(dir)?;
+                    cluster.acquire()
+                })
+                .await??;
+                (guard.cluster().url(), Some(guard), started == Started::ByUs)
+            }
+        };
+        let options: PgConnectOptions = url
+            .parse()
+            .context("DATABASE_URL không hợp lệ (dạng postgres://user:pass@host/db)")?;
+        let pool = pool_options()
+            .connect_with(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("Không kết nối được cơ sở dữ liệu: {e}"))?;
+        Ok(Database {
+            pool,
+            guard,
+            started_cluster: started,
+        })
+    }
+
+    /// Whether this process started the private cluster (it will stop it on close).
+    pub fn started_cluster(&self) -> bool {
+        self.started_cluster
+    }
+
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.guard.as_ref().map(|g| g.cluster())
+    }
+
+    /// Close the pool, then release the private cluster (stopping it if we started it and
+    /// no other giupdo process uses it).
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        if let Some(guard) = self.guard {
+            tokio::task::spawn_blocking(move || guard.release()).await??;
+        }
+        Ok(())
+    }
+}
+
+/// Pool settings shared by the app and the tests. A short acquire timeout turns a database
+/// outage into a quick 503 rather than a hung request; `test_before_acquire` drops connections
+/// that died with the server, so service resumes by itself when it comes back.
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(3))
+        .test_before_acquire(true)
+}
+
+/// Apply every migration, including the session store's table.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("Không áp dụng được migration")?;
+    crate::web::session_store(pool.clone())
+        .migrate()
+        .await
+        .context("Không tạo được bảng phiên đăng nhập")?;
+    Ok(())
+}

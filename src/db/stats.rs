@@ -1,0 +1,39 @@
+//! Figures for the home page and dashboards.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct CampaignFigures {
+    pub agencies: i64,
+    pub households: i64,
+    pub poor_households: i64,
+    pub sponsorships: i64,
+    pub confirmed: i64,
+    pub pledged_value: i64,
+    pub delivered_value: i64,
+    pub helped_before: i64,
+}
+
+/// District-wide figures for one campaign. Only confirmed (or later) sponsorships count (R3).
+pub async fn campaign_figures(pool: &PgPool, campaign: Uuid) -> sqlx::Result<CampaignFigures> {
+    sqlx::query_as(
+        "SELECT
+            (SELECT count(*) FROM agencies) AS agencies,
+            (SELECT count(*) FROM households) AS households,
+            (SELECT count(*) FROM households WHERE status = 'poor') AS poor_households,
+            (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1
+                AND s.state NOT IN ('rejected', 'cancelled')) AS sponsorships,
+            (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1
+                AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
+            (SELECT coalesce(sum(pledged_value), 0)::bigint FROM sponsorships s WHERE s.campaign_id = $1
+                AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS pledged_value,
+            (SELECT coalesce(sum(delivered_value), 0)::bigint FROM sponsorships s WHERE s.campaign_id = $1
+                AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS delivered_value,
+            (SELECT count(DISTINCT s.household_id) FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+                WHERE c.year < (SELECT year FROM campaigns WHERE id = $1)) AS helped_before",
+    )
+    .bind(campaign)
+    .fetch_one(pool)
+    .await
+}

@@ -1,0 +1,201 @@
+//! Accounts. Passwords are stored only as Argon2 hashes (password-auth).
+
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::audit::{self, By};
+use crate::domain::roles::{Actor, Role};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub agency_id: Option<Uuid>,
+    pub commune_code: Option<String>,
+    pub disabled: bool,
+}
+
+impl UserRow {
+    pub fn actor(&self) -> Option<Actor> {
+        Some(Actor {
+            id: self.id,
+            username: self.username.clone(),
+            full_name: self.full_name.clone(),
+            role: Role::parse(&self.role)?,
+            agency_id: self.agency_id,
+            commune_code: self.commune_code.clone(),
+        })
+    }
+}
+
+/// What the audit trail records of a user: never the password hash.
+#[derive(Debug, Serialize)]
+struct AuditedUser<'a> {
+    username: &'a str,
+    full_name: &'a str,
+    role: &'a str,
+    agency_id: Option<Uuid>,
+    commune_code: Option<&'a str>,
+    disabled: bool,
+}
+
+impl UserRow {
+    fn audited(&self) -> AuditedUser<'_> {
+        AuditedUser {
+            username: &self.username,
+            full_name: &self.full_name,
+            role: &self.role,
+            agency_id: self.agency_id,
+            commune_code: self.commune_code.as_deref(),
+            disabled: self.disabled,
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, username, full_name, password_hash, role, agency_id, commune_code, disabled";
+
+pub async fn by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn count(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(pool)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserListRow {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub agency_name: Option<String>,
+    pub commune_name: Option<String>,
+    pub disabled: bool,
+}
+
+pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<UserListRow>> {
+    sqlx::query_as(
+        "SELECT u.id, u.username, u.full_name, u.role, a.name AS agency_name,
+                c.name AS commune_name, u.disabled
+         FROM users u LEFT JOIN agencies a ON a.id = u.agency_id
+                      LEFT JOIN communes c ON c.code = u.commune_code
+         ORDER BY u.disabled, u.role, u.username",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A new account, already validated (see `web::admin` and `cli`).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub full_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub agency_id: Option<Uuid>,
+    pub commune_code: Option<String>,
+}
+
+pub async fn create(conn: &mut PgConnection, by: &By, u: &NewUser) -> sqlx::Result<UserRow> {
+    let row: UserRow = sqlx::query_as(&format!(
+        "INSERT INTO users (username, full_name, password_hash, role, agency_id, commune_code)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+    ))
+    .bind(&u.username)
+    .bind(&u.full_name)
+    .bind(&u.password_hash)
+    .bind(u.role.as_str())
+    .bind(u.agency_id)
+    .bind(&u.commune_code)
+    .fetch_one(&mut *conn)
+    .await?;
+    audit::created(conn, by, "user", row.id, &row.audited()).await?;
+    Ok(row)
+}
+
+/// Disable or re-enable an account. Returns false when no such user exists.
+pub async fn set_disabled(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Uuid,
+    disabled: bool,
+) -> sqlx::Result<bool> {
+    let Some(before) = lock(conn, id).await? else {
+        return Ok(false);
+    };
+    let after: UserRow = sqlx::query_as(&format!(
+        "UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(disabled)
+    .fetch_one(&mut *conn)
+    .await?;
+    audit::updated(conn, by, "user", id, &before.audited(), &after.audited()).await?;
+    Ok(true)
+}
+
+/// Replace a password hash. The audit row says the password changed, never what it is.
+pub async fn set_password(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Uuid,
+    password_hash: &str,
+) -> sqlx::Result<bool> {
+    let Some(before) = lock(conn, id).await? else {
+        return Ok(false);
+    };
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .execute(&mut *conn)
+        .await?;
+    let entry = audit::Entry {
+        action: audit::Action::Update,
+        entity: "user",
+        entity_id: id.to_string(),
+        before: audit::json(&before.audited()),
+        after: Some(serde_json::json!({ "password": "đã thay đổi" })),
+        reason: None,
+    };
+    audit::write(conn, by, entry).await?;
+    Ok(true)
+}
+
+/// Usernames and ids for the `user list` command and the admin page.
+pub async fn agencies_for_select(pool: &PgPool) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("SELECT id, name FROM agencies ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn communes_for_select(pool: &PgPool) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as("SELECT code, name FROM communes ORDER BY name")
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,74 @@
+//! Dates: the time zone is Asia/Ho_Chi_Minh (UTC+7, no daylight saving), shown dd/mm/yyyy (R10).
+
+use chrono::{FixedOffset, NaiveDate, Utc};
+
+pub fn vietnam_offset() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
+}
+
+/// Today's date in Việt Nam.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&vietnam_offset()).date_naive()
+}
+
+pub fn format_date(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// How a deadline stands relative to `today`, worded for a dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineStatus {
+    /// Days from today to the deadline; negative once it has passed.
+    pub days_left: i64,
+    pub label: String,
+    /// `ok`, `soon` (7 days or fewer), `today`, or `passed`: used as a CSS class.
+    pub tone: &'static str,
+}
+
+pub fn deadline_status(deadline: NaiveDate, today: NaiveDate) -> DeadlineStatus {
+    let days_left = (deadline - today).num_days();
+    let (label, tone) = match days_left {
+        d if d < 0 => (format!("Đã quá hạn {} ngày", -d), "passed"),
+        0 => ("Hạn chót là hôm nay".to_string(), "today"),
+        d if d <= 7 => (format!("Còn {d} ngày"), "soon"),
+        d => (format!("Còn {d} ngày"), "ok"),
+    };
+    DeadlineStatus {
+        days_left,
+        label,
+        tone,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn counts_days_to_and_past_a_deadline() {
+        let deadline = d(2024, 7, 15);
+        assert_eq!(
+            deadline_status(deadline, d(2024, 7, 1)).label,
+            "Còn 14 ngày"
+        );
+        assert_eq!(deadline_status(deadline, d(2024, 7, 10)).tone, "soon");
+        assert_eq!(
+            deadline_status(deadline, d(2024, 7, 15)).label,
+            "Hạn chót là hôm nay"
+        );
+        let past = deadline_status(deadline, d(2024, 7, 31));
+        assert_eq!(
+            (past.days_left, past.label.as_str()),
+            (-16, "Đã quá hạn 16 ngày")
+        );
+    }
+
+    #[test]
+    fn formats_dates_day_first() {
+        assert_eq!(format_date(d(2024, 7, 5)), "05/07/2024");
+    }
+}

@@ -1,0 +1,348 @@
+//! Signing in and out, loading the user on every request, and the route access check.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{AppError, AppResult};
+use super::page::Ctx;
+use crate::db::audit::{self, By};
+use crate::db::users;
+use crate::domain::roles::{Access, Actor, Role};
+
+const USER_KEY: &str = "uid";
+const FINGERPRINT_KEY: &str = "pwfp";
+
+/// Failed attempts allowed per username and per address in the window before refusing.
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+/// A session stays valid only while the password it was opened with is unchanged.
+fn fingerprint(password_hash: &str) -> String {
+    let tail = password_hash.len().saturating_sub(16);
+    password_hash[tail..].to_string()
+}
+
+/// Middleware: put the signed-in [`Actor`] into the request, if the session names an enabled
+/// user whose password has not changed since. A disabled user is signed out at their next request.
+pub async fn load_actor(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/static/") || path == "/healthz" {
+        return next.run(req).await;
+    }
+    let uid = match session.get::<Uuid>(USER_KEY).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "session store unavailable");
+            return AppError::Unavailable(sqlx::Error::PoolTimedOut).into_response();
+        }
+    };
+    if let Some(uid) = uid {
+        let row = match users::by_id(&state.db, uid).await {
+            Ok(row) => row,
+            Err(e) => return AppError::from(e).into_response(),
+        };
+        let fp: Option<String> = session.get(FINGERPRINT_KEY).await.ok().flatten();
+        let valid =
+            row.filter(|u| !u.disabled && fp.as_deref() == Some(&fingerprint(&u.password_hash)));
+        match valid.and_then(|u| u.actor()) {
+            Some(actor) => {
+                req.extensions_mut().insert(actor);
+            }
+            None => {
+                let _ = session.flush().await;
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Route-layer middleware: the route table's access rule for this route.
+pub async fn require_access(State(access): State<Access>, req: Request, next: Next) -> Response {
+    let actor = req.extensions().get::<Actor>();
+    if access.allows(actor) {
+        return next.run(req).await;
+    }
+    if actor.is_none() {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let to = format!("/dang-nhap?tiep={}", urlencode(target));
+        return Redirect::to(&to).into_response();
+    }
+    AppError::Forbidden.into_response()
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Only a path on this site may be a redirect target: `/x`, never `//evil`, `/\evil` or `http:`.
+pub fn safe_next(next: Option<&str>) -> Option<&str> {
+    let n = next?;
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.starts_with("/\\")
+        && !n.chars().any(|c| c.is_control() || c == '\\')
+        && n.len() <= 500;
+    ok.then_some(n)
+}
+
+/// Where a user lands after signing in.
+pub fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/quan-tri/nguoi-dung",
+        _ => "/bang-dieu-khien",
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub ctx: Ctx,
+    pub username: String,
+    pub next: String,
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    pub tiep: Option<String>,
+}
+
+pub async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    if let Some(actor) = &ctx.actor {
+        return Redirect::to(landing(actor.role)).into_response();
+    }
+    LoginPage {
+        ctx,
+        username: String::new(),
+        next: safe_next(q.tiep.as_deref()).unwrap_or("").to_string(),
+        error: None,
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub tiep: String,
+}
+
+const WRONG: &str = "Tên đăng nhập hoặc mật khẩu không đúng.";
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    ctx: Ctx,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let username = form.username.trim().to_lowercase();
+    let ip = peer.ip().to_string();
+    let again = |ctx: Ctx, status: StatusCode, msg: String| {
+        let page = LoginPage {
+            ctx,
+            username: form.username.chars().take(60).collect(),
+            next: safe_next(Some(&form.tiep)).unwrap_or("").to_string(),
+            error: Some(msg),
+        };
+        Ok((status, page).into_response())
+    };
+
+    let (by_user, by_ip) = recent_failures(&state, &username, &ip).await?;
+    if by_user >= MAX_FAILURES || by_ip >= MAX_FAILURES {
+        let msg = format!(
+            "Đăng nhập sai quá {MAX_FAILURES} lần trong {FAILURE_WINDOW_MINUTES} phút. \
+             Vì an toàn, tạm thời không nhận đăng nhập; vui lòng thử lại sau {FAILURE_WINDOW_MINUTES} phút \
+             hoặc liên hệ quản trị viên."
+        );
+        return again(ctx, StatusCode::TOO_MANY_REQUESTS, msg);
+    }
+
+    let user = users::by_username(&state.db, &username).await?;
+    let password = form.password.clone();
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || match hash {
+        Some(h) => password_auth::verify_password(password, &h).is_ok(),
+        None => {
+            // Same work for an unknown user as for a wrong password.
+            let _ = password_auth::verify_password(password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|e| AppError::Other(e.into()))?;
+
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        Some(u) if ok && u.disabled => {
+            return again(
+                ctx,
+                StatusCode::FORBIDDEN,
+                "Tài khoản này đã bị khóa. Liên hệ quản trị viên.".into(),
+            );
+        }
+        _ => {
+            record_failure(&state, &username, &ip).await?;
+            return again(ctx, StatusCode::UNAUTHORIZED, WRONG.into());
+        }
+    };
+    let Some(actor) = user.actor() else {
+        return Err(AppError::Forbidden);
+    };
+
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Other(anyhow::anyhow!("session: {e}")))?;
+    session
+        .insert(USER_KEY, user.id)
+        .await
+        .map_err(|e| AppError::Other(anyhow::anyhow!("session: {e}")))?;
+    session
+        .insert(FINGERPRINT_KEY, fingerprint(&user.password_hash))
+        .await
+        .map_err(|e| AppError::Other(anyhow::anyhow!("session: {e}")))?;
+
+    let mut conn = state.db.acquire().await?;
+    sqlx::query("DELETE FROM login_attempts WHERE username = $1")
+        .bind(&username)
+        .execute(&mut *conn)
+        .await?;
+    audit::write(
+        &mut conn,
+        &By::from(&actor),
+        audit::Entry {
+            action: audit::Action::Login,
+            entity: "session",
+            entity_id: user.id.to_string(),
+            before: None,
+            after: None,
+            reason: None,
+        },
+    )
+    .await?;
+
+    let to = safe_next(Some(&form.tiep))
+        .filter(|n| !n.starts_with("/dang-nhap"))
+        .unwrap_or(landing(actor.role));
+    Ok(Redirect::to(to).into_response())
+}
+
+async fn recent_failures(state: &AppState, username: &str, ip: &str) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT
+            count(*) FILTER (WHERE username = $1),
+            count(*) FILTER (WHERE ip = $2)
+         FROM login_attempts
+         WHERE at > now() - make_interval(mins => $3) AND (username = $1 OR ip = $2)",
+    )
+    .bind(username)
+    .bind(ip)
+    .bind(FAILURE_WINDOW_MINUTES as i32)
+    .fetch_one(&state.db)
+    .await
+}
+
+async fn record_failure(state: &AppState, username: &str, ip: &str) -> sqlx::Result<()> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query("INSERT INTO login_attempts (username, ip) VALUES ($1, $2)")
+        .bind(username.chars().take(60).collect::<String>())
+        .bind(ip)
+        .execute(&mut *tx)
+        .await?;
+    // Old attempts are of no use to the throttle.
+    sqlx::query("DELETE FROM login_attempts WHERE at < now() - interval '1 day'")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(actor): Extension<Actor>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    audit::write(
+        &mut conn,
+        &By::from(&actor),
+        audit::Entry {
+            action: audit::Action::Logout,
+            entity: "session",
+            entity_id: actor.id.to_string(),
+            before: None,
+            after: None,
+            reason: None,
+        },
+    )
+    .await?;
+    let _ = session.flush().await;
+    Ok(Redirect::to("/").into_response())
+}
+
+/// Hash a password (Argon2id via password-auth) off the async runtime.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    Ok(tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await?)
+}
+
+/// The rule every new password must meet, in Vietnamese.
+pub fn check_new_password(p: &str) -> Result<(), String> {
+    let n = p.chars().count();
+    if n < 10 {
+        return Err(format!("Mật khẩu phải có ít nhất 10 ký tự (hiện có {n})."));
+    }
+    if n > 200 {
+        return Err("Mật khẩu dài quá 200 ký tự.".into());
+    }
+    Ok(())
+}
+
+/// An Argon2 hash of a random string, used to spend the same time on unknown usernames.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password_auth::generate_hash(Uuid::new_v4().to_string()))
+}
+
+/// After a user changes their own password, keep their current session valid.
+pub async fn rebind_session(session: &Session, new_hash: &str) -> AppResult<()> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Other(anyhow::anyhow!("session: {e}")))?;
+    session
+        .insert(FINGERPRINT_KEY, fingerprint(new_hash))
+        .await
+        .map_err(|e| AppError::Other(anyhow::anyhow!("session: {e}")))
+}

@@ -1,0 +1,203 @@
+//! One error type for handlers, and the Vietnamese error pages. Internal error text goes to the
+//! log with the request id; the page shows only a plain message and that id.
+
+use askama::Template;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use tracing::Span;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Database(e)
+        }
+    }
+}
+
+/// Errors that mean "the database is not there right now" rather than "this query is wrong".
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// Marks a response whose body the error-page middleware must render.
+#[derive(Clone, Copy)]
+struct ErrorPageWanted;
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            AppError::Other(e) => {
+                tracing::error!(error = ?e, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let mut resp = status.into_response();
+        resp.extensions_mut().insert(ErrorPageWanted);
+        resp
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    title: &'static str,
+    message: &'static str,
+    request_id: String,
+}
+
+fn wording(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => (
+            "Yêu cầu không hợp lệ",
+            "Yêu cầu gửi lên không đúng định dạng. Vui lòng thử lại.",
+        ),
+        401 | 403 => (
+            "Không có quyền truy cập",
+            "Tài khoản của bạn không được phép xem hoặc thay đổi nội dung này.",
+        ),
+        404 => (
+            "Không tìm thấy trang",
+            "Trang hoặc hồ sơ bạn tìm không tồn tại, hoặc bạn không được phép xem.",
+        ),
+        405 => (
+            "Thao tác không được hỗ trợ",
+            "Địa chỉ này không nhận thao tác đó.",
+        ),
+        408 => (
+            "Hết thời gian chờ",
+            "Yêu cầu mất quá nhiều thời gian. Vui lòng thử lại.",
+        ),
+        413 => (
+            "Dữ liệu gửi lên quá lớn",
+            "Tệp hoặc biểu mẫu gửi lên vượt quá giới hạn cho phép (2 MB cho biểu mẫu).",
+        ),
+        415 | 422 => (
+            "Dữ liệu không hợp lệ",
+            "Dữ liệu gửi lên không đọc được. Vui lòng kiểm tra lại biểu mẫu.",
+        ),
+        429 => (
+            "Quá nhiều yêu cầu",
+            "Bạn đã thử quá nhiều lần. Vui lòng đợi một lúc rồi thử lại.",
+        ),
+        503 => (
+            "Hệ thống tạm thời gián đoạn",
+            "Cơ sở dữ liệu tạm thời không truy cập được. Dữ liệu của bạn không bị mất; vui lòng thử lại sau ít phút.",
+        ),
+        _ => (
+            "Đã xảy ra lỗi",
+            "Hệ thống gặp lỗi khi xử lý yêu cầu. Lỗi đã được ghi lại; vui lòng thử lại hoặc báo cho quản trị viên kèm mã yêu cầu.",
+        ),
+    }
+}
+
+/// Replaces the body of every error response that is not already a page of ours (axum's
+/// rejections, the timeout, CSRF and body-limit layers, `AppError`) with a Vietnamese page.
+pub async fn render_error_pages(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ours =
+        content_type.starts_with("text/html") || content_type.starts_with("application/json");
+    if ours && resp.extensions().get::<ErrorPageWanted>().is_none() {
+        return resp;
+    }
+    let (title, message) = wording(status);
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message,
+        request_id,
+    };
+    let body = page.render().unwrap_or_else(|_| {
+        format!("<!doctype html><html lang=\"vi\"><title>{title}</title><p>{message}</p></html>")
+    });
+    let mut out = (status, Html(body)).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW, header::LOCATION] {
+        if let Some(v) = resp.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE && !out.headers().contains_key(header::RETRY_AFTER)
+    {
+        out.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    }
+    out
+}
+
+/// A panicking handler becomes a 500 page, never a dropped connection.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    resp.extensions_mut().insert(ErrorPageWanted);
+    resp
+}
+
+/// Request spans carry the request id and the route pattern (not the raw path, which may carry ids).
+pub fn make_span(req: &axum::http::Request<axum::body::Body>) -> Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str())
+        .unwrap_or_else(|| req.uri().path());
+    tracing::info_span!("request", method = %req.method(), route, request_id)
+}

@@ -1,0 +1,36 @@
+//! `GET /healthz`: is the app up, and does the database answer?
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::AppState;
+
+#[derive(Serialize)]
+pub struct Health {
+    pub ok: bool,
+    pub database: bool,
+    pub version: &'static str,
+}
+
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
+    let database = matches!(
+        tokio::time::timeout(Duration::from_secs(2), ping).await,
+        Ok(Ok(1))
+    );
+    let status = if database {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Health {
+        ok: database,
+        database,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    (status, Json(body))
+}

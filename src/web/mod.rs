@@ -1,0 +1,278 @@
+//! The web application: one module per area, the route table with each route's access rule, and
+//! the middleware stack.
+
+pub mod accounts;
+pub mod admin;
+pub mod agencies;
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod home;
+pub mod households;
+pub mod page;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware;
+use axum::routing::MethodRouter;
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::WebConfig;
+use crate::domain::roles::{ADMIN, Access, DISTRICT};
+
+/// Everything a handler needs, passed with `State`.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    pub fn new(db: PgPool, config: WebConfig) -> Self {
+        AppState {
+            db,
+            config: Arc::new(config),
+        }
+    }
+}
+
+pub fn session_store(pool: PgPool) -> PostgresStore {
+    PostgresStore::new(pool)
+}
+
+/// One row of the route table: what the authorization test matrix iterates over.
+#[derive(Debug, Clone)]
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+type Routes = Vec<(RouteDef, MethodRouter<AppState>)>;
+
+fn r(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> (RouteDef, MethodRouter<AppState>) {
+    (
+        RouteDef {
+            method,
+            path,
+            access,
+        },
+        handler,
+    )
+}
+
+/// Every route of the app with its access rule. A route can only be added here, so it cannot
+/// be added without deciding who may reach it.
+fn routes() -> Routes {
+    use axum::routing::{get, post};
+    let signed_in = Access::SignedIn;
+    vec![
+        r(Method::GET, "/", Access::Public, get(home::index)),
+        r(
+            Method::GET,
+            "/healthz",
+            Access::Public,
+            get(health::healthz),
+        ),
+        r(
+            Method::GET,
+            "/dang-nhap",
+            Access::Public,
+            get(auth::login_form),
+        ),
+        r(
+            Method::POST,
+            "/dang-nhap",
+            Access::Public,
+            post(auth::login),
+        ),
+        r(Method::POST, "/dang-xuat", signed_in, post(auth::logout)),
+        r(
+            Method::GET,
+            "/bang-dieu-khien",
+            signed_in,
+            get(home::dashboard),
+        ),
+        r(
+            Method::GET,
+            "/tai-khoan/mat-khau",
+            signed_in,
+            get(accounts::password_form),
+        ),
+        r(
+            Method::POST,
+            "/tai-khoan/mat-khau",
+            signed_in,
+            post(accounts::change_password),
+        ),
+        r(
+            Method::GET,
+            "/quan-tri/nguoi-dung",
+            Access::Roles(ADMIN),
+            get(admin::list_users),
+        ),
+        r(
+            Method::GET,
+            "/quan-tri/nguoi-dung/moi",
+            Access::Roles(ADMIN),
+            get(admin::new_user_form),
+        ),
+        r(
+            Method::POST,
+            "/quan-tri/nguoi-dung",
+            Access::Roles(ADMIN),
+            post(admin::create_user),
+        ),
+        r(
+            Method::POST,
+            "/quan-tri/nguoi-dung/{id}/khoa",
+            Access::Roles(ADMIN),
+            post(admin::disable_user),
+        ),
+        r(
+            Method::POST,
+            "/quan-tri/nguoi-dung/{id}/mo-khoa",
+            Access::Roles(ADMIN),
+            post(admin::enable_user),
+        ),
+        r(
+            Method::POST,
+            "/quan-tri/nguoi-dung/{id}/dat-mat-khau",
+            Access::Roles(ADMIN),
+            post(admin::reset_password),
+        ),
+        r(
+            Method::GET,
+            "/nhat-ky",
+            Access::Roles(DISTRICT),
+            get(audit::list),
+        ),
+        r(Method::GET, "/don-vi/{id}", signed_in, get(agencies::show)),
+        r(Method::GET, "/ho/{id}", signed_in, get(households::show)),
+    ]
+}
+
+/// The route table without handlers, for tests and documentation.
+pub fn route_table() -> Vec<RouteDef> {
+    routes().into_iter().map(|(def, _)| def).collect()
+}
+
+pub fn static_dir() -> PathBuf {
+    std::env::var_os("GIUPDO_STATIC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")))
+}
+
+/// Largest request body accepted (forms); larger ones get 413.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// Build the whole application.
+pub fn app(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for (def, handler) in routes() {
+        let guarded = handler.route_layer(middleware::from_fn_with_state(
+            def.access,
+            auth::require_access,
+        ));
+        router = router.route(def.path, guarded);
+    }
+
+    let static_files = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=604800"),
+        ))
+        .service(ServeDir::new(static_dir()));
+
+    let sessions = SessionManagerLayer::new(session_store(state.db.clone()))
+        .with_name("giupdo_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::hours(8)),
+        ));
+
+    let mut csrf = CsrfLayer::new();
+    for origin in &state.config.trusted_origins {
+        match csrf.clone().add_trusted_origin(origin) {
+            Ok(layer) => csrf = layer,
+            Err(e) => tracing::warn!("ignoring trusted origin {origin}: {e}"),
+        }
+    }
+
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let timeout = state.config.request_timeout;
+    router
+        .nest_service("/static", static_files)
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::load_actor,
+        ))
+        .layer(sessions)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(
+                    x_request_id.clone(),
+                    MakeRequestUuid,
+                ))
+                .layer(TraceLayer::new_for_http().make_span_with(error::make_span))
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CSP),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(error::render_error_pages))
+                .layer(CatchPanicLayer::custom(error::panic_response))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    timeout,
+                ))
+                .layer(csrf)
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+        )
+}
+
+/// How often expired sessions are deleted from the store.
+pub const SESSION_CLEANUP: Duration = Duration::from_secs(600);

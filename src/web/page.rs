@@ -1,0 +1,114 @@
+//! What every page's layout needs: the signed-in user (for the menu) and a flash message.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::domain::roles::{Actor, Role};
+
+const FLASH_KEY: &str = "flash";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    /// `ok` or `error`, used as a CSS class.
+    pub kind: String,
+    pub text: String,
+}
+
+/// Store a message for the next page the user sees (after a 303 redirect).
+pub async fn flash(session: &Session, kind: &str, text: impl Into<String>) {
+    let f = Flash {
+        kind: kind.to_string(),
+        text: text.into(),
+    };
+    if let Err(e) = session.insert(FLASH_KEY, f).await {
+        tracing::warn!(error = %e, "could not store flash message");
+    }
+}
+
+/// A menu entry of the layout.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The layout's context, extracted in every page handler.
+pub struct Ctx {
+    pub actor: Option<Actor>,
+    pub flash: Option<Flash>,
+}
+
+impl Ctx {
+    pub fn user_name(&self) -> &str {
+        self.actor
+            .as_ref()
+            .map(|a| a.full_name.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn role_label(&self) -> &str {
+        self.actor.as_ref().map(|a| a.role.label()).unwrap_or("")
+    }
+
+    /// The menu for this user's role (the server still checks every route).
+    pub fn nav(&self) -> Vec<NavItem> {
+        let mut items = vec![NavItem {
+            href: "/",
+            label: "Trang chủ",
+        }];
+        let Some(actor) = &self.actor else {
+            return items;
+        };
+        items.push(NavItem {
+            href: "/bang-dieu-khien",
+            label: "Bảng điều khiển",
+        });
+        if matches!(actor.role, Role::Admin | Role::Clerk) {
+            items.push(NavItem {
+                href: "/nhat-ky",
+                label: "Nhật ký",
+            });
+        }
+        if actor.role == Role::Admin {
+            items.push(NavItem {
+                href: "/quan-tri/nguoi-dung",
+                label: "Người dùng",
+            });
+        }
+        items
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let actor = parts.extensions.get::<Actor>().cloned();
+        let flash = match parts.extensions.get::<Session>() {
+            Some(session) => session.remove::<Flash>(FLASH_KEY).await.ok().flatten(),
+            None => None,
+        };
+        Ok(Ctx { actor, flash })
+    }
+}
+
+/// The signed-in user; routes that use it are `SignedIn` or role-restricted in the route table,
+/// so a missing user here is a programming error answered with 403, never a panic.
+pub struct CurrentUser(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = super::error::AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .map(CurrentUser)
+            .ok_or(super::error::AppError::Forbidden)
+    }
+}
+
+/// Appended to our own asset URLs so a new release is fetched despite long cache lifetimes.
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
