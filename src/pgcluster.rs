@@ -469,8 +469,22 @@ fn expect_success(name: &str, out: Output) -> Result<Output, ClusterError> {
 /// Finds the directory holding `initdb` and `pg_ctl`: `pg_config --bindir`, then `PATH`, then the
 /// highest version under `/usr/lib/postgresql/*/bin` (Debian keeps them off `PATH`).
 pub fn find_bindir() -> Option<PathBuf> {
+    find_bindir_in(
+        Some(Path::new("pg_config")),
+        std::env::var_os("PATH").as_deref(),
+        Path::new("/usr/lib/postgresql"),
+    )
+}
+
+/// [`find_bindir`] with its three sources given, so each can be tested.
+pub fn find_bindir_in(
+    pg_config: Option<&Path>,
+    path: Option<&std::ffi::OsStr>,
+    lib_root: &Path,
+) -> Option<PathBuf> {
     let has_tools = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+    if let Some(pg_config) = pg_config
+        && let Ok(out) = Command::new(pg_config).arg("--bindir").output()
         && out.status.success()
     {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
@@ -478,14 +492,14 @@ pub fn find_bindir() -> Option<PathBuf> {
             return Some(dir);
         }
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
+    if let Some(path) = path {
+        for dir in std::env::split_paths(path) {
             if has_tools(&dir) {
                 return Some(dir);
             }
         }
     }
-    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(lib_root)
         .ok()?
         .flatten()
         .filter_map(|e| {

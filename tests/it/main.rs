@@ -1,0 +1,8 @@
+//! Integration tests: one binary (one link step) with a module per area.
+
+mod harness;
+
+mod accounts;
+mod authz;
+mod cluster;
+mod foundation;
