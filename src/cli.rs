@@ -343,8 +343,8 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Result
         }
         UserAction::List => {
             println!(
-                "{:<24} {:<8} {:<10} {}",
-                "TÊN ĐĂNG NHẬP", "VAI TRÒ", "TRẠNG THÁI", "HỌ TÊN / GẮN VỚI"
+                "{:<24} {:<8} {:<10} HỌ TÊN / GẮN VỚI",
+                "TÊN ĐĂNG NHẬP", "VAI TRÒ", "TRẠNG THÁI"
             );
             for u in users::list(pool).await? {
                 let bound = u.agency_name.or(u.commune_name).unwrap_or_default();

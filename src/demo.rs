@@ -625,12 +625,21 @@ async fn joint_group(
     Ok(1)
 }
 
+/// (username, full name, role, agency name, commune code)
+type DemoAccount = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 /// One account per role; existing ones get a fresh password.
 async fn accounts(
     tx: &mut PgConnection,
     agencies: &HashMap<String, Uuid>,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let specs: [(&str, &str, Role, Option<&str>, Option<&str>); 6] = [
+    let specs: [DemoAccount; 6] = [
         ("demo.quantri", "Quản trị (mẫu)", Role::Admin, None, None),
         (
             "demo.chuyenvien",

@@ -569,7 +569,7 @@ fn process_is_postgres(pid: i32, pgdata: &Path) -> bool {
         })
         .is_some_and(|n| n == "postgres" || n == "postmaster");
     let dir = pgdata.as_os_str().as_encoded_bytes();
-    is_pg && args.iter().any(|a| *a == dir)
+    is_pg && args.contains(&dir)
 }
 
 fn errno() -> i32 {

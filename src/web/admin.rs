@@ -118,12 +118,21 @@ pub async fn new_user_form(State(state): State<AppState>, ctx: Ctx) -> AppResult
     new_user_page(&state, ctx, NewUserForm::default(), BTreeMap::new()).await
 }
 
+/// A new-user form that passed validation (the password is hashed next).
+struct Checked {
+    username: String,
+    full_name: String,
+    role: Role,
+    agency_id: Option<Uuid>,
+    commune_code: Option<String>,
+}
+
 /// Validate the form into a [`NewUser`] (without the hash), or say what is wrong field by field.
 fn validate(
     state_agencies: &[(Uuid, String)],
     communes: &[(String, String)],
     f: &NewUserForm,
-) -> Result<(String, String, Role, Option<Uuid>, Option<String>), BTreeMap<&'static str, String>> {
+) -> Result<Checked, BTreeMap<&'static str, String>> {
     let mut errors = BTreeMap::new();
     let username = parse_username(&f.username)
         .map_err(|e| errors.insert("username", e))
@@ -167,7 +176,13 @@ fn validate(
         errors.insert("password", e);
     }
     match (username, full_name, role) {
-        (Some(u), Some(n), Some(r)) if errors.is_empty() => Ok((u, n, r, agency_id, commune_code)),
+        (Some(username), Some(full_name), Some(role)) if errors.is_empty() => Ok(Checked {
+            username,
+            full_name,
+            role,
+            agency_id,
+            commune_code,
+        }),
         _ => Err(errors),
     }
 }
@@ -187,18 +202,17 @@ pub async fn create_user(
         let page = new_user_page(&state2, ctx, form, errors).await?;
         Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
-    let (username, full_name, role, agency_id, commune_code) =
-        match validate(&agencies, &communes, &form) {
-            Ok(v) => v,
-            Err(errors) => return again(ctx, form, errors).await,
-        };
+    let checked = match validate(&agencies, &communes, &form) {
+        Ok(v) => v,
+        Err(errors) => return again(ctx, form, errors).await,
+    };
     let new = NewUser {
-        username,
-        full_name,
+        username: checked.username,
+        full_name: checked.full_name,
         password_hash: hash_password(form.password.clone()).await?,
-        role,
-        agency_id,
-        commune_code,
+        role: checked.role,
+        agency_id: checked.agency_id,
+        commune_code: checked.commune_code,
     };
     let mut tx = state.db.begin().await?;
     match users::create(&mut tx, &By::from(&actor), &new).await {

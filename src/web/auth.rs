@@ -168,7 +168,13 @@ pub async fn login(
     ctx: Ctx,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let username = form.username.trim().to_lowercase();
+    let username: String = form
+        .username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(60)
+        .collect();
     let ip = peer.ip().to_string();
     let again = |ctx: Ctx, status: StatusCode, msg: String| {
         let page = LoginPage {
@@ -180,6 +186,13 @@ pub async fn login(
         Ok((status, page).into_response())
     };
 
+    if username.is_empty() || form.password.is_empty() {
+        return again(
+            ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Hãy nhập tên đăng nhập và mật khẩu.".into(),
+        );
+    }
     let (by_user, by_ip) = recent_failures(&state, &username, &ip).await?;
     if by_user >= MAX_FAILURES || by_ip >= MAX_FAILURES {
         let msg = format!(
@@ -278,7 +291,7 @@ async fn recent_failures(state: &AppState, username: &str, ip: &str) -> sqlx::Re
 async fn record_failure(state: &AppState, username: &str, ip: &str) -> sqlx::Result<()> {
     let mut tx = state.db.begin().await?;
     sqlx::query("INSERT INTO login_attempts (username, ip) VALUES ($1, $2)")
-        .bind(username.chars().take(60).collect::<String>())
+        .bind(username)
         .bind(ip)
         .execute(&mut *tx)
         .await?;

@@ -1,1 +1,257 @@
+//! The authorization matrix: every route × every kind of actor, generated from one table. A route
+//! added to the app without a row here fails `every_route_has_a_row`.
 
+use std::collections::BTreeSet;
+
+use giupdo::web::route_table;
+use reqwest::Method;
+use uuid::Uuid;
+
+use crate::fixtures::{ACTORS, World, world};
+use crate::harness::{Page, TestApp, client};
+
+/// What an actor gets: a status, `L` (sent to the login page) or `R` (redirected elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Status(u16),
+    Login,
+    Redirect,
+}
+
+fn parse_outcomes(s: &str) -> Vec<Outcome> {
+    let v: Vec<Outcome> = s
+        .split_whitespace()
+        .map(|t| match t {
+            "L" => Outcome::Login,
+            "R" => Outcome::Redirect,
+            n => Outcome::Status(n.parse().expect("status")),
+        })
+        .collect();
+    assert_eq!(v.len(), ACTORS.len(), "one outcome per actor in {s}");
+    v
+}
+
+/// One request of the matrix.
+struct Case {
+    method: Method,
+    /// The route pattern, as in the route table.
+    pattern: &'static str,
+    /// The concrete path, with ids filled in from the world.
+    path: String,
+    form: Vec<(&'static str, String)>,
+    /// anon admin clerk agencyA agencyB communeX communeY
+    expect: &'static str,
+}
+
+fn cases(w: &World, victim: Uuid) -> Vec<Case> {
+    let get = |pattern: &'static str, path: String, expect: &'static str| Case {
+        method: Method::GET,
+        pattern,
+        path,
+        form: vec![],
+        expect,
+    };
+    let post = |pattern: &'static str,
+                path: String,
+                form: Vec<(&'static str, String)>,
+                expect: &'static str| Case {
+        method: Method::POST,
+        pattern,
+        path,
+        form,
+        expect,
+    };
+    let random = Uuid::new_v4();
+    vec![
+        get("/", "/".into(), "200 200 200 200 200 200 200"),
+        get("/healthz", "/healthz".into(), "200 200 200 200 200 200 200"),
+        get("/dang-nhap", "/dang-nhap".into(), "200 R R R R R R"),
+        post(
+            "/dang-nhap",
+            "/dang-nhap".into(),
+            vec![],
+            "422 422 422 422 422 422 422",
+        ),
+        get(
+            "/bang-dieu-khien",
+            "/bang-dieu-khien".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/tai-khoan/mat-khau",
+            "/tai-khoan/mat-khau".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        post(
+            "/tai-khoan/mat-khau",
+            "/tai-khoan/mat-khau".into(),
+            vec![("current", "sai".into())],
+            "L 422 422 422 422 422 422",
+        ),
+        get(
+            "/quan-tri/nguoi-dung",
+            "/quan-tri/nguoi-dung".into(),
+            "L 200 403 403 403 403 403",
+        ),
+        get(
+            "/quan-tri/nguoi-dung/moi",
+            "/quan-tri/nguoi-dung/moi".into(),
+            "L 200 403 403 403 403 403",
+        ),
+        post(
+            "/quan-tri/nguoi-dung",
+            "/quan-tri/nguoi-dung".into(),
+            vec![],
+            "L 422 403 403 403 403 403",
+        ),
+        post(
+            "/quan-tri/nguoi-dung/{id}/khoa",
+            format!("/quan-tri/nguoi-dung/{victim}/khoa"),
+            vec![],
+            "L R 403 403 403 403 403",
+        ),
+        post(
+            "/quan-tri/nguoi-dung/{id}/mo-khoa",
+            format!("/quan-tri/nguoi-dung/{victim}/mo-khoa"),
+            vec![],
+            "L R 403 403 403 403 403",
+        ),
+        post(
+            "/quan-tri/nguoi-dung/{id}/dat-mat-khau",
+            format!("/quan-tri/nguoi-dung/{victim}/dat-mat-khau"),
+            vec![],
+            "L 200 403 403 403 403 403",
+        ),
+        post(
+            "/quan-tri/nguoi-dung/{id}/khoa",
+            format!("/quan-tri/nguoi-dung/{random}/khoa"),
+            vec![],
+            "L 404 403 403 403 403 403",
+        ),
+        get("/nhat-ky", "/nhat-ky".into(), "L 200 200 403 403 403 403"),
+        // Agency records: each agency sees its own; guessing another's id gives 404.
+        get(
+            "/don-vi/{id}",
+            format!("/don-vi/{}", w.agency_a),
+            "L 200 200 200 404 404 404",
+        ),
+        get(
+            "/don-vi/{id}",
+            format!("/don-vi/{}", w.agency_b),
+            "L 200 200 404 200 404 404",
+        ),
+        get(
+            "/don-vi/{id}",
+            format!("/don-vi/{random}"),
+            "L 404 404 404 404 404 404",
+        ),
+        get(
+            "/don-vi/{id}",
+            "/don-vi/khong-phai-ma".into(),
+            "L 404 404 404 404 404 404",
+        ),
+        // Households: the district and agencies see them; a commune only its own.
+        get(
+            "/ho/{id}",
+            format!("/ho/{}", w.household_x),
+            "L 200 200 200 200 200 404",
+        ),
+        get(
+            "/ho/{id}",
+            format!("/ho/{}", w.household_y),
+            "L 200 200 200 200 404 200",
+        ),
+        get(
+            "/ho/{id}",
+            format!("/ho/{random}"),
+            "L 404 404 404 404 404 404",
+        ),
+        // Last: it ends the sessions.
+        post("/dang-xuat", "/dang-xuat".into(), vec![], "L R R R R R R"),
+    ]
+}
+
+#[test]
+fn every_route_has_a_row() {
+    let fake = World {
+        agency_a: Uuid::nil(),
+        agency_b: Uuid::nil(),
+        household_x: Uuid::nil(),
+        household_y: Uuid::nil(),
+        logins: vec![],
+        user_ids: vec![],
+    };
+    let covered: BTreeSet<(String, String)> = cases(&fake, Uuid::nil())
+        .iter()
+        .map(|c| (c.method.to_string(), c.pattern.to_string()))
+        .collect();
+    let routes: BTreeSet<(String, String)> = route_table()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    let missing: Vec<_> = routes.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the matrix: {missing:?}"
+    );
+    let stale: Vec<_> = covered.difference(&routes).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that do not exist: {stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn authorization_matrix() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (victim, _) = app
+        .user("nan.nhan", giupdo::domain::roles::Role::Clerk, None, None)
+        .await;
+    // One browser per actor; the anonymous one never logs in.
+    let mut clients = vec![client()];
+    for (username, password) in &w.logins {
+        let c = client();
+        app.login_with(&c, username, password).await;
+        clients.push(c);
+    }
+    let mut failures = Vec::new();
+    for case in cases(&w, victim) {
+        let expected = parse_outcomes(case.expect);
+        for (i, actor) in ACTORS.iter().enumerate() {
+            let req = clients[i].request(case.method.clone(), app.url(&case.path));
+            let req = if case.method == Method::POST {
+                req.form(&case.form)
+            } else {
+                req
+            };
+            let page = Page::from(req.send().await.expect("request")).await;
+            let got = match (page.status, page.location()) {
+                (303, Some(l)) if l.starts_with("/dang-nhap") => Outcome::Login,
+                (303, Some(_)) => Outcome::Redirect,
+                (s, _) => Outcome::Status(s),
+            };
+            if got != expected[i] {
+                failures.push(format!(
+                    "{} {} as {actor}: expected {:?}, got {got:?}",
+                    case.method, case.path, expected[i]
+                ));
+            }
+            // A refusal never shows the record: no household name, no CCCD.
+            if matches!(got, Outcome::Status(403 | 404)) {
+                assert!(
+                    !page.text.contains("Hoàng Văn Thụ") && !page.text.contains("Nông Thị Lan")
+                );
+                assert!(
+                    !page.text.contains(crate::fixtures::CCCD_X)
+                        && !page.text.contains(crate::fixtures::CCCD_Y)
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}

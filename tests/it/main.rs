@@ -5,4 +5,5 @@ mod harness;
 mod accounts;
 mod authz;
 mod cluster;
+mod fixtures;
 mod foundation;
