@@ -44,6 +44,16 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Nhập dữ liệu từ tệp .xlsx hoặc .csv.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Đo hiệu năng, in bảng kết quả (dùng cơ sở dữ liệu riêng `giupdo_bench`).
+    Bench {
+        #[command(subcommand)]
+        what: crate::bench::BenchWhat,
+    },
     /// Quản lý tài khoản người dùng.
     User {
         #[command(subcommand)]
@@ -68,6 +78,21 @@ pub struct ServeArgs {
     /// Nguồn (origin) được phép gửi biểu mẫu, ví dụ https://giupdo.binhgia.gov.vn (phân cách bằng dấu phẩy).
     #[arg(long, env = "GIUPDO_TRUSTED_ORIGINS", value_delimiter = ',')]
     pub trusted_origins: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Danh sách hộ: kiểm tra mọi dòng, rồi ghi tất cả trong một giao dịch (hoặc không ghi gì).
+    Households {
+        /// Tệp .xlsx hoặc .csv theo mẫu.
+        file: PathBuf,
+        /// Mã xã cho các dòng để trống cột Xã (các dòng ghi xã khác bị báo lỗi).
+        #[arg(long)]
+        commune: Option<String>,
+        /// Chỉ kiểm tra, không ghi.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +212,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Db { action } => db_command(&source, action).await,
+        Command::Import { what } => {
+            with_db(
+                &source,
+                |pool| async move { import_command(&pool, what).await },
+            )
+            .await
+        }
+        Command::Bench { what } => crate::bench::run(&source, what).await,
         Command::User { action } => {
             with_db(
                 &source,
@@ -373,6 +406,71 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Result
             println!("Đã đặt mật khẩu mới cho {}.", user.username);
         }
     }
+    Ok(())
+}
+
+async fn import_command(pool: &sqlx::PgPool, what: ImportWhat) -> anyhow::Result<()> {
+    use crate::import::households::{Target, commit, preview};
+    let ImportWhat::Households {
+        file,
+        commune,
+        dry_run,
+    } = what;
+    let started = std::time::Instant::now();
+    let bytes =
+        std::fs::read(&file).with_context(|| format!("Không đọc được tệp {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let table = crate::import::read_table(&bytes, &name).map_err(anyhow::Error::msg)?;
+    if let Some(c) = &commune {
+        let found: Option<String> = sqlx::query_scalar("SELECT code FROM communes WHERE code = $1")
+            .bind(c)
+            .fetch_optional(pool)
+            .await?;
+        found.with_context(|| format!("Không có xã mã {c}."))?;
+    }
+    let year = db::households::priority_context(pool).await?.0;
+    let target = Target {
+        default_commune: commune,
+        only_commune: None,
+        row_limit: None,
+    };
+    let p = preview(pool, &table, &target, year).await?;
+    println!(
+        "{} dòng dữ liệu, {} dòng hợp lệ, {} lỗi.",
+        p.total_rows,
+        p.rows.len(),
+        p.problems.len()
+    );
+    if !p.problems.is_empty() {
+        println!("{:>6}  {:<22} LỖI", "DÒNG", "CỘT");
+        for pr in p.problems.iter().take(200) {
+            let line = if pr.line == 0 {
+                "tệp".to_string()
+            } else {
+                pr.line.to_string()
+            };
+            println!("{line:>6}  {:<22} {}", pr.column, pr.message);
+        }
+        if p.problems.len() > 200 {
+            println!("… và {} lỗi khác.", p.problems.len() - 200);
+        }
+        bail!("Tệp còn lỗi: không ghi gì vào sổ hộ.");
+    }
+    if dry_run {
+        println!("Chạy thử (--dry-run): không ghi gì.");
+        return Ok(());
+    }
+    let drafts: Vec<_> = p.rows.into_iter().map(|(_, d)| d).collect();
+    let by = By::system(&format!("cli:{}", whoami()));
+    let n = commit(pool, &by, &drafts, &name, None).await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "Đã nhập {n} hộ trong {secs:.1} giây ({:.0} dòng/giây).",
+        n as f64 / secs.max(1e-9)
+    );
     Ok(())
 }
 

@@ -10,11 +10,13 @@
 //! - [`web`]: HTTP handlers, one module per area, and the middleware stack.
 //! - [`demo`]: the demo data set of Bình Gia 2024.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod import;
 pub mod pgcluster;
 pub mod server;
 pub mod web;

@@ -113,3 +113,214 @@ pub async fn sponsorships(
         })
         .collect())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Registry: the list with quotas and progress, create, update, quota override.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use super::audit::{self, By};
+use crate::domain::quota::{self, AgencyFacts, Quota};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuotaRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub staff_count: i32,
+    pub named_school: bool,
+    pub override_quota: Option<i32>,
+    pub override_reason: Option<String>,
+    /// Households the agency adopted this campaign (alone or in a group), not rejected/cancelled.
+    pub adopted: i64,
+    /// Of those, confirmed by the commune (R3): only these count toward the quota.
+    pub confirmed: i64,
+}
+
+impl QuotaRow {
+    pub fn quota(&self) -> Quota {
+        let facts = AgencyFacts {
+            kind: &self.kind,
+            staff_count: self.staff_count,
+            named_school: self.named_school,
+        };
+        quota::effective(
+            facts,
+            self.override_quota
+                .map(|q| (q, self.override_reason.as_deref().unwrap_or(""))),
+        )
+    }
+    pub fn met(&self) -> bool {
+        self.confirmed >= i64::from(self.quota().households)
+    }
+}
+
+pub async fn list_with_quota(
+    pool: &PgPool,
+    campaign: Uuid,
+    kind: Option<&str>,
+) -> sqlx::Result<Vec<QuotaRow>> {
+    sqlx::query_as(
+        "SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
+                o.quota AS override_quota, o.reason AS override_reason,
+                count(s.id) FILTER (WHERE s.state NOT IN ('rejected', 'cancelled')) AS adopted,
+                count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed
+         FROM agencies a
+         LEFT JOIN agency_quota_overrides o ON o.agency_id = a.id AND o.campaign_id = $1
+         LEFT JOIN sponsorship_agencies sa ON sa.agency_id = a.id
+         LEFT JOIN sponsorships s ON s.id = sa.sponsorship_id AND s.campaign_id = $1
+         WHERE ($2::text IS NULL OR a.kind = $2)
+         GROUP BY a.id, o.quota, o.reason
+         ORDER BY a.kind, a.name",
+    )
+    .bind(campaign)
+    .bind(kind)
+    .fetch_all(pool)
+    .await
+}
+
+/// An agency as typed and checked (see `web::agencies`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyDraft {
+    pub name: String,
+    pub kind: String,
+    pub staff_count: i32,
+    pub named_school: bool,
+    pub commune_code: Option<String>,
+    pub contact_person: Option<String>,
+    pub phone: Option<String>,
+}
+
+pub async fn create(conn: &mut PgConnection, by: &By, d: &AgencyDraft) -> sqlx::Result<Uuid> {
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO agencies (name, kind, staff_count, named_school, commune_code, contact_person, phone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&d.name)
+    .bind(&d.kind)
+    .bind(d.staff_count)
+    .bind(d.named_school)
+    .bind(&d.commune_code)
+    .bind(&d.contact_person)
+    .bind(&d.phone)
+    .fetch_one(&mut *conn)
+    .await?;
+    audit::created(conn, by, "agency", id, d).await?;
+    Ok(id)
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Uuid,
+    d: &AgencyDraft,
+) -> sqlx::Result<bool> {
+    let before: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT to_jsonb(a) - 'created_at' - 'updated_at' - 'id' FROM agencies a WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(before) = before else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE agencies SET name=$2, kind=$3, staff_count=$4, named_school=$5, commune_code=$6, contact_person=$7,
+             phone=$8, updated_at=now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&d.name)
+    .bind(&d.kind)
+    .bind(d.staff_count)
+    .bind(d.named_school)
+    .bind(&d.commune_code)
+    .bind(&d.contact_person)
+    .bind(&d.phone)
+    .execute(&mut *conn)
+    .await?;
+    let entry = audit::Entry {
+        action: audit::Action::Update,
+        entity: "agency",
+        entity_id: id.to_string(),
+        before: Some(before),
+        after: audit::json(d),
+        reason: None,
+    };
+    audit::write(conn, by, entry).await?;
+    Ok(true)
+}
+
+/// Set (or with `None`, remove) a clerk's override of an agency's quota in a campaign.
+pub async fn set_override(
+    conn: &mut PgConnection,
+    by: &By,
+    campaign: Uuid,
+    agency: Uuid,
+    value: Option<(i32, &str)>,
+) -> sqlx::Result<()> {
+    let before: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT jsonb_build_object('quota', quota, 'reason', reason) FROM agency_quota_overrides
+         WHERE campaign_id = $1 AND agency_id = $2 FOR UPDATE",
+    )
+    .bind(campaign)
+    .bind(agency)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match value {
+        Some((q, reason)) => {
+            sqlx::query(
+                "INSERT INTO agency_quota_overrides (campaign_id, agency_id, quota, reason) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (campaign_id, agency_id) DO UPDATE SET quota = excluded.quota, reason = excluded.reason",
+            )
+            .bind(campaign)
+            .bind(agency)
+            .bind(q)
+            .bind(reason)
+            .execute(&mut *conn)
+            .await?;
+        }
+        None => {
+            sqlx::query(
+                "DELETE FROM agency_quota_overrides WHERE campaign_id = $1 AND agency_id = $2",
+            )
+            .bind(campaign)
+            .bind(agency)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    let entry = audit::Entry {
+        action: if value.is_some() {
+            audit::Action::Update
+        } else {
+            audit::Action::Delete
+        },
+        entity: "agency_quota_override",
+        entity_id: format!("{campaign}/{agency}"),
+        before,
+        after: value.map(|(q, r)| serde_json::json!({ "quota": q, "reason": r })),
+        reason: value.map(|(_, r)| r),
+    };
+    audit::write(conn, by, entry).await
+}
+
+#[derive(sqlx::FromRow)]
+struct FullRow {
+    #[sqlx(flatten)]
+    agency: AgencyRow,
+    commune_code: Option<String>,
+}
+
+/// An agency with the commune a commune People's Committee belongs to.
+pub async fn get_full(
+    pool: &PgPool,
+    id: Uuid,
+) -> sqlx::Result<Option<(AgencyRow, Option<String>)>> {
+    let row: Option<FullRow> = sqlx::query_as(
+        "SELECT id, name, kind, staff_count, named_school, contact_person, phone, commune_code FROM agencies WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.agency, r.commune_code)))
+}

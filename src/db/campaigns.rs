@@ -43,3 +43,164 @@ pub async fn priority_communes(
     .fetch_all(pool)
     .await
 }
+
+// ---------------------------------------------------------------------------------------------
+// Managing campaigns (clerks).
+
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use super::audit::{self, By};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignListRow {
+    pub id: Uuid,
+    pub year: i32,
+    pub name: String,
+    pub registration_deadline: NaiveDate,
+    pub report_deadline: NaiveDate,
+    pub target_per_household: i64,
+    pub is_current: bool,
+    pub sponsorships: i64,
+}
+
+pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<CampaignListRow>> {
+    sqlx::query_as(
+        "SELECT c.id, c.year, c.name, c.registration_deadline, c.report_deadline, c.target_per_household, c.is_current,
+                (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = c.id) AS sponsorships
+         FROM campaigns c ORDER BY c.year DESC",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CampaignDraft {
+    pub year: i32,
+    pub name: String,
+    pub registration_deadline: NaiveDate,
+    pub report_deadline: NaiveDate,
+    pub target_per_household: i64,
+    pub is_current: bool,
+    /// (commune code, reason)
+    pub priority: Vec<(String, String)>,
+}
+
+pub async fn get_draft(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignDraft>> {
+    let row: Option<(i32, String, NaiveDate, NaiveDate, i64, bool)> = sqlx::query_as(
+        "SELECT year, name, registration_deadline, report_deadline, target_per_household, is_current FROM campaigns WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((
+        year,
+        name,
+        registration_deadline,
+        report_deadline,
+        target_per_household,
+        is_current,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let priority = sqlx::query_as("SELECT commune_code, reason FROM campaign_priority_communes WHERE campaign_id = $1 ORDER BY commune_code")
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    Ok(Some(CampaignDraft {
+        year,
+        name,
+        registration_deadline,
+        report_deadline,
+        target_per_household,
+        is_current,
+        priority,
+    }))
+}
+
+/// Create (`id` None) or update a campaign with its priority communes. Making it current
+/// un-marks the previous current campaign in the same transaction.
+pub async fn save(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Option<Uuid>,
+    d: &CampaignDraft,
+) -> sqlx::Result<Option<Uuid>> {
+    if d.is_current {
+        sqlx::query(
+            "UPDATE campaigns SET is_current = false WHERE is_current AND id IS DISTINCT FROM $1",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let (id, before) = match id {
+        Some(id) => {
+            let before: Option<serde_json::Value> = sqlx::query_scalar(
+                "SELECT to_jsonb(c) - 'created_at' - 'updated_at' - 'id' FROM campaigns c WHERE id = $1 FOR UPDATE",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(before) = before else {
+                return Ok(None);
+            };
+            sqlx::query(
+                "UPDATE campaigns SET year=$2, name=$3, registration_deadline=$4, report_deadline=$5,
+                     target_per_household=$6, is_current=$7, updated_at=now() WHERE id = $1",
+            )
+            .bind(id)
+            .bind(d.year)
+            .bind(&d.name)
+            .bind(d.registration_deadline)
+            .bind(d.report_deadline)
+            .bind(d.target_per_household)
+            .bind(d.is_current)
+            .execute(&mut *conn)
+            .await?;
+            (id, Some(before))
+        }
+        None => {
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household, is_current)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(d.year)
+            .bind(&d.name)
+            .bind(d.registration_deadline)
+            .bind(d.report_deadline)
+            .bind(d.target_per_household)
+            .bind(d.is_current)
+            .fetch_one(&mut *conn)
+            .await?;
+            (id, None)
+        }
+    };
+    sqlx::query("DELETE FROM campaign_priority_communes WHERE campaign_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (code, reason) in &d.priority {
+        sqlx::query("INSERT INTO campaign_priority_communes (campaign_id, commune_code, reason) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(code)
+            .bind(reason)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let entry = audit::Entry {
+        action: if before.is_some() {
+            audit::Action::Update
+        } else {
+            audit::Action::Create
+        },
+        entity: "campaign",
+        entity_id: id.to_string(),
+        before,
+        after: audit::json(d),
+        reason: None,
+    };
+    audit::write(conn, by, entry).await?;
+    Ok(Some(id))
+}

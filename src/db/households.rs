@@ -81,3 +81,411 @@ pub async fn status_history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(i32, S
     .fetch_all(pool)
     .await
 }
+
+// ---------------------------------------------------------------------------------------------
+// The list: search ignoring diacritics and case, filters, sort, pagination.
+
+use serde::Serialize;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use super::audit::{self, By};
+use crate::domain::household::HouseholdDraft;
+use crate::domain::roles::Scope;
+use crate::domain::text::normalize_name;
+
+/// R5 in SQL (mirrors `domain::household::priority_reasons`); `$prio` is the array of the current
+/// campaign's priority communes.
+const PRIORITY_SQL: &str =
+    "((h.will_to_escape AND (h.lacks_capital OR h.lacks_technique)) OR h.commune_code = ANY(";
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub commune: Option<String>,
+    pub village: Option<Uuid>,
+    pub status: Option<String>,
+    pub priority: Option<bool>,
+    /// Some(true): helped in an earlier campaign; Some(false): never helped before.
+    pub helped_before: Option<bool>,
+    pub sort: Sort,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Name,
+    Village,
+    Status,
+    Newest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Sort {
+        match s {
+            "thon" => Sort::Village,
+            "tinh-trang" => Sort::Status,
+            "moi-nhat" => Sort::Newest,
+            _ => Sort::Name,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Sort::Name => "ten",
+            Sort::Village => "thon",
+            Sort::Status => "tinh-trang",
+            Sort::Newest => "moi-nhat",
+        }
+    }
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Name => "normalize_name(h.head_name), h.id",
+            Sort::Village => "h.commune_code, h.village_id, normalize_name(h.head_name), h.id",
+            Sort::Status => "h.status, normalize_name(h.head_name), h.id",
+            Sort::Newest => "h.created_at DESC, h.id",
+        }
+    }
+}
+
+pub const PAGE_SIZE: i64 = 50;
+/// Counting stops here: "more than 10,000" is all a person needs, and counting a million rows
+/// would cost more than the page itself.
+pub const COUNT_CAP: i64 = 10_000;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListRow {
+    pub id: Uuid,
+    pub head_name: String,
+    pub birth_year: Option<i32>,
+    pub village_name: String,
+    pub commune_name: String,
+    pub commune_code: String,
+    pub cccd: Option<String>,
+    pub household_code: Option<String>,
+    pub status: String,
+    pub status_year: i32,
+    pub priority: bool,
+    pub helped_before: bool,
+}
+
+fn push_filters<'a>(
+    b: &mut QueryBuilder<'a, Postgres>,
+    q: &'a ListQuery,
+    scope: &'a Scope,
+    prio: &'a [String],
+    year: i32,
+) {
+    b.push(" WHERE true");
+    match scope {
+        Scope::Commune(code) => {
+            b.push(" AND h.commune_code = ").push_bind(code);
+        }
+        Scope::Nothing => {
+            b.push(" AND false");
+        }
+        Scope::District | Scope::Agency(_) => {}
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+        let norm = normalize_name(text);
+        b.push(" AND (");
+        if !norm.is_empty() {
+            b.push("normalize_name(h.head_name) LIKE ")
+                .push_bind(format!("%{}%", norm.replace(['%', '_'], "")));
+            b.push(" OR ");
+        }
+        if digits.len() == 12 {
+            b.push("h.cccd = ").push_bind(digits).push(" OR ");
+        }
+        b.push("h.household_code = ")
+            .push_bind(text.to_string())
+            .push(")");
+    }
+    if let Some(c) = &q.commune {
+        b.push(" AND h.commune_code = ").push_bind(c);
+    }
+    if let Some(v) = q.village {
+        b.push(" AND h.village_id = ").push_bind(v);
+    }
+    if let Some(s) = &q.status {
+        b.push(" AND h.status = ").push_bind(s);
+    }
+    if let Some(p) = q.priority {
+        b.push(" AND ")
+            .push(PRIORITY_SQL)
+            .push_bind(prio)
+            .push(")) = ")
+            .push_bind(p);
+    }
+    if let Some(h) = q.helped_before {
+        b.push(if h { " AND " } else { " AND NOT " });
+        b.push("EXISTS (SELECT 1 FROM sponsorships s JOIN campaigns ca ON ca.id = s.campaign_id WHERE s.household_id = h.id AND ca.year < ")
+            .push_bind(year)
+            .push(")");
+    }
+}
+
+/// One page of households and the (capped) number that match.
+pub async fn list(
+    pool: &PgPool,
+    q: &ListQuery,
+    scope: &Scope,
+    prio: &[String],
+    year: i32,
+) -> sqlx::Result<(Vec<ListRow>, i64)> {
+    let mut b = QueryBuilder::new(
+        "SELECT h.id, h.head_name, h.birth_year, v.name AS village_name, c.name AS commune_name, h.commune_code,
+                h.cccd, h.household_code, h.status, h.status_year, ",
+    );
+    b.push(PRIORITY_SQL)
+        .push_bind(prio)
+        .push(")) AS priority, ");
+    b.push("EXISTS (SELECT 1 FROM sponsorships s JOIN campaigns ca ON ca.id = s.campaign_id WHERE s.household_id = h.id AND ca.year < ")
+        .push_bind(year)
+        .push(") AS helped_before FROM households h JOIN villages v ON v.id = h.village_id JOIN communes c ON c.code = h.commune_code");
+    push_filters(&mut b, q, scope, prio, year);
+    b.push(" ORDER BY ").push(q.sort.order_by());
+    b.push(" LIMIT ")
+        .push_bind(PAGE_SIZE)
+        .push(" OFFSET ")
+        .push_bind((q.page.max(1) - 1) * PAGE_SIZE);
+    let rows = b.build_query_as::<ListRow>().fetch_all(pool).await?;
+
+    let mut c = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM households h");
+    push_filters(&mut c, q, scope, prio, year);
+    c.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") t");
+    let total: i64 = c.build_query_scalar().fetch_one(pool).await?;
+    Ok((rows, total))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes. Each takes the acting user and writes the audit trail in the same transaction.
+
+/// The village of `commune` with this name (compared after normalisation), created if new.
+pub async fn village_id(
+    conn: &mut PgConnection,
+    by: &By,
+    commune: &str,
+    name: &str,
+) -> sqlx::Result<Uuid> {
+    if let Some(id) = sqlx::query_scalar::<_, Uuid>(
+        "SELECT id FROM villages WHERE commune_code = $1 AND normalize_name(name) = normalize_name($2)",
+    )
+    .bind(commune)
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?
+    {
+        return Ok(id);
+    }
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO villages (commune_code, name) VALUES ($1, $2)
+         ON CONFLICT (commune_code, normalize_name(name)) DO UPDATE SET name = villages.name RETURNING id",
+    )
+    .bind(commune)
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await?;
+    #[derive(Serialize)]
+    struct V<'a> {
+        commune_code: &'a str,
+        name: &'a str,
+    }
+    audit::created(
+        conn,
+        by,
+        "village",
+        id,
+        &V {
+            commune_code: commune,
+            name,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn create(conn: &mut PgConnection, by: &By, d: &HouseholdDraft) -> sqlx::Result<Uuid> {
+    let village = village_id(conn, by, &d.commune_code, &d.village).await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, cccd, household_code,
+             ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique,
+             illness, other_needs, will_to_escape, phone, notes)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) RETURNING id",
+    )
+    .bind(&d.commune_code)
+    .bind(village)
+    .bind(&d.head_name)
+    .bind(d.birth_year)
+    .bind(d.gender)
+    .bind(&d.cccd)
+    .bind(&d.household_code)
+    .bind(d.ethnicity)
+    .bind(d.members)
+    .bind(d.status)
+    .bind(d.status_year)
+    .bind(d.lacks_capital)
+    .bind(d.lacks_land)
+    .bind(d.lacks_labour)
+    .bind(d.lacks_technique)
+    .bind(d.illness)
+    .bind(&d.other_needs)
+    .bind(d.will_to_escape)
+    .bind(&d.phone)
+    .bind(&d.notes)
+    .fetch_one(&mut *conn)
+    .await?;
+    record_status(conn, id, d.status_year, d.status).await?;
+    audit::created(conn, by, "household", id, d).await?;
+    Ok(id)
+}
+
+/// Update a household; returns false if it does not exist.
+pub async fn update(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Uuid,
+    d: &HouseholdDraft,
+) -> sqlx::Result<bool> {
+    let before: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(h) - 'created_at' - 'updated_at' FROM households h WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(before) = before else {
+        return Ok(false);
+    };
+    let village = village_id(conn, by, &d.commune_code, &d.village).await?;
+    sqlx::query(
+        "UPDATE households SET commune_code=$2, village_id=$3, head_name=$4, birth_year=$5, gender=$6, cccd=$7,
+             household_code=$8, ethnicity=$9, members=$10, status=$11, status_year=$12, lacks_capital=$13,
+             lacks_land=$14, lacks_labour=$15, lacks_technique=$16, illness=$17, other_needs=$18,
+             will_to_escape=$19, phone=$20, notes=$21, updated_at=now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&d.commune_code)
+    .bind(village)
+    .bind(&d.head_name)
+    .bind(d.birth_year)
+    .bind(d.gender)
+    .bind(&d.cccd)
+    .bind(&d.household_code)
+    .bind(d.ethnicity)
+    .bind(d.members)
+    .bind(d.status)
+    .bind(d.status_year)
+    .bind(d.lacks_capital)
+    .bind(d.lacks_land)
+    .bind(d.lacks_labour)
+    .bind(d.lacks_technique)
+    .bind(d.illness)
+    .bind(&d.other_needs)
+    .bind(d.will_to_escape)
+    .bind(&d.phone)
+    .bind(&d.notes)
+    .execute(&mut *conn)
+    .await?;
+    record_status(conn, id, d.status_year, d.status).await?;
+    let after: serde_json::Value = sqlx::query_scalar(
+        "SELECT to_jsonb(h) - 'created_at' - 'updated_at' FROM households h WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    audit::write(
+        conn,
+        by,
+        audit::Entry {
+            action: audit::Action::Update,
+            entity: "household",
+            entity_id: id.to_string(),
+            before: Some(before),
+            after: Some(after),
+            reason: None,
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Keep the year-by-year status history in step with the record.
+async fn record_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    year: i32,
+    status: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO household_status_history (household_id, year, status) VALUES ($1, $2, $3)
+         ON CONFLICT (household_id, year) DO UPDATE SET status = excluded.status",
+    )
+    .bind(id)
+    .bind(year)
+    .bind(status)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Registry households that share a CCCD or a household code with the given values (the exact
+/// duplicate check of the import preview and the household form).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExactMatch {
+    pub id: Uuid,
+    pub head_name: String,
+    pub commune_name: String,
+    pub village_name: String,
+    pub cccd: Option<String>,
+    pub household_code: Option<String>,
+    pub commune_code: String,
+}
+
+pub async fn exact_matches(
+    pool: &PgPool,
+    cccds: &[String],
+    codes: &[(String, String)],
+) -> sqlx::Result<Vec<ExactMatch>> {
+    let (code_communes, code_values): (Vec<String>, Vec<String>) = codes.iter().cloned().unzip();
+    sqlx::query_as(
+        "SELECT h.id, h.head_name, c.name AS commune_name, v.name AS village_name, h.cccd, h.household_code, h.commune_code
+         FROM households h JOIN communes c ON c.code = h.commune_code JOIN villages v ON v.id = h.village_id
+         WHERE h.cccd = ANY($1)
+            OR (h.commune_code, h.household_code) IN (SELECT * FROM unnest($2::text[], $3::text[]))",
+    )
+    .bind(cccds)
+    .bind(&code_communes)
+    .bind(&code_values)
+    .fetch_all(pool)
+    .await
+}
+
+/// Villages of a commune (for the form's list and filters).
+pub async fn villages(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT id, name FROM villages WHERE commune_code = $1 ORDER BY normalize_name(name)",
+    )
+    .bind(commune)
+    .fetch_all(pool)
+    .await
+}
+
+/// The current campaign's year and priority communes, which the list and badges depend on.
+pub async fn priority_context(pool: &PgPool) -> sqlx::Result<(i32, Vec<String>)> {
+    let row: Option<(i32, Vec<String>)> = sqlx::query_as(
+        "SELECT c.year, coalesce(array_agg(p.commune_code) FILTER (WHERE p.commune_code IS NOT NULL), '{}')
+         FROM campaigns c LEFT JOIN campaign_priority_communes p ON p.campaign_id = c.id
+         WHERE c.is_current GROUP BY c.year",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.unwrap_or((
+        crate::domain::dates::today()
+            .format("%Y")
+            .to_string()
+            .parse()
+            .unwrap_or(2024),
+        Vec::new(),
+    )))
+}

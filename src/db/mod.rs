@@ -6,6 +6,7 @@ pub mod agencies;
 pub mod audit;
 pub mod campaigns;
 pub mod households;
+pub mod places;
 pub mod stats;
 pub mod users;
 

@@ -1,7 +1,11 @@
 //! The rules of the campaign, independent of HTTP and SQL.
 
 pub mod accounts;
+pub mod cccd;
 pub mod dates;
+pub mod household;
 pub mod labels;
 pub mod money;
+pub mod quota;
 pub mod roles;
+pub mod text;

@@ -1,17 +1,195 @@
-//! Household pages.
+//! Household pages: the list (search, filters, sort, pages), the detail with its history across
+//! years, the form to add or edit, and import from a spreadsheet.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, AppResult};
-use super::page::{Ctx, CurrentUser};
-use crate::db::households;
+use super::forms::{Errors, nonblank, query_string};
+use super::page::{Ctx, CurrentUser, flash};
+use crate::db::audit::By;
+use crate::db::households::{self, ListQuery, ListRow, Sort};
+use crate::domain::household::{HouseholdInput, PriorityFacts, priority_reasons};
 use crate::domain::labels;
-use crate::domain::money::format_vnd;
-use crate::domain::roles;
+use crate::domain::money::{format_vnd, group_thousands};
+use crate::domain::roles::{self, Actor, Role, Scope};
+
+// ----------------------------------------------------------------------------------------------
+// List
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub xa: Option<String>,
+    pub thon: Option<String>,
+    pub tinh_trang: Option<String>,
+    pub uu_tien: Option<String>,
+    pub da_giup: Option<String>,
+    pub sap_xep: Option<String>,
+    pub trang: Option<String>,
+}
+
+pub struct ListLine {
+    pub id: Uuid,
+    pub head_name: String,
+    pub birth_year: String,
+    pub place: String,
+    pub cccd: String,
+    pub status: &'static str,
+    pub status_code: String,
+    pub priority: bool,
+    pub helped_before: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "households/list.html")]
+pub struct ListPage {
+    pub ctx: Ctx,
+    pub p: ListParams,
+    pub lines: Vec<ListLine>,
+    pub total_label: String,
+    pub page: i64,
+    pub prev_link: Option<String>,
+    pub next_link: Option<String>,
+    pub communes: Vec<(String, String)>,
+    pub villages: Vec<(Uuid, String)>,
+    pub sorts: Vec<(&'static str, &'static str, String)>,
+    pub can_add: bool,
+}
+
+impl ListPage {
+    pub fn sel(&self, v: &Option<String>, option: &str) -> bool {
+        v.as_deref() == Some(option)
+    }
+    pub fn q(&self) -> &str {
+        self.p.q.as_deref().unwrap_or("")
+    }
+    pub fn village_selected(&self, id: &Uuid) -> bool {
+        self.p.thon.as_deref() == Some(id.to_string().as_str())
+    }
+}
+
+fn yes_no(s: &Option<String>) -> Option<bool> {
+    match s.as_deref() {
+        Some("co") => Some(true),
+        Some("khong") => Some(false),
+        _ => None,
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    Query(p): Query<ListParams>,
+) -> AppResult<ListPage> {
+    let scope = actor.scope();
+    let commune = match &scope {
+        Scope::Commune(own) => Some(own.clone()),
+        _ => nonblank(&p.xa).filter(|c| c.len() == 5 && c.chars().all(|d| d.is_ascii_digit())),
+    };
+    let q = ListQuery {
+        q: nonblank(&p.q).map(|s| s.chars().take(100).collect()),
+        commune: commune.clone(),
+        village: nonblank(&p.thon).and_then(|v| v.parse().ok()),
+        status: nonblank(&p.tinh_trang)
+            .filter(|s| matches!(s.as_str(), "poor" | "near_poor" | "escaped")),
+        priority: yes_no(&p.uu_tien),
+        helped_before: yes_no(&p.da_giup),
+        sort: Sort::parse(p.sap_xep.as_deref().unwrap_or("")),
+        page: p
+            .trang
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(1)
+            .clamp(1, 100_000),
+    };
+    let (year, prio) = households::priority_context(&state.db).await?;
+    let (rows, total) = households::list(&state.db, &q, &scope, &prio, year).await?;
+    let lines = rows.into_iter().map(|r| line(&actor, r)).collect();
+    let total_label = if total > households::COUNT_CAP {
+        format!("Hơn {} hộ", group_thousands(households::COUNT_CAP))
+    } else {
+        format!("{} hộ", group_thousands(total))
+    };
+    let base = |page: i64, sort: Option<&str>| {
+        let mut pairs = vec![
+            ("q", p.q.clone().unwrap_or_default()),
+            ("xa", p.xa.clone().unwrap_or_default()),
+            ("thon", p.thon.clone().unwrap_or_default()),
+            ("tinh_trang", p.tinh_trang.clone().unwrap_or_default()),
+            ("uu_tien", p.uu_tien.clone().unwrap_or_default()),
+            ("da_giup", p.da_giup.clone().unwrap_or_default()),
+            (
+                "sap_xep",
+                sort.map(str::to_string)
+                    .unwrap_or_else(|| q.sort.code().to_string()),
+            ),
+        ];
+        if page > 1 {
+            pairs.push(("trang", page.to_string()));
+        }
+        format!("/ho{}", query_string(&pairs))
+    };
+    let pages =
+        (total.min(households::COUNT_CAP) + households::PAGE_SIZE - 1) / households::PAGE_SIZE;
+    let sorts = [
+        (Sort::Name, "Tên chủ hộ"),
+        (Sort::Village, "Thôn, xã"),
+        (Sort::Status, "Tình trạng"),
+        (Sort::Newest, "Mới thêm"),
+    ]
+    .into_iter()
+    .map(|(s, label)| (s.code(), label, base(1, Some(s.code()))))
+    .collect();
+    let villages = match &commune {
+        Some(c) => households::villages(&state.db, c).await?,
+        None => Vec::new(),
+    };
+    Ok(ListPage {
+        prev_link: (q.page > 1).then(|| base(q.page - 1, None)),
+        next_link: (q.page < pages).then(|| base(q.page + 1, None)),
+        page: q.page,
+        lines,
+        total_label,
+        communes: crate::db::users::communes_for_select(&state.db).await?,
+        villages,
+        sorts,
+        can_add: matches!(actor.role, Role::Admin | Role::Clerk | Role::Commune),
+        ctx,
+        p,
+    })
+}
+
+fn line(actor: &Actor, r: ListRow) -> ListLine {
+    let cccd = match &r.cccd {
+        Some(c) if roles::can_see_full_cccd(actor, &r.commune_code) => c.clone(),
+        Some(c) => roles::mask_cccd(c),
+        None => String::new(),
+    };
+    ListLine {
+        id: r.id,
+        head_name: r.head_name,
+        birth_year: r.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        place: format!("{}, {}", r.village_name, r.commune_name),
+        cccd,
+        status: labels::household_status(&r.status),
+        status_code: r.status,
+        priority: r.priority,
+        helped_before: r.helped_before,
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Detail
 
 pub struct HistoryLine {
     pub year: i32,
@@ -33,8 +211,10 @@ pub struct HouseholdPage {
     pub ethnicity: &'static str,
     pub gender: &'static str,
     pub needs: Vec<&'static str>,
+    pub priority: Vec<&'static str>,
     pub history: Vec<HistoryLine>,
     pub statuses: Vec<(i32, &'static str)>,
+    pub can_edit: bool,
 }
 
 pub async fn show(
@@ -67,6 +247,13 @@ pub async fn show(
             needs.push(label);
         }
     }
+    let (_, prio) = households::priority_context(&state.db).await?;
+    let priority = priority_reasons(&PriorityFacts {
+        will_to_escape: h.will_to_escape,
+        lacks_capital: h.lacks_capital,
+        lacks_technique: h.lacks_technique,
+        in_priority_commune: prio.contains(&h.commune_code),
+    });
     let history = households::history(&state.db, id)
         .await?
         .into_iter()
@@ -89,14 +276,264 @@ pub async fn show(
         .map(|(y, s)| (y, labels::household_status(&s)))
         .collect();
     Ok(HouseholdPage {
+        can_edit: roles::can_edit_household(&actor, &h.commune_code),
         ctx,
         cccd,
         status: labels::household_status(&h.status),
         ethnicity: labels::ethnicity(&h.ethnicity),
         gender: h.gender.as_deref().map(labels::gender).unwrap_or(""),
         needs,
+        priority,
         history,
         statuses,
         h,
     })
+}
+
+// ----------------------------------------------------------------------------------------------
+// Form: add and edit
+
+#[derive(Template, WebTemplate)]
+#[template(path = "households/form.html")]
+pub struct FormPage {
+    pub ctx: Ctx,
+    pub action: String,
+    pub title: String,
+    pub f: HouseholdInput,
+    pub errors: Errors,
+    pub communes: Vec<(String, String)>,
+    pub villages: Vec<String>,
+}
+
+impl FormPage {
+    pub fn checked(&self, v: &str) -> bool {
+        crate::domain::household::parse_flag(v, "").unwrap_or(false)
+    }
+    pub fn is(&self, v: &str, option: &str) -> bool {
+        crate::domain::text::normalize_name(v) == crate::domain::text::normalize_name(option)
+    }
+}
+
+fn this_year() -> i32 {
+    crate::domain::dates::today()
+        .format("%Y")
+        .to_string()
+        .parse()
+        .unwrap_or(2024)
+}
+
+async fn form_page(
+    state: &AppState,
+    actor: &Actor,
+    ctx: Ctx,
+    action: String,
+    title: &str,
+    f: HouseholdInput,
+    errors: Errors,
+) -> AppResult<FormPage> {
+    let mut communes = crate::db::users::communes_for_select(&state.db).await?;
+    if let Scope::Commune(own) = actor.scope() {
+        communes.retain(|(c, _)| *c == own);
+    }
+    let commune = if f.commune_code.is_empty() {
+        communes.first().map(|c| c.0.clone()).unwrap_or_default()
+    } else {
+        f.commune_code.clone()
+    };
+    let villages = households::villages(&state.db, &commune)
+        .await?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    Ok(FormPage {
+        ctx,
+        action,
+        title: title.to_string(),
+        f,
+        errors,
+        communes,
+        villages,
+    })
+}
+
+fn can_write(actor: &Actor, commune: &str) -> bool {
+    roles::can_edit_household(actor, commune)
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+) -> AppResult<FormPage> {
+    let f = HouseholdInput {
+        commune_code: actor.commune_code.clone().unwrap_or_default(),
+        status: "poor".into(),
+        status_year: this_year().to_string(),
+        members: "1".into(),
+        ..Default::default()
+    };
+    form_page(
+        &state,
+        &actor,
+        ctx,
+        "/ho".into(),
+        "Thêm hộ",
+        f,
+        Errors::default(),
+    )
+    .await
+}
+
+/// Map a database refusal to the form field it concerns.
+fn constraint_error(e: &sqlx::Error) -> Option<(&'static str, String)> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    match db.constraint()? {
+        "households_cccd_key" => Some(("cccd", "Số CCCD này đã có trong sổ hộ (trùng hộ).".into())),
+        "households_household_code_key" => Some((
+            "household_code",
+            "Mã hộ nghèo này đã có ở xã này (trùng hộ).".into(),
+        )),
+        "households_commune_fkey" => Some(("commune_code", "Không có xã này.".into())),
+        _ => None,
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    ctx: Ctx,
+    Form(f): Form<HouseholdInput>,
+) -> AppResult<Response> {
+    save(state, actor, session, ctx, None, f).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<HouseholdInput>,
+) -> AppResult<Response> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let existing = households::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !roles::can_view_household(&actor, &existing.commune_code) {
+        return Err(AppError::NotFound);
+    }
+    if !can_write(&actor, &existing.commune_code) {
+        return Err(AppError::Forbidden);
+    }
+    save(state, actor, session, ctx, Some(id), f).await
+}
+
+async fn save(
+    state: AppState,
+    actor: Actor,
+    session: Session,
+    ctx: Ctx,
+    id: Option<Uuid>,
+    f: HouseholdInput,
+) -> AppResult<Response> {
+    let action = id
+        .map(|i| format!("/ho/{i}"))
+        .unwrap_or_else(|| "/ho".into());
+    let title = if id.is_some() {
+        "Sửa thông tin hộ"
+    } else {
+        "Thêm hộ"
+    };
+    let mut errors = match f.parse(this_year()) {
+        Ok(draft) if can_write(&actor, &draft.commune_code) => {
+            let mut tx = state.db.begin().await?;
+            let by = By::from(&actor);
+            let result = match id {
+                None => households::create(&mut tx, &by, &draft).await.map(Some),
+                Some(id) => households::update(&mut tx, &by, id, &draft)
+                    .await
+                    .map(|found| found.then_some(id)),
+            };
+            match result {
+                Ok(Some(saved)) => {
+                    tx.commit().await?;
+                    flash(&session, "ok", format!("Đã lưu hộ {}.", draft.head_name)).await;
+                    return Ok(Redirect::to(&format!("/ho/{saved}")).into_response());
+                }
+                Ok(None) => return Err(AppError::NotFound),
+                Err(e) => match constraint_error(&e) {
+                    Some((field, msg)) => Errors([(field, msg)].into_iter().collect()),
+                    None => return Err(e.into()),
+                },
+            }
+        }
+        Ok(_) => Errors(
+            [(
+                "commune_code",
+                "Bạn chỉ được nhập hộ của xã mình.".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+        ),
+        Err(e) => Errors(e),
+    };
+    if errors.0.is_empty() {
+        errors.0.insert("head_name", "Không lưu được.".into());
+    }
+    let page = form_page(&state, &actor, ctx, action, title, f, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<FormPage> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let h = households::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !roles::can_view_household(&actor, &h.commune_code) {
+        return Err(AppError::NotFound);
+    }
+    if !can_write(&actor, &h.commune_code) {
+        return Err(AppError::Forbidden);
+    }
+    let flag = |b: bool| if b { "x".to_string() } else { String::new() };
+    let f = HouseholdInput {
+        commune_code: h.commune_code.clone(),
+        village: h.village_name.clone(),
+        head_name: h.head_name.clone(),
+        birth_year: h.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        gender: h.gender.clone().unwrap_or_default(),
+        cccd: h.cccd.clone().unwrap_or_default(),
+        household_code: h.household_code.clone().unwrap_or_default(),
+        ethnicity: h.ethnicity.clone(),
+        members: h.members.to_string(),
+        status: h.status.clone(),
+        status_year: h.status_year.to_string(),
+        lacks_capital: flag(h.lacks_capital),
+        lacks_land: flag(h.lacks_land),
+        lacks_labour: flag(h.lacks_labour),
+        lacks_technique: flag(h.lacks_technique),
+        illness: flag(h.illness),
+        other_needs: h.other_needs.clone().unwrap_or_default(),
+        will_to_escape: flag(h.will_to_escape),
+        phone: h.phone.clone().unwrap_or_default(),
+        notes: h.notes.clone().unwrap_or_default(),
+    };
+    form_page(
+        &state,
+        &actor,
+        ctx,
+        format!("/ho/{id}"),
+        "Sửa thông tin hộ",
+        f,
+        Errors::default(),
+    )
+    .await
 }

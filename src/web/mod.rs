@@ -6,11 +6,15 @@ pub mod admin;
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod error;
+pub mod forms;
 pub mod health;
 pub mod home;
 pub mod households;
+pub mod imports;
 pub mod page;
+pub mod places;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,7 +40,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::WebConfig;
-use crate::domain::roles::{ADMIN, Access, DISTRICT};
+use crate::domain::roles::{ADMIN, Access, DISTRICT, Role};
+
+/// Those who keep the household registry: the district and the commune officials.
+const REGISTRY: &[Role] = &[Role::Admin, Role::Clerk, Role::Commune];
 
 /// Everything a handler needs, passed with `State`.
 #[derive(Clone)]
@@ -170,8 +177,158 @@ fn routes() -> Routes {
             Access::Roles(DISTRICT),
             get(audit::list),
         ),
+        // Campaigns (R1)
+        r(
+            Method::GET,
+            "/dot-van-dong",
+            Access::Roles(DISTRICT),
+            get(campaigns::list),
+        ),
+        r(
+            Method::GET,
+            "/dot-van-dong/moi",
+            Access::Roles(DISTRICT),
+            get(campaigns::new_form),
+        ),
+        r(
+            Method::POST,
+            "/dot-van-dong",
+            Access::Roles(DISTRICT),
+            post(campaigns::create),
+        ),
+        r(
+            Method::GET,
+            "/dot-van-dong/{id}/sua",
+            Access::Roles(DISTRICT),
+            get(campaigns::edit_form),
+        ),
+        r(
+            Method::POST,
+            "/dot-van-dong/{id}",
+            Access::Roles(DISTRICT),
+            post(campaigns::update),
+        ),
+        // Agencies (R2)
+        r(
+            Method::GET,
+            "/don-vi",
+            Access::Roles(DISTRICT),
+            get(agencies::list),
+        ),
+        r(
+            Method::GET,
+            "/don-vi/moi",
+            Access::Roles(DISTRICT),
+            get(agencies::new_form),
+        ),
+        r(
+            Method::POST,
+            "/don-vi",
+            Access::Roles(DISTRICT),
+            post(agencies::create),
+        ),
         r(Method::GET, "/don-vi/{id}", signed_in, get(agencies::show)),
+        r(
+            Method::GET,
+            "/don-vi/{id}/sua",
+            Access::Roles(DISTRICT),
+            get(agencies::edit_form),
+        ),
+        r(
+            Method::POST,
+            "/don-vi/{id}",
+            Access::Roles(DISTRICT),
+            post(agencies::update),
+        ),
+        r(
+            Method::POST,
+            "/don-vi/{id}/chi-tieu",
+            Access::Roles(DISTRICT),
+            post(agencies::set_override),
+        ),
+        // Places
+        r(
+            Method::GET,
+            "/xa",
+            Access::Roles(REGISTRY),
+            get(places::communes),
+        ),
+        r(
+            Method::GET,
+            "/xa/{code}",
+            Access::Roles(REGISTRY),
+            get(places::commune),
+        ),
+        r(
+            Method::POST,
+            "/xa/{code}/thon",
+            Access::Roles(REGISTRY),
+            post(places::add_village),
+        ),
+        // Households
+        r(Method::GET, "/ho", signed_in, get(households::list)),
+        r(
+            Method::GET,
+            "/ho/moi",
+            Access::Roles(REGISTRY),
+            get(households::new_form),
+        ),
+        r(
+            Method::POST,
+            "/ho",
+            Access::Roles(REGISTRY),
+            post(households::create),
+        ),
         r(Method::GET, "/ho/{id}", signed_in, get(households::show)),
+        r(
+            Method::GET,
+            "/ho/{id}/sua",
+            Access::Roles(REGISTRY),
+            get(households::edit_form),
+        ),
+        r(
+            Method::POST,
+            "/ho/{id}",
+            Access::Roles(REGISTRY),
+            post(households::update),
+        ),
+        r(
+            Method::GET,
+            "/ho/nhap",
+            Access::Roles(REGISTRY),
+            get(imports::upload_form),
+        ),
+        r(
+            Method::POST,
+            "/ho/nhap",
+            Access::Roles(REGISTRY),
+            post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(imports::UPLOAD_LIMIT)),
+        ),
+        r(
+            Method::GET,
+            "/ho/nhap/mau.xlsx",
+            Access::Roles(REGISTRY),
+            get(imports::template_xlsx),
+        ),
+        r(
+            Method::GET,
+            "/ho/nhap/mau.csv",
+            Access::Roles(REGISTRY),
+            get(imports::template_csv),
+        ),
+        r(
+            Method::GET,
+            "/ho/nhap/{id}",
+            Access::Roles(REGISTRY),
+            get(imports::show_preview),
+        ),
+        r(
+            Method::POST,
+            "/ho/nhap/{id}",
+            Access::Roles(REGISTRY),
+            post(imports::confirm),
+        ),
     ]
 }
 
@@ -186,8 +343,10 @@ pub fn static_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")))
 }
 
-/// Largest request body accepted (forms); larger ones get 413.
+/// Largest form body accepted (axum's extractors enforce it); larger ones get 413.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// The hard cap on any request body, uploads included.
+pub const HARD_BODY_LIMIT: usize = imports::UPLOAD_LIMIT + 64 * 1024;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -232,6 +391,7 @@ pub fn app(state: AppState) -> Router {
     router
         .nest_service("/static", static_files)
         .fallback(error::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::load_actor,
@@ -270,7 +430,7 @@ pub fn app(state: AppState) -> Router {
                     timeout,
                 ))
                 .layer(csrf)
-                .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+                .layer(RequestBodyLimitLayer::new(HARD_BODY_LIMIT)),
         )
 }
 

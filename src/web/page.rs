@@ -64,6 +64,26 @@ impl Ctx {
             href: "/bang-dieu-khien",
             label: "Bảng điều khiển",
         });
+        items.push(NavItem {
+            href: "/ho",
+            label: "Hộ nghèo",
+        });
+        if matches!(actor.role, Role::Admin | Role::Clerk) {
+            items.push(NavItem {
+                href: "/don-vi",
+                label: "Cơ quan, đơn vị",
+            });
+            items.push(NavItem {
+                href: "/dot-van-dong",
+                label: "Đợt vận động",
+            });
+        }
+        if actor.role != Role::Agency {
+            items.push(NavItem {
+                href: "/xa",
+                label: "Xã, thôn",
+            });
+        }
         if matches!(actor.role, Role::Admin | Role::Clerk) {
             items.push(NavItem {
                 href: "/nhat-ky",

@@ -7,3 +7,4 @@ mod authz;
 mod cluster;
 mod fixtures;
 mod foundation;
+mod registry;

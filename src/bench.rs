@@ -1,0 +1,353 @@
+//! `giupdo bench …`: benchmarks that print a table. They run in their own database
+//! (`giupdo_bench`, recreated each time) inside the private cluster, never in the app's data.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, header};
+use clap::Subcommand;
+use sqlx::PgPool;
+use tower::ServiceExt as _;
+
+use crate::config::{DbSource, WebConfig};
+use crate::db::audit::By;
+use crate::db::users::{self, NewUser};
+use crate::domain::roles::Role;
+use crate::pgcluster::Cluster;
+use crate::web::{self, AppState};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// Registry: import from CSV and xlsx, then the household list/search page at scale.
+    Registry {
+        /// Households in the database for the list/search measurements.
+        #[arg(long, default_value_t = 1_000_000)]
+        households: usize,
+        /// Rows in each import file.
+        #[arg(long, default_value_t = 100_000)]
+        import_rows: usize,
+        /// Requests per list/search scenario.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
+}
+
+pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
+    let DbSource::Private(dir) = source else {
+        bail!(
+            "`giupdo bench` chạy trong cụm PostgreSQL riêng (cơ sở dữ liệu giupdo_bench); hãy bỏ đặt DATABASE_URL."
+        );
+    };
+    let dir = dir.clone();
+    let (guard, cluster) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let cluster = Cluster::new(dir)?;
+        let (guard, _) = cluster.acquire()?;
+        Ok((guard, cluster))
+    })
+    .await??;
+    let admin = crate::db::pool_options()
+        .max_connections(1)
+        .connect(&cluster.url_for("postgres"))
+        .await?;
+    sqlx::query("DROP DATABASE IF EXISTS giupdo_bench WITH (FORCE)")
+        .execute(&admin)
+        .await?;
+    sqlx::query("CREATE DATABASE giupdo_bench")
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    let pool = crate::db::pool_options()
+        .max_connections(8)
+        .connect(&cluster.url_for("giupdo_bench"))
+        .await?;
+    crate::db::migrate(&pool).await?;
+    crate::demo::load(&pool).await?;
+    let result = match what {
+        BenchWhat::Registry {
+            households,
+            import_rows,
+            requests,
+        } => registry(&pool, households, import_rows, requests).await,
+    };
+    pool.close().await;
+    tokio::task::spawn_blocking(move || guard.release()).await??;
+    result
+}
+
+/// A synthetic but valid household row (unique CCCD and code from `n`).
+fn row(n: usize, villages: &[(String, String)]) -> Vec<String> {
+    const SUR: &[&str] = &[
+        "Hoàng", "Nông", "Lương", "Lăng", "Hà", "Vi", "Lộc", "Mông", "Triệu", "Bàn", "Nguyễn", "Lý",
+    ];
+    const MID: &[&str] = &["Văn", "Thị", "Đức", "Minh", "Văn", "Thị"];
+    const GIV: &[&str] = &[
+        "Thụ", "Sơn", "Hùng", "Lan", "Hoa", "Mai", "Tâm", "Cường", "Khánh", "Phúc", "Nga", "Vân",
+        "Thu", "Thuận",
+    ];
+    let (commune, village) = &villages[n % villages.len()];
+    let male = !n.is_multiple_of(3);
+    let year = 1950 + (n % 48) as i32;
+    let cccd = format!(
+        "020{}{:02}{:06}",
+        if male { 0 } else { 1 },
+        year % 100,
+        n % 1_000_000
+    );
+    vec![
+        commune.clone(),
+        village.clone(),
+        format!(
+            "{} {} {}",
+            SUR[n % SUR.len()],
+            MID[(n / 7) % MID.len()],
+            GIV[(n / 3) % GIV.len()]
+        ),
+        year.to_string(),
+        if male { "Nam" } else { "Nữ" }.into(),
+        // Above 1,000,000 rows the 6 free digits repeat: leave the CCCD empty there.
+        if n < 1_000_000 { cccd } else { String::new() },
+        format!("BENCH-{n}"),
+        ["Tày", "Nùng", "Dao", "Kinh"][n % 4].into(),
+        (1 + n % 7).to_string(),
+        if n.is_multiple_of(4) {
+            "Cận nghèo"
+        } else {
+            "Hộ nghèo"
+        }
+        .into(),
+        "2024".into(),
+        if n.is_multiple_of(2) { "x" } else { "" }.into(),
+        String::new(),
+        String::new(),
+        if n.is_multiple_of(5) { "x" } else { "" }.into(),
+        String::new(),
+        String::new(),
+        if n.is_multiple_of(3) { "" } else { "x" }.into(),
+        String::new(),
+        String::new(),
+    ]
+}
+
+fn csv_file(
+    rows: std::ops::Range<usize>,
+    villages: &[(String, String)],
+) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(
+        crate::import::households::COLUMNS
+            .iter()
+            .map(|(_, h, _)| *h),
+    )?;
+    for n in rows {
+        w.write_record(row(n, villages))?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn xlsx_file(
+    rows: std::ops::Range<usize>,
+    villages: &[(String, String)],
+) -> anyhow::Result<Vec<u8>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, (_, h, _)) in crate::import::households::COLUMNS.iter().enumerate() {
+        sheet.write(0, c as u16, *h)?;
+    }
+    for (i, n) in rows.enumerate() {
+        for (c, v) in row(n, villages).iter().enumerate() {
+            if !v.is_empty() {
+                sheet.write((i + 1) as u32, c as u16, v.as_str())?;
+            }
+        }
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+async fn time_import(
+    pool: &PgPool,
+    bytes: &[u8],
+    name: &str,
+) -> anyhow::Result<(usize, Duration, Duration)> {
+    use crate::import::households::{Target, commit, preview};
+    let t0 = Instant::now();
+    let table = crate::import::read_table(bytes, name).map_err(anyhow::Error::msg)?;
+    let p = preview(pool, &table, &Target::default(), 2024).await?;
+    if !p.problems.is_empty() {
+        bail!(
+            "bench file has problems: {:?}",
+            &p.problems[..p.problems.len().min(3)]
+        );
+    }
+    let checked = t0.elapsed();
+    let drafts: Vec<_> = p.rows.into_iter().map(|(_, d)| d).collect();
+    let t1 = Instant::now();
+    let n = commit(pool, &By::system("bench"), &drafts, name, None).await?;
+    Ok((n as usize, checked, t1.elapsed()))
+}
+
+async fn registry(
+    pool: &PgPool,
+    households: usize,
+    import_rows: usize,
+    requests: usize,
+) -> anyhow::Result<()> {
+    let villages: Vec<(String, String)> =
+        sqlx::query_as("SELECT commune_code, name FROM villages ORDER BY commune_code, name")
+            .fetch_all(pool)
+            .await?;
+
+    println!("## Import ({import_rows} rows per file)\n");
+    println!("| format | rows | read + check (s) | write (s) | total rows/s |");
+    println!("|---|---:|---:|---:|---:|");
+    let csv = csv_file(0..import_rows, &villages)?;
+    let (n, check, write) = time_import(pool, &csv, "bench.csv").await?;
+    println!(
+        "| CSV | {n} | {:.2} | {:.2} | {:.0} |",
+        check.as_secs_f64(),
+        write.as_secs_f64(),
+        n as f64 / (check + write).as_secs_f64()
+    );
+    let xlsx = xlsx_file(import_rows..2 * import_rows, &villages)?;
+    let (n, check, write) = time_import(pool, &xlsx, "bench.xlsx").await?;
+    println!(
+        "| xlsx | {n} | {:.2} | {:.2} | {:.0} |",
+        check.as_secs_f64(),
+        write.as_secs_f64(),
+        n as f64 / (check + write).as_secs_f64()
+    );
+
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(pool)
+        .await?;
+    let need = households.saturating_sub(have as usize);
+    let t = Instant::now();
+    fill(pool, need).await?;
+    println!(
+        "\nFilled to {households} households in {:.1} s.\n",
+        t.elapsed().as_secs_f64()
+    );
+
+    // The app itself, in-process, signed in as a clerk.
+    let password = "bench-mat-khau-123".to_string();
+    let mut tx = pool.begin().await?;
+    users::create(
+        &mut tx,
+        &By::system("bench"),
+        &NewUser {
+            username: "bench.clerk".into(),
+            full_name: "Bench".into(),
+            password_hash: password_auth::generate_hash(&password),
+            role: Role::Clerk,
+            agency_id: None,
+            commune_code: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let app = web::app(AppState::new(pool.clone(), WebConfig::default()));
+    let peer = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9)));
+    let mut login = Request::post("/dang-nhap")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username=bench.clerk&password={password}"
+        )))?;
+    login.extensions_mut().insert(peer);
+    let resp = app.clone().oneshot(login).await?;
+    let cookie = resp
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("bench login failed")?
+        .to_string();
+    let a_cccd: String = sqlx::query_scalar(
+        "SELECT cccd FROM households WHERE cccd IS NOT NULL LIMIT 1 OFFSET 5000",
+    )
+    .fetch_one(pool)
+    .await?;
+    let scenarios = [
+        ("list, page 1", "/ho".to_string()),
+        ("list, page 100", "/ho?trang=100".to_string()),
+        (
+            "search name without diacritics",
+            "/ho?q=hoang+van+thu".to_string(),
+        ),
+        ("search rare name", "/ho?q=lang+thi+nga".to_string()),
+        ("search CCCD", format!("/ho?q={a_cccd}")),
+        (
+            "commune + priority filter",
+            "/ho?xa=06073&uu_tien=co".to_string(),
+        ),
+        (
+            "never helped, by status",
+            "/ho?da_giup=khong&sap_xep=tinh-trang".to_string(),
+        ),
+    ];
+    println!(
+        "## Household list/search with {households} households ({requests} requests each, in-process)\n"
+    );
+    println!("| scenario | p50 (ms) | p95 (ms) | max (ms) |");
+    println!("|---|---:|---:|---:|");
+    for (name, path) in scenarios {
+        let mut times = Vec::with_capacity(requests);
+        for i in 0..requests + 5 {
+            let req = Request::get(path.as_str())
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())?;
+            let t = Instant::now();
+            let resp = app.clone().oneshot(req).await?;
+            let status = resp.status();
+            let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+            if !status.is_success() {
+                bail!("{path}: {status}");
+            }
+            if i >= 5 {
+                times.push(t.elapsed());
+            }
+        }
+        times.sort();
+        let pct = |p: f64| {
+            times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
+        };
+        println!(
+            "| {name} | {:.1} | {:.1} | {:.1} |",
+            pct(0.50),
+            pct(0.95),
+            pct(1.0)
+        );
+    }
+    Ok(())
+}
+
+/// Add `n` synthetic households quickly, in SQL.
+async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
+    let mut done = 0;
+    while done < n {
+        let batch = (n - done).min(200_000);
+        sqlx::query(
+            "WITH v AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(commune_code ORDER BY id) AS codes FROM villages),
+                  names AS (SELECT
+                    ARRAY['Hoàng','Nông','Lương','Lăng','Hà','Vi','Lộc','Mông','Triệu','Bàn','Nguyễn','Lý','Chu','Hứa','Tô','Dương'] AS s,
+                    ARRAY['Văn','Thị','Đức','Minh','Quang','Ngọc','Thu','Xuân'] AS m,
+                    ARRAY['Thụ','Sơn','Hùng','Lan','Hoa','Mai','Tâm','Cường','Khánh','Phúc','Nga','Vân','Thu','Thuận','Hạnh','Liên','Chiến','Bình','Quý','Sinh','Tuấn','Hải','Long','Tiến'] AS g)
+             INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, ethnicity, members, status,
+                 status_year, lacks_capital, lacks_technique, will_to_escape)
+             SELECT v.codes[1 + (k % array_length(v.ids, 1))], v.ids[1 + (k % array_length(v.ids, 1))],
+                    names.s[1 + (k * 7919) % 16] || ' ' || names.m[1 + (k * 104729) % 8] || ' ' || names.g[1 + (k * 1299709) % 24],
+                    1940 + (k % 60), CASE WHEN k % 3 = 0 THEN 'female' ELSE 'male' END,
+                    (ARRAY['tay','nung','dao','kinh'])[1 + k % 4], 1 + k % 7,
+                    CASE WHEN k % 4 = 0 THEN 'near_poor' ELSE 'poor' END, 2024, k % 2 = 0, k % 5 = 0, k % 3 <> 0
+             FROM generate_series($1::bigint, $2::bigint) AS k, v, names",
+        )
+        .bind((done + 10_000_000) as i64)
+        .bind((done + 10_000_000 + batch - 1) as i64)
+        .execute(pool)
+        .await?;
+        done += batch;
+    }
+    sqlx::query("ANALYZE").execute(pool).await?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! The citizen identity number (CCCD): 12 digits — a 3-digit province code, a century/gender
+//! digit, the last two digits of the birth year, and 6 digits (Thông tư 07/2016/TT-BCA).
+
+use std::fmt;
+
+/// Province codes of the 63 provinces and cities (Thông tư 07/2016/TT-BCA). Lạng Sơn is 020.
+const PROVINCES: &[&str] = &[
+    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020",
+    "022", "024", "025", "026", "027", "030", "031", "033", "034", "035", "036", "037", "038",
+    "040", "042", "044", "045", "046", "048", "049", "051", "052", "054", "056", "058", "060",
+    "062", "064", "066", "067", "068", "070", "072", "074", "075", "077", "079", "080", "082",
+    "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
+];
+
+/// A CCCD that passed every check; it can only be made by [`Cccd::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cccd(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+impl Gender {
+    pub fn code(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+        }
+    }
+}
+
+impl Cccd {
+    /// Check a typed CCCD. Spaces, dots and dashes people type between groups are ignored.
+    /// When gender and birth year are known, the century/gender digit and the year digits must
+    /// agree with them.
+    pub fn parse(
+        raw: &str,
+        gender: Option<Gender>,
+        birth_year: Option<i32>,
+    ) -> Result<Cccd, String> {
+        let digits: String = raw
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-'))
+            .collect();
+        if digits.is_empty() {
+            return Err("Số CCCD đang trống.".into());
+        }
+        if let Some(bad) = digits.chars().find(|c| !c.is_ascii_digit()) {
+            return Err(format!("Số CCCD chỉ gồm chữ số; có ký tự “{bad}”."));
+        }
+        if digits.len() != 12 {
+            return Err(format!(
+                "Số CCCD phải có đúng 12 chữ số (đang có {}).",
+                digits.len()
+            ));
+        }
+        let province = &digits[..3];
+        if !PROVINCES.contains(&province) {
+            return Err(format!(
+                "Ba chữ số đầu “{province}” không phải mã tỉnh, thành phố (Lạng Sơn là 020)."
+            ));
+        }
+        let cg = digits.as_bytes()[3] - b'0';
+        let century_start = 1900 + 100 * i32::from(cg / 2);
+        let digit_gender = if cg.is_multiple_of(2) {
+            Gender::Male
+        } else {
+            Gender::Female
+        };
+        let yy: i32 = digits[4..6].parse().unwrap_or(0);
+        if let Some(g) = gender
+            && g != digit_gender
+        {
+            let said = if g == Gender::Male { "nam" } else { "nữ" };
+            return Err(format!(
+                "Chữ số thứ 4 của CCCD ({cg}) là của {}, nhưng giới tính khai là {said}.",
+                if digit_gender == Gender::Male {
+                    "nam"
+                } else {
+                    "nữ"
+                }
+            ));
+        }
+        if let Some(year) = birth_year {
+            let implied = century_start + yy;
+            if implied != year {
+                return Err(format!(
+                    "CCCD ứng với năm sinh {implied} (chữ số thứ 4 là {cg}, chữ số 5–6 là {:02}), nhưng năm sinh khai là {year}.",
+                    yy
+                ));
+            }
+        }
+        Ok(Cccd(digits))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Cccd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_valid_lang_son_number_with_spacing() {
+        let c = Cccd::parse("020 085 001234", Some(Gender::Male), Some(1985)).unwrap();
+        assert_eq!(c.as_str(), "020085001234");
+        assert!(Cccd::parse("020303001234", Some(Gender::Female), Some(2003)).is_ok());
+    }
+
+    #[test]
+    fn says_what_is_wrong() {
+        let e = Cccd::parse("02008500123", None, None).unwrap_err();
+        assert!(e.contains("đúng 12 chữ số (đang có 11)"), "{e}");
+        let e = Cccd::parse("02008500123A", None, None).unwrap_err();
+        assert!(e.contains("chỉ gồm chữ số") && e.contains('A'), "{e}");
+        let e = Cccd::parse("999085001234", None, None).unwrap_err();
+        assert!(e.contains("“999”") && e.contains("mã tỉnh"), "{e}");
+        let e = Cccd::parse("020085001234", Some(Gender::Female), None).unwrap_err();
+        assert!(e.contains("giới tính khai là nữ"), "{e}");
+        let e = Cccd::parse("020085001234", None, Some(1986)).unwrap_err();
+        assert!(e.contains("năm sinh 1985") && e.contains("1986"), "{e}");
+        let e = Cccd::parse("020285001234", None, Some(1985)).unwrap_err();
+        assert!(e.contains("năm sinh 2085"), "{e}");
+        assert!(
+            Cccd::parse("   ", None, None)
+                .unwrap_err()
+                .contains("trống")
+        );
+    }
+
+    #[test]
+    fn every_province_code_is_three_digits_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for p in PROVINCES {
+            assert!(p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()));
+            assert!(seen.insert(p));
+        }
+        assert_eq!(PROVINCES.len(), 63);
+    }
+}

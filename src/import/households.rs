@@ -1,0 +1,543 @@
+//! Importing household lists: map the columns, check every row, find duplicates in the file and
+//! in the registry, and — only once the user confirms — write all rows in one transaction.
+
+use std::collections::HashMap;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Table;
+use crate::db::audit::{self, By};
+use crate::db::households::exact_matches;
+use crate::domain::household::{HouseholdDraft, HouseholdInput};
+use crate::domain::text::normalize_name;
+
+/// Rows accepted in one upload in the browser; the command line has no limit.
+pub const BROWSER_ROW_LIMIT: usize = 10_000;
+
+/// The columns of the template, in order: (field, header, required).
+pub const COLUMNS: &[(&str, &str, bool)] = &[
+    ("commune_code", "Xã", true),
+    ("village", "Thôn", true),
+    ("head_name", "Họ tên chủ hộ", true),
+    ("birth_year", "Năm sinh", false),
+    ("gender", "Giới tính", false),
+    ("cccd", "Số CCCD", false),
+    ("household_code", "Mã hộ nghèo", false),
+    ("ethnicity", "Dân tộc", true),
+    ("members", "Số nhân khẩu", true),
+    ("status", "Tình trạng", true),
+    ("status_year", "Năm xét", false),
+    ("lacks_capital", "Thiếu vốn", false),
+    ("lacks_land", "Thiếu đất", false),
+    ("lacks_labour", "Thiếu lao động", false),
+    ("lacks_technique", "Thiếu kỹ thuật", false),
+    ("illness", "Ốm đau", false),
+    ("other_needs", "Nhu cầu khác", false),
+    ("will_to_escape", "Có ý chí thoát nghèo", false),
+    ("phone", "Điện thoại", false),
+    ("notes", "Ghi chú", false),
+];
+
+/// The example row of the template.
+pub const EXAMPLE: &[&str] = &[
+    "06073",
+    "Thôn Nà Pàn",
+    "Hoàng Văn Thụ",
+    "1985",
+    "Nam",
+    "020085001234",
+    "HN-06073-0001",
+    "Tày",
+    "4",
+    "Hộ nghèo",
+    "2024",
+    "x",
+    "",
+    "",
+    "x",
+    "",
+    "",
+    "x",
+    "0912345678",
+    "",
+];
+
+/// Other headers people write for the same column.
+fn field_for_header(h: &str) -> Option<&'static str> {
+    let n = normalize_name(h.trim_end_matches("(*)"));
+    let by_alias = match n.as_str() {
+        "ma xa" | "xa thi tran" | "xa phuong" | "ma xa thi tran" => Some("commune_code"),
+        "thon ban" | "thon ban to" | "ban" | "to dan pho" => Some("village"),
+        "chu ho" | "ho va ten chu ho" | "ho ten" | "ten chu ho" => Some("head_name"),
+        "cccd" | "so can cuoc" | "can cuoc cong dan" | "so cccd cmnd" => Some("cccd"),
+        "ma ho" => Some("household_code"),
+        "nhan khau" => Some("members"),
+        "nam" | "nam tinh trang" => Some("status_year"),
+        "y chi thoat ngheo" => Some("will_to_escape"),
+        "sdt" | "so dien thoai" => Some("phone"),
+        _ => None,
+    };
+    by_alias.or_else(|| {
+        COLUMNS
+            .iter()
+            .find(|(_, header, _)| normalize_name(header) == n)
+            .map(|(f, _, _)| *f)
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// Line in the file (1-based), or 0 for the file as a whole.
+    pub line: usize,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub rows: Vec<(usize, HouseholdDraft)>,
+    pub problems: Vec<Problem>,
+    pub total_rows: usize,
+}
+
+impl Preview {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && !self.rows.is_empty()
+    }
+}
+
+/// Where the rows may go: a commune official imports only into their commune; `default_commune`
+/// fills rows that leave the commune column empty (`--commune CODE`).
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub only_commune: Option<String>,
+    pub default_commune: Option<String>,
+    pub row_limit: Option<usize>,
+}
+
+fn header_label(field: &str) -> &'static str {
+    COLUMNS
+        .iter()
+        .find(|(f, _, _)| *f == field)
+        .map(|(_, h, _)| *h)
+        .unwrap_or("")
+}
+
+/// Check a whole file: every problem by line and column, duplicates within the file and with
+/// the registry. Writes nothing.
+pub async fn preview(
+    pool: &PgPool,
+    table: &Table,
+    target: &Target,
+    this_year: i32,
+) -> sqlx::Result<Preview> {
+    let mut problems = Vec::new();
+    let whole = |m: String| Problem {
+        line: 0,
+        column: String::new(),
+        message: m,
+    };
+
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    let mut unknown = Vec::new();
+    for (i, h) in table.headers.iter().enumerate() {
+        match field_for_header(h) {
+            Some(f) => {
+                index.entry(f).or_insert(i);
+            }
+            None if !h.trim().is_empty() => unknown.push(h.trim().to_string()),
+            None => {}
+        }
+    }
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .filter(|(f, _, required)| *required && !index.contains_key(f))
+        .filter(|(f, _, _)| !(*f == "commune_code" && target.default_commune.is_some()))
+        .map(|(_, h, _)| *h)
+        .collect();
+    if !missing.is_empty() {
+        let mut m = format!("Thiếu cột bắt buộc: {}.", missing.join(", "));
+        if !unknown.is_empty() {
+            m.push_str(&format!(" Các cột không nhận ra: {}.", unknown.join(", ")));
+        }
+        m.push_str(" Hãy dùng tệp mẫu để có đúng tên cột.");
+        problems.push(whole(m));
+        return Ok(Preview {
+            rows: vec![],
+            problems,
+            total_rows: table.rows.len(),
+        });
+    }
+    if table.rows.is_empty() {
+        problems.push(whole("Tệp chỉ có dòng tiêu đề, không có hộ nào.".into()));
+        return Ok(Preview {
+            rows: vec![],
+            problems,
+            total_rows: 0,
+        });
+    }
+    if let Some(limit) = target.row_limit
+        && table.rows.len() > limit
+    {
+        problems.push(whole(format!(
+            "Tệp có {} dòng, vượt giới hạn {} dòng mỗi lần nhập trên trình duyệt. Hãy chia nhỏ tệp, \
+             hoặc nhờ quản trị viên dùng lệnh `giupdo import households`.",
+            table.rows.len(),
+            limit
+        )));
+        return Ok(Preview {
+            rows: vec![],
+            problems,
+            total_rows: table.rows.len(),
+        });
+    }
+
+    let communes: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM communes")
+        .fetch_all(pool)
+        .await?;
+    let resolve_commune = |cell: &str| -> Option<String> {
+        let t = cell.trim();
+        if let Some((code, _)) = communes.iter().find(|(c, _)| c == t) {
+            return Some(code.clone());
+        }
+        let n = normalize_name(t);
+        communes
+            .iter()
+            .find(|(_, name)| {
+                let full = normalize_name(name);
+                full == n
+                    || full
+                        .strip_prefix("xa ")
+                        .or_else(|| full.strip_prefix("thi tran "))
+                        == Some(n.as_str())
+            })
+            .map(|(c, _)| c.clone())
+    };
+
+    let mut rows = Vec::new();
+    for (line, cells) in &table.rows {
+        let cell = |field: &str| {
+            index
+                .get(field)
+                .and_then(|i| cells.get(*i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut input = HouseholdInput {
+            commune_code: cell("commune_code"),
+            village: cell("village"),
+            head_name: cell("head_name"),
+            birth_year: cell("birth_year"),
+            gender: cell("gender"),
+            cccd: cell("cccd"),
+            household_code: cell("household_code"),
+            ethnicity: cell("ethnicity"),
+            members: cell("members"),
+            status: cell("status"),
+            status_year: cell("status_year"),
+            lacks_capital: cell("lacks_capital"),
+            lacks_land: cell("lacks_land"),
+            lacks_labour: cell("lacks_labour"),
+            lacks_technique: cell("lacks_technique"),
+            illness: cell("illness"),
+            other_needs: cell("other_needs"),
+            will_to_escape: cell("will_to_escape"),
+            phone: cell("phone"),
+            notes: cell("notes"),
+        };
+        let typed_commune = input.commune_code.trim().to_string();
+        let mut commune_problem = None;
+        if typed_commune.is_empty() {
+            if let Some(d) = &target.default_commune {
+                input.commune_code = d.clone();
+            }
+        } else {
+            match resolve_commune(&typed_commune) {
+                Some(code) => input.commune_code = code,
+                None => {
+                    commune_problem = Some(format!(
+                        "Không có xã “{typed_commune}” trong huyện (ghi mã như 06073 hoặc tên xã)."
+                    ))
+                }
+            }
+        }
+        if commune_problem.is_none()
+            && let Some(only) = &target.only_commune
+            && !input.commune_code.is_empty()
+            && &input.commune_code != only
+        {
+            commune_problem =
+                Some("Hộ này không thuộc xã của bạn: chỉ được nhập hộ của xã mình.".into());
+        }
+        if commune_problem.is_none()
+            && let Some(d) = &target.default_commune
+            && &input.commune_code != d
+        {
+            commune_problem = Some(format!("Hộ thuộc xã khác với xã đã chọn ({d})."));
+        }
+        let parsed = input.parse(this_year);
+        if let Some(m) = commune_problem {
+            problems.push(Problem {
+                line: *line,
+                column: header_label("commune_code").into(),
+                message: m,
+            });
+        }
+        match parsed {
+            Ok(draft) => rows.push((*line, draft)),
+            Err(errors) => {
+                for (field, message) in errors {
+                    if field == "commune_code"
+                        && problems
+                            .last()
+                            .is_some_and(|p| p.line == *line && p.column == "Xã")
+                    {
+                        continue;
+                    }
+                    problems.push(Problem {
+                        line: *line,
+                        column: header_label(field).into(),
+                        message,
+                    });
+                }
+            }
+        }
+    }
+
+    // Duplicates within the file.
+    let mut seen_cccd: HashMap<&str, usize> = HashMap::new();
+    let mut seen_code: HashMap<(&str, &str), usize> = HashMap::new();
+    for (line, d) in &rows {
+        if let Some(c) = &d.cccd
+            && let Some(first) = seen_cccd.insert(c, *line)
+        {
+            problems.push(Problem {
+                line: *line,
+                column: "Số CCCD".into(),
+                message: format!("Trùng CCCD với dòng {first} trong tệp."),
+            });
+            seen_cccd.insert(c, first);
+        }
+        if let Some(code) = &d.household_code
+            && let Some(first) = seen_code.insert((d.commune_code.as_str(), code.as_str()), *line)
+        {
+            problems.push(Problem {
+                line: *line,
+                column: "Mã hộ nghèo".into(),
+                message: format!("Trùng mã hộ nghèo với dòng {first} trong tệp."),
+            });
+            seen_code.insert((d.commune_code.as_str(), code.as_str()), first);
+        }
+    }
+
+    // Duplicates with the registry (exact CCCD or household code).
+    let cccds: Vec<String> = rows.iter().filter_map(|(_, d)| d.cccd.clone()).collect();
+    let codes: Vec<(String, String)> = rows
+        .iter()
+        .filter_map(|(_, d)| {
+            d.household_code
+                .clone()
+                .map(|c| (d.commune_code.clone(), c))
+        })
+        .collect();
+    if !cccds.is_empty() || !codes.is_empty() {
+        let matches = exact_matches(pool, &cccds, &codes).await?;
+        let by_cccd: HashMap<&str, &_> = matches
+            .iter()
+            .filter_map(|m| m.cccd.as_deref().map(|c| (c, m)))
+            .collect();
+        let by_code: HashMap<(&str, &str), &_> = matches
+            .iter()
+            .filter_map(|m| {
+                m.household_code
+                    .as_deref()
+                    .map(|c| ((m.commune_code.as_str(), c), m))
+            })
+            .collect();
+        for (line, d) in &rows {
+            let found = d
+                .cccd
+                .as_deref()
+                .and_then(|c| by_cccd.get(c).map(|m| ("Số CCCD", "CCCD", m)))
+                .or_else(|| {
+                    d.household_code.as_deref().and_then(|c| {
+                        by_code
+                            .get(&(d.commune_code.as_str(), c))
+                            .map(|m| ("Mã hộ nghèo", "mã hộ nghèo", m))
+                    })
+                });
+            if let Some((column, what, m)) = found {
+                problems.push(Problem {
+                    line: *line,
+                    column: column.into(),
+                    message: format!(
+                        "Trùng {what} với hộ đã có: {}, {}, {}.",
+                        m.head_name, m.village_name, m.commune_name
+                    ),
+                });
+            }
+        }
+    }
+    problems.sort_by(|a, b| a.line.cmp(&b.line).then(a.column.cmp(&b.column)));
+    Ok(Preview {
+        rows,
+        problems,
+        total_rows: table.rows.len(),
+    })
+}
+
+/// The batch was confirmed before (a double submit, or a second tab).
+#[derive(Debug, thiserror::Error)]
+#[error("Tệp này đã được nhập rồi.")]
+pub struct AlreadyImported;
+
+/// The template file for download, as xlsx: the header row and one example row.
+pub fn template_xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Danh sách hộ")?;
+    let bold = Format::new().set_bold().set_text_wrap();
+    let text = Format::new().set_num_format("@");
+    for (i, (_, header, required)) in COLUMNS.iter().enumerate() {
+        let col = i as u16;
+        let label = if *required {
+            format!("{header} (*)")
+        } else {
+            header.to_string()
+        };
+        sheet.write_with_format(0, col, label.as_str(), &bold)?;
+        sheet.write_with_format(1, col, EXAMPLE[i], &text)?;
+        sheet.set_column_width(col, (header.chars().count().max(10) + 4) as f64)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
+
+/// The template as CSV (UTF-8 with the BOM Excel needs to show Vietnamese).
+pub fn template_csv() -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(COLUMNS.iter().map(|(_, h, _)| *h));
+    let _ = w.write_record(EXAMPLE);
+    out.extend(w.into_inner().unwrap_or_default());
+    out
+}
+
+/// Write every row in one transaction: villages found or created, households inserted in
+/// batches, their status history, one audit row per household (written by the same statement)
+/// and one for the import itself. All or nothing.
+pub async fn commit(
+    pool: &PgPool,
+    by: &By,
+    rows: &[HouseholdDraft],
+    source: &str,
+    batch: Option<Uuid>,
+) -> anyhow::Result<u64> {
+    let mut tx = pool.begin().await?;
+    // A batch is imported once: a double-submitted confirmation finds it already done.
+    if let Some(batch) = batch {
+        let marked = sqlx::query(
+            "UPDATE import_batches SET confirmed_at = now() WHERE id = $1 AND confirmed_at IS NULL",
+        )
+        .bind(batch)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() == 0 {
+            anyhow::bail!(AlreadyImported);
+        }
+    }
+    let mut villages: HashMap<(String, String), Uuid> = HashMap::new();
+    for d in rows {
+        let key = (d.commune_code.clone(), normalize_name(&d.village));
+        if let std::collections::hash_map::Entry::Vacant(e) = villages.entry(key) {
+            let id =
+                crate::db::households::village_id(&mut tx, by, &d.commune_code, &d.village).await?;
+            e.insert(id);
+        }
+    }
+    let mut inserted = 0u64;
+    for chunk in rows.chunks(5_000) {
+        let col =
+            |f: &dyn Fn(&HouseholdDraft) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
+        let village_ids: Vec<Uuid> = chunk
+            .iter()
+            .map(|d| villages[&(d.commune_code.clone(), normalize_name(&d.village))])
+            .collect();
+        let communes = col(&|d| Some(d.commune_code.clone()));
+        let names = col(&|d| Some(d.head_name.clone()));
+        let birth: Vec<Option<i32>> = chunk.iter().map(|d| d.birth_year).collect();
+        let gender = col(&|d| d.gender.map(str::to_string));
+        let cccd = col(&|d| d.cccd.clone());
+        let code = col(&|d| d.household_code.clone());
+        let eth = col(&|d| Some(d.ethnicity.to_string()));
+        let members: Vec<i32> = chunk.iter().map(|d| d.members).collect();
+        let status = col(&|d| Some(d.status.to_string()));
+        let status_year: Vec<i32> = chunk.iter().map(|d| d.status_year).collect();
+        let flags =
+            |f: &dyn Fn(&HouseholdDraft) -> bool| chunk.iter().map(f).collect::<Vec<bool>>();
+        let other = col(&|d| d.other_needs.clone());
+        let phone = col(&|d| d.phone.clone());
+        let notes = col(&|d| d.notes.clone());
+        let n: i64 = sqlx::query_scalar(
+            "WITH ins AS (
+                INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, cccd, household_code,
+                    ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique,
+                    illness, other_needs, will_to_escape, phone, notes)
+                SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+                    $8::text[], $9::int[], $10::text[], $11::int[], $12::bool[], $13::bool[], $14::bool[], $15::bool[],
+                    $16::bool[], $17::text[], $18::bool[], $19::text[], $20::text[])
+                RETURNING *
+             ), hist AS (
+                INSERT INTO household_status_history (household_id, year, status)
+                SELECT id, status_year, status FROM ins
+             ), aud AS (
+                INSERT INTO audit_log (user_id, actor, action, entity, entity_id, after, reason)
+                SELECT $21, $22, 'create', 'household', ins.id::text, to_jsonb(ins) - 'created_at' - 'updated_at', $23 FROM ins
+             )
+             SELECT count(*) FROM ins",
+        )
+        .bind(&communes)
+        .bind(&village_ids)
+        .bind(&names)
+        .bind(&birth)
+        .bind(&gender)
+        .bind(&cccd)
+        .bind(&code)
+        .bind(&eth)
+        .bind(&members)
+        .bind(&status)
+        .bind(&status_year)
+        .bind(flags(&|d| d.lacks_capital))
+        .bind(flags(&|d| d.lacks_land))
+        .bind(flags(&|d| d.lacks_labour))
+        .bind(flags(&|d| d.lacks_technique))
+        .bind(flags(&|d| d.illness))
+        .bind(&other)
+        .bind(flags(&|d| d.will_to_escape))
+        .bind(&phone)
+        .bind(&notes)
+        .bind(by.user_id)
+        .bind(&by.name)
+        .bind(format!("Nhập từ tệp {source}"))
+        .fetch_one(&mut *tx)
+        .await?;
+        inserted += n as u64;
+    }
+    audit::write(
+        &mut tx,
+        by,
+        audit::Entry {
+            action: audit::Action::Import,
+            entity: "household_import",
+            entity_id: source.chars().take(200).collect(),
+            before: None,
+            after: Some(serde_json::json!({ "rows": inserted })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(inserted)
+}

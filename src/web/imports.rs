@@ -1,0 +1,346 @@
+//! Importing household lists in the browser: upload → preview (nothing written) → confirm.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{AppError, AppResult};
+use super::page::{Ctx, CurrentUser, flash};
+use crate::db::audit::By;
+use crate::domain::labels;
+use crate::domain::roles::{Actor, Scope};
+use crate::import::households::{self as hh, BROWSER_ROW_LIMIT, Problem, Target};
+use crate::import::read_table;
+
+/// Largest file accepted for import.
+pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "households/import.html")]
+pub struct UploadPage {
+    pub ctx: Ctx,
+    pub communes: Vec<(String, String)>,
+    pub error: Option<String>,
+    pub limit_rows: String,
+}
+
+async fn upload_page(
+    state: &AppState,
+    actor: &Actor,
+    ctx: Ctx,
+    error: Option<String>,
+) -> AppResult<UploadPage> {
+    let mut communes = crate::db::users::communes_for_select(&state.db).await?;
+    if let Scope::Commune(own) = actor.scope() {
+        communes.retain(|(c, _)| *c == own);
+    }
+    Ok(UploadPage {
+        ctx,
+        communes,
+        error,
+        limit_rows: crate::domain::money::group_thousands(BROWSER_ROW_LIMIT as i64),
+    })
+}
+
+pub async fn upload_form(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+) -> AppResult<UploadPage> {
+    upload_page(&state, &actor, ctx, None).await
+}
+
+/// Receive the file, keep it as a pending batch, and show its preview.
+pub async fn upload(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut commune = String::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                let msg = format!("Tệp lớn hơn giới hạn {} MB.", UPLOAD_LIMIT / 1024 / 1024);
+                let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
+                return Ok((StatusCode::PAYLOAD_TOO_LARGE, page).into_response());
+            }
+            Err(_) => {
+                let page = upload_page(
+                    &state,
+                    &actor,
+                    ctx,
+                    Some("Không đọc được tệp tải lên.".into()),
+                )
+                .await?;
+                return Ok((StatusCode::BAD_REQUEST, page).into_response());
+            }
+        };
+        match field.name() {
+            Some("tep") => {
+                let name = field
+                    .file_name()
+                    .unwrap_or("tep")
+                    .chars()
+                    .take(200)
+                    .collect::<String>();
+                match field.bytes().await {
+                    Ok(b) => file = Some((name, b.to_vec())),
+                    Err(_) => {
+                        let msg = format!(
+                            "Tệp lớn hơn giới hạn {} MB hoặc tải lên bị gián đoạn.",
+                            UPLOAD_LIMIT / 1024 / 1024
+                        );
+                        let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
+                        return Ok((StatusCode::PAYLOAD_TOO_LARGE, page).into_response());
+                    }
+                }
+            }
+            Some("xa") => commune = field.text().await.unwrap_or_default().trim().to_string(),
+            _ => {}
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let page = upload_page(
+            &state,
+            &actor,
+            ctx,
+            Some("Hãy chọn một tệp .xlsx hoặc .csv có dữ liệu.".into()),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    if let Err(msg) = read_table(&bytes, &name) {
+        let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    // Old unconfirmed batches are of no use.
+    sqlx::query("DELETE FROM import_batches WHERE created_at < now() - interval '1 day'")
+        .execute(&state.db)
+        .await?;
+    let commune = (commune.len() == 5).then_some(commune);
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO import_batches (user_id, kind, filename, payload) VALUES ($1, 'households', $2, $3) RETURNING id",
+    )
+    .bind(actor.id)
+    .bind(format!("{}{}", commune.map(|c| format!("{c}|")).unwrap_or_default(), name))
+    .bind(&bytes)
+    .fetch_one(&state.db)
+    .await?;
+    Ok(Redirect::to(&format!("/ho/nhap/{id}")).into_response())
+}
+
+pub struct RowView {
+    pub line: usize,
+    pub head_name: String,
+    pub village: String,
+    pub status: &'static str,
+    pub members: i32,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "households/preview.html")]
+pub struct PreviewPage {
+    pub ctx: Ctx,
+    pub id: Uuid,
+    pub filename: String,
+    pub total: usize,
+    pub good: usize,
+    pub problems: Vec<Problem>,
+    pub sample: Vec<RowView>,
+    pub ok: bool,
+    pub confirmed: bool,
+}
+
+struct Batch {
+    filename: String,
+    commune: Option<String>,
+    payload: Vec<u8>,
+    confirmed: bool,
+}
+
+/// A batch of this user's (another user's batch is a 404).
+async fn load_batch(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Uuid, Batch)> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let row: Option<(String, Vec<u8>, bool)> = sqlx::query_as(
+        "SELECT filename, payload, confirmed_at IS NOT NULL FROM import_batches WHERE id = $1 AND user_id = $2 AND kind = 'households'",
+    )
+    .bind(id)
+    .bind(actor.id)
+    .fetch_optional(&state.db)
+    .await?;
+    let (stored, payload, confirmed) = row.ok_or(AppError::NotFound)?;
+    let (commune, filename) = match stored.split_once('|') {
+        Some((c, f)) if c.len() == 5 => (Some(c.to_string()), f.to_string()),
+        _ => (None, stored),
+    };
+    Ok((
+        id,
+        Batch {
+            filename,
+            commune,
+            payload,
+            confirmed,
+        },
+    ))
+}
+
+fn target(actor: &Actor, commune: Option<String>) -> Target {
+    let only = match actor.scope() {
+        Scope::Commune(own) => Some(own),
+        _ => None,
+    };
+    Target {
+        default_commune: only.clone().or(commune),
+        only_commune: only,
+        row_limit: Some(BROWSER_ROW_LIMIT),
+    }
+}
+
+async fn preview_of(state: &AppState, actor: &Actor, b: &Batch) -> AppResult<hh::Preview> {
+    let table =
+        read_table(&b.payload, &b.filename).map_err(|m| AppError::Other(anyhow::anyhow!(m)))?;
+    let year = crate::db::households::priority_context(&state.db).await?.0;
+    Ok(hh::preview(&state.db, &table, &target(actor, b.commune.clone()), year).await?)
+}
+
+pub async fn show_preview(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<PreviewPage> {
+    let (id, batch) = load_batch(&state, &actor, &id).await?;
+    let p = preview_of(&state, &actor, &batch).await?;
+    Ok(page(ctx, id, &batch, &p))
+}
+
+fn page(ctx: Ctx, id: Uuid, batch: &Batch, p: &hh::Preview) -> PreviewPage {
+    PreviewPage {
+        ctx,
+        id,
+        filename: batch.filename.clone(),
+        total: p.total_rows,
+        good: p.rows.len(),
+        problems: p.problems.iter().take(500).cloned().collect(),
+        sample: p
+            .rows
+            .iter()
+            .take(20)
+            .map(|(line, d)| RowView {
+                line: *line,
+                head_name: d.head_name.clone(),
+                village: d.village.clone(),
+                status: labels::household_status(d.status),
+                members: d.members,
+            })
+            .collect(),
+        ok: p.ok(),
+        confirmed: batch.confirmed,
+    }
+}
+
+/// Write the batch, all rows or none.
+pub async fn confirm(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (id, batch) = load_batch(&state, &actor, &id).await?;
+    let p = preview_of(&state, &actor, &batch).await?;
+    if batch.confirmed {
+        flash(
+            &session,
+            "error",
+            "Tệp này đã được nhập rồi; không nhập lại.",
+        )
+        .await;
+        return Ok(Redirect::to("/ho").into_response());
+    }
+    if !p.ok() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(ctx, id, &batch, &p)).into_response());
+    }
+    let drafts: Vec<_> = p.rows.into_iter().map(|(_, d)| d).collect();
+    match hh::commit(
+        &state.db,
+        &By::from(&actor),
+        &drafts,
+        &batch.filename,
+        Some(id),
+    )
+    .await
+    {
+        Ok(n) => {
+            flash(
+                &session,
+                "ok",
+                format!(
+                    "Đã nhập {} hộ từ tệp {}.",
+                    crate::domain::money::group_thousands(n as i64),
+                    batch.filename
+                ),
+            )
+            .await;
+            Ok(Redirect::to("/ho?sap_xep=moi-nhat").into_response())
+        }
+        Err(e) if e.is::<hh::AlreadyImported>() => {
+            flash(
+                &session,
+                "error",
+                "Tệp này đã được nhập rồi; không nhập lại.",
+            )
+            .await;
+            Ok(Redirect::to("/ho").into_response())
+        }
+        Err(e) => match e.downcast::<sqlx::Error>() {
+            // Someone added one of these households between preview and confirmation.
+            Ok(sqlx::Error::Database(db))
+                if db
+                    .constraint()
+                    .is_some_and(|c| c.starts_with("households_")) =>
+            {
+                flash(&session, "error", "Không nhập: một số hộ vừa được người khác thêm vào sổ. Hãy xem lại bản xem trước.").await;
+                Ok(Redirect::to(&format!("/ho/nhap/{id}")).into_response())
+            }
+            Ok(e) => Err(e.into()),
+            Err(e) => Err(AppError::Other(e)),
+        },
+    }
+}
+
+pub async fn template_xlsx() -> AppResult<Response> {
+    let bytes = hh::template_xlsx().map_err(|e| AppError::Other(e.into()))?;
+    Ok(download(
+        bytes,
+        "mau-danh-sach-ho.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ))
+}
+
+pub async fn template_csv() -> Response {
+    download(
+        hh::template_csv(),
+        "mau-danh-sach-ho.csv",
+        "text/csv; charset=utf-8",
+    )
+}
+
+pub fn download(bytes: Vec<u8>, filename: &str, content_type: &'static str) -> Response {
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}

@@ -1,0 +1,712 @@
+//! Registries: campaigns, agencies and quotas, households (form, search, scoping), import.
+
+use giupdo::domain::roles::Role;
+use reqwest::multipart::{Form, Part};
+
+use crate::fixtures::{COMMUNE_X, COMMUNE_Y, world};
+use crate::harness::{Page, TestApp};
+
+async fn signed_in(role: Role, commune: Option<&str>) -> TestApp {
+    let app = TestApp::spawn().await;
+    let (_, pw) = app.user("nguoi.dung", role, None, commune).await;
+    app.login("nguoi.dung", &pw).await;
+    app
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
+}
+
+fn household_form<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("commune_code", COMMUNE_X),
+        ("village", "Thôn Nà Pàn"),
+        ("head_name", "Hoàng Văn Thụ"),
+        ("birth_year", "1985"),
+        ("gender", "male"),
+        ("cccd", "020085001234"),
+        ("household_code", "HN-01"),
+        ("ethnicity", "tay"),
+        ("members", "4"),
+        ("status", "poor"),
+        ("status_year", "2024"),
+        ("lacks_capital", "on"),
+        ("will_to_escape", "on"),
+    ];
+    for (k, v) in overrides {
+        f.retain(|(fk, _)| fk != k);
+        f.push((k, v));
+    }
+    f
+}
+
+#[tokio::test]
+async fn a_household_is_added_shown_with_its_priority_and_edited() {
+    let app = signed_in(Role::Clerk, None).await;
+    let page = app.post("/ho", &household_form(&[])).await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    let detail = app.get(page.location().as_deref().unwrap()).await;
+    assert_eq!(detail.text_of("h1"), "Hộ Hoàng Văn Thụ");
+    assert_eq!(detail.text_of("dd.cccd"), "020085001234");
+    let badges = detail.texts(".badge.priority");
+    // Will to escape + lacks capital, and Hoa Thám is a priority commune of 2024 (R5).
+    assert_eq!(badges.len(), 2, "{badges:?}");
+    let id = page
+        .location()
+        .unwrap()
+        .trim_start_matches("/ho/")
+        .to_string();
+    let edited = app
+        .post(
+            &format!("/ho/{id}"),
+            &household_form(&[("members", "6"), ("status", "near_poor")]),
+        )
+        .await;
+    assert_eq!(edited.status, 303);
+    let (members, status): (i32, String) = sqlx::query_as("SELECT members, status FROM households")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!((members, status.as_str()), (6, "near_poor"));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE entity = 'household'"
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn bad_household_input_comes_back_with_messages_and_nothing_is_written() {
+    let app = signed_in(Role::Clerk, None).await;
+    let long = "x".repeat(2001);
+    let page = app
+        .post(
+            "/ho",
+            &household_form(&[
+                ("cccd", "02008500123"),
+                ("members", "mười"),
+                ("birth_year", "-3"),
+                ("notes", &long),
+                ("head_name", "<b>Lò Văn A</b>"),
+            ]),
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.text_of("#err-cccd")
+            .contains("đúng 12 chữ số (đang có 11)")
+    );
+    assert!(page.text_of("#err-members").contains("“mười”"));
+    assert!(page.text_of("#err-birth_year").contains("từ 1900"));
+    assert!(page.text_of("#err-notes").contains("tối đa 2000"));
+    assert_eq!(
+        page.count("input[name=head_name][value='<b>Lò Văn A</b>']"),
+        1,
+        "typed value comes back, escaped"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 0);
+
+    // The same CCCD twice is refused by the database and shown on the field.
+    assert_eq!(app.post("/ho", &household_form(&[])).await.status, 303);
+    let dup = app
+        .post("/ho", &household_form(&[("household_code", "HN-02")]))
+        .await;
+    assert_eq!(dup.status, 422);
+    assert!(dup.text_of("#err-cccd").contains("trùng hộ"));
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 1);
+}
+
+#[tokio::test]
+async fn search_ignores_diacritics_and_case_and_filters_and_paginates() {
+    let app = signed_in(Role::Clerk, None).await;
+    giupdo::demo::load(app.pool()).await.unwrap();
+    let id: String = sqlx::query_scalar("SELECT id::text FROM households ORDER BY id LIMIT 1")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE households SET head_name = 'Hoàng Văn Thụ' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    for q in ["hoang van thu", "HOÀNG VĂN THỤ", "  hoàng  văn thụ "] {
+        let page = app.get(&format!("/ho?q={}", urlencode(q))).await;
+        let names = page.texts("a.head-name");
+        assert!(names.iter().any(|n| n == "Hoàng Văn Thụ"), "{q}: {names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| giupdo::domain::text::normalize_name(n).contains("hoang van thu")),
+            "{q}: {names:?}"
+        );
+    }
+    // Filters agree with the database.
+    let expected = count(
+        &app,
+        "SELECT count(*) FROM households WHERE commune_code = '06091' AND status = 'near_poor'",
+    )
+    .await;
+    let page = app.get("/ho?xa=06091&tinh_trang=near_poor").await;
+    assert_eq!(page.text_of("#total"), format!("{expected} hộ"));
+    let never = count(
+        &app,
+        "SELECT count(*) FROM households h WHERE NOT EXISTS (SELECT 1 FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id WHERE s.household_id = h.id AND c.year < 2024)",
+    )
+    .await;
+    assert_eq!(
+        app.get("/ho?da_giup=khong").await.text_of("#total"),
+        format!("{never} hộ")
+    );
+    let prio = count(
+        &app,
+        "SELECT count(*) FROM households WHERE (will_to_escape AND (lacks_capital OR lacks_technique)) OR commune_code IN ('06073', '06091')",
+    )
+    .await;
+    assert_eq!(
+        app.get("/ho?uu_tien=co").await.text_of("#total"),
+        format!("{prio} hộ")
+    );
+    // 50 a page, sorted by name ignoring diacritics, and the next page continues.
+    let first = app.get("/ho").await;
+    let names = first.texts("a.head-name");
+    assert_eq!(names.len(), 50);
+    let keys: Vec<String> = names
+        .iter()
+        .map(|n| giupdo::domain::text::normalize_name(n))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "sorted");
+    let next = first
+        .html()
+        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    let second = app.get(&next).await;
+    let second_keys: Vec<String> = second
+        .texts("a.head-name")
+        .iter()
+        .map(|n| giupdo::domain::text::normalize_name(n))
+        .collect();
+    assert!(keys.last().unwrap() <= &second_keys[0]);
+    // SQL-looking search text is just text.
+    assert_eq!(
+        app.get("/ho?q=%27%3B+DROP+TABLE+households%3B--")
+            .await
+            .status,
+        200
+    );
+    assert!(count(&app, "SELECT count(*) FROM households").await >= 600);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn commune_officials_see_and_edit_only_their_commune_and_agencies_see_masked_cccds() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (cx, cx_pw) = &w.logins[4];
+    app.login(cx, cx_pw).await;
+    let list = app.get("/ho").await;
+    assert_eq!(
+        list.texts("a.head-name"),
+        vec!["Hoàng Văn Thụ"],
+        "commune Y's household is not listed"
+    );
+    // Asking for another commune's list still shows only their own.
+    assert_eq!(
+        app.get(&format!("/ho?xa={COMMUNE_Y}"))
+            .await
+            .texts("a.head-name"),
+        vec!["Hoàng Văn Thụ"]
+    );
+    let other = app
+        .post(
+            &format!("/ho/{}", w.household_y),
+            &household_form(&[("commune_code", COMMUNE_Y)]),
+        )
+        .await;
+    assert_eq!(other.status, 404);
+    let moved = app
+        .post(
+            "/ho",
+            &household_form(&[("commune_code", COMMUNE_Y), ("cccd", "")]),
+        )
+        .await;
+    assert_eq!(moved.status, 422);
+    assert!(moved.text_of("#err-commune_code").contains("xã mình"));
+
+    let agency = app.other_client();
+    let (a, a_pw) = &w.logins[2];
+    app.login_with(&agency, a, a_pw).await;
+    let page = Page::from(agency.get(app.url("/ho")).send().await.unwrap()).await;
+    let cccds = page.texts("td.cccd");
+    assert_eq!(cccds.len(), 2);
+    assert!(cccds.iter().all(|c| c.contains("******")), "{cccds:?}");
+    let edit = Page::from(
+        agency
+            .get(app.url(&format!("/ho/{}/sua", w.household_x)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(edit.status, 403);
+}
+
+#[tokio::test]
+async fn agency_quotas_are_computed_with_their_rule_and_can_be_overridden_with_a_reason() {
+    let app = signed_in(Role::Clerk, None).await;
+    giupdo::demo::load(app.pool()).await.unwrap();
+    let list = app.get("/don-vi").await;
+    let row = |name: &str| {
+        let rows = list.texts("table.agencies tbody tr");
+        rows.into_iter()
+            .find(|r| r.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not listed"))
+    };
+    assert!(row("Phòng Tư pháp").contains("Dưới 10 biên chế: cùng 2–3 đơn vị khác giúp 01 hộ"));
+    assert!(row("Phòng Nội vụ").contains("Mỗi cơ quan, đơn vị giúp 01 hộ"));
+    assert!(row("Trường THPT Bình Gia").contains("02 hộ"));
+    assert!(row("Trường THCS Thị trấn Bình Gia").contains("01 hộ"));
+    assert!(row("Công an huyện Bình Gia").contains("Lực lượng vũ trang"));
+    assert!(row("Hội Doanh nghiệp huyện Bình Gia").contains("02–03"));
+    let schools = app.get("/don-vi?loai=school").await;
+    assert_eq!(schools.count("table.agencies tbody tr"), 4);
+
+    // Staff 9 → joint group; edited to 10 → one household of its own.
+    let id: String = sqlx::query_scalar(
+        "SELECT id::text FROM agencies WHERE name = 'Phòng Tài nguyên và Môi trường'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        app.get(&format!("/don-vi/{id}"))
+            .await
+            .text_of(".rule")
+            .starts_with("Dưới 10 biên chế")
+    );
+    let form = [
+        ("name", "Phòng Tài nguyên và Môi trường"),
+        ("kind", "department"),
+        ("staff_count", "10"),
+    ];
+    assert_eq!(app.post(&format!("/don-vi/{id}"), &form).await.status, 303);
+    assert_eq!(
+        app.get(&format!("/don-vi/{id}")).await.text_of(".rule"),
+        "Mỗi cơ quan, đơn vị giúp 01 hộ"
+    );
+
+    // An override needs a reason, and is shown with it.
+    app.post(
+        &format!("/don-vi/{id}/chi-tieu"),
+        &[("quota", "3"), ("reason", "")],
+    )
+    .await;
+    assert!(
+        app.get(&format!("/don-vi/{id}"))
+            .await
+            .text_of(".flash-error")
+            .contains("lý do")
+    );
+    app.post(
+        &format!("/don-vi/{id}/chi-tieu"),
+        &[("quota", "3"), ("reason", "Đơn vị tự nguyện nhận thêm")],
+    )
+    .await;
+    let page = app.get(&format!("/don-vi/{id}")).await;
+    assert_eq!(page.text_of(".quota"), "03 hộ");
+    assert_eq!(
+        page.text_of(".rule"),
+        "Điều chỉnh: Đơn vị tự nguyện nhận thêm"
+    );
+    app.post(
+        &format!("/don-vi/{id}/chi-tieu"),
+        &[("quota", ""), ("reason", "")],
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/don-vi/{id}")).await.text_of(".quota"),
+        "01 hộ"
+    );
+}
+
+#[tokio::test]
+async fn bad_agency_input_is_refused_with_messages() {
+    let app = signed_in(Role::Clerk, None).await;
+    for (staff, msg) in [("-3", "từ 0 đến 100.000"), ("mười", "số nguyên")] {
+        let page = app
+            .post(
+                "/don-vi",
+                &[
+                    ("name", "Phòng Thử"),
+                    ("kind", "department"),
+                    ("staff_count", staff),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.text_of("#err-staff_count").contains(msg), "{staff}");
+        assert_eq!(page.count("input[name=name][value='Phòng Thử']"), 1);
+    }
+    let page = app
+        .post(
+            "/don-vi",
+            &[
+                ("name", "Phòng Thử"),
+                ("kind", "department"),
+                ("staff_count", "12"),
+                ("named_school", "on"),
+            ],
+        )
+        .await;
+    assert!(page.text_of("#err-named_school").contains("Chỉ trường học"));
+    assert_eq!(count(&app, "SELECT count(*) FROM agencies").await, 0);
+}
+
+#[tokio::test]
+async fn a_campaigns_target_and_deadlines_are_data_a_clerk_edits() {
+    let app = signed_in(Role::Clerk, None).await;
+    let id: String = sqlx::query_scalar("SELECT id::text FROM campaigns WHERE year = 2024")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let form = [
+        ("year", "2024"),
+        ("name", "Nhận giúp đỡ hộ nghèo theo địa chỉ năm 2024"),
+        ("registration_deadline", "2024-07-20"),
+        ("report_deadline", "31/07/2024"),
+        ("target", "10.000.000"),
+        ("is_current", "on"),
+        ("uu_tien", "06073"),
+        ("ly_do_06073", "Phấn đấu đạt chuẩn Nông thôn mới năm 2024"),
+    ];
+    assert_eq!(
+        app.post(&format!("/dot-van-dong/{id}"), &form).await.status,
+        303
+    );
+    let home = app.get("/").await;
+    assert_eq!(home.text_of("#target .date"), "10.000.000 đ");
+    assert_eq!(home.text_of("#deadline-registration .date"), "20/07/2024");
+    assert!(!home.text_of(".priority").contains("Thiện Thuật"));
+
+    let bad = [
+        ("year", "2025"),
+        ("name", "Đợt 2025"),
+        ("registration_deadline", "31/02/2025"),
+        ("report_deadline", "2025-07-31"),
+        ("target", "0"),
+    ];
+    let page = app.post("/dot-van-dong", &bad).await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.text_of("#err-registration_deadline")
+            .contains("không phải một ngày có thật")
+    );
+    assert!(page.text_of("#err-target").contains("lớn hơn 0"));
+    // A new current campaign replaces the old one as current.
+    let good = [
+        ("year", "2025"),
+        ("name", "Đợt 2025"),
+        ("registration_deadline", "2025-07-15"),
+        ("report_deadline", "2025-07-31"),
+        ("target", "9.000.000"),
+        ("is_current", "on"),
+    ];
+    assert_eq!(app.post("/dot-van-dong", &good).await.status, 303);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM campaigns WHERE is_current").await,
+        1
+    );
+    assert_eq!(app.get("/").await.text_of("#campaign-title"), "Đợt 2025");
+}
+
+#[tokio::test]
+async fn villages_are_managed_by_clerks_and_their_own_commune() {
+    let app = signed_in(Role::Commune, Some(COMMUNE_X)).await;
+    assert_eq!(
+        app.post(
+            &format!("/xa/{COMMUNE_X}/thon"),
+            &[("name", "Thôn Khuổi Hẩu")]
+        )
+        .await
+        .status,
+        303
+    );
+    app.post(
+        &format!("/xa/{COMMUNE_X}/thon"),
+        &[("name", "thon khuoi hau")],
+    )
+    .await;
+    assert!(
+        app.get(&format!("/xa/{COMMUNE_X}"))
+            .await
+            .text_of(".flash-error")
+            .contains("đã có thôn")
+    );
+    assert_eq!(
+        app.post(&format!("/xa/{COMMUNE_Y}/thon"), &[("name", "Thôn Lạ")])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM villages").await, 1);
+}
+
+// ------------------------------------------------------------------------------------------
+// Import
+
+async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>) -> Page {
+    let form = Form::new()
+        .part("tep", Part::bytes(bytes).file_name(name.to_string()))
+        .text("xa", "");
+    let resp = app
+        .client
+        .post(app.url("/ho/nhap"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let page = Page::from(resp).await;
+    match page.location() {
+        Some(l) if page.status == 303 => app.get(&l).await,
+        _ => page,
+    }
+}
+
+const HEADER: &str = "Xã,Thôn,Họ tên chủ hộ,Năm sinh,Giới tính,Số CCCD,Mã hộ nghèo,Dân tộc,Số nhân khẩu,Tình trạng,Thiếu vốn,Có ý chí thoát nghèo\n";
+
+#[tokio::test]
+async fn import_previews_then_writes_all_rows_in_one_go_on_confirmation() {
+    let app = signed_in(Role::Clerk, None).await;
+    let csv = format!(
+        "\u{feff}{HEADER}06073,Thôn Nà Pàn,Hoàng Văn Thụ,1985,Nam,020085001234,HN-1,Tày,4,Hộ nghèo,x,x\n\
+         Xã Thiện Thuật,Thôn Bó Pia,Nông Thị Lan,1990,Nữ,,HN-2,Nùng,3,Cận nghèo,,x\n\
+         hoa tham,thôn nà pàn,Lý Văn Sơn,,,,,Dao,5,Hộ nghèo,,\n"
+    );
+    let preview = upload(&app, "danh-sach.csv", csv.into_bytes()).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(
+        preview.text_of("#summary"),
+        "3 dòng dữ liệu · 3 dòng hợp lệ · 0 lỗi"
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM households").await,
+        0,
+        "nothing written before confirming"
+    );
+    let action = preview
+        .html()
+        .select(&scraper::Selector::parse("form[action^='/ho/nhap/']").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_string();
+    let done = app.post(&action, &[]).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 3);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM villages").await,
+        2,
+        "'thôn nà pàn' is the same village as 'Thôn Nà Pàn'"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE entity = 'household' AND action = 'create'"
+        )
+        .await,
+        3
+    );
+    // A second confirmation (double submit) writes nothing more.
+    app.post(&action, &[]).await;
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 3);
+    // Importing the same file again finds every row already in the registry.
+    let again = upload(&app, "danh-sach.csv", format!("{HEADER}06073,Thôn Nà Pàn,Hoàng Văn Thụ,1985,Nam,020085001234,HN-9,Tày,4,Hộ nghèo,x,x\n").into_bytes()).await;
+    assert!(
+        again
+            .text_of("table.problems")
+            .contains("Trùng CCCD với hộ đã có: Hoàng Văn Thụ")
+    );
+}
+
+#[tokio::test]
+async fn an_xlsx_file_imports_like_a_csv_and_the_template_round_trips() {
+    let app = signed_in(Role::Commune, Some(COMMUNE_X)).await;
+    let resp = app
+        .client
+        .get(app.url("/ho/nhap/mau.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("mau-danh-sach-ho.xlsx")
+    );
+    let template = resp.bytes().await.unwrap().to_vec();
+    let preview = upload(&app, "mau.xlsx", template).await;
+    assert_eq!(
+        preview.text_of("#summary"),
+        "1 dòng dữ liệu · 1 dòng hợp lệ · 0 lỗi",
+        "{}",
+        preview.text
+    );
+    let csv = app
+        .client
+        .get(app.url("/ho/nhap/mau.csv"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+    assert_eq!(
+        upload(&app, "mau.csv", csv).await.text_of("#summary"),
+        "1 dòng dữ liệu · 1 dòng hợp lệ · 0 lỗi"
+    );
+}
+
+#[tokio::test]
+async fn every_bad_file_gets_a_clear_message_and_nothing_is_written() {
+    let app = signed_in(Role::Clerk, None).await;
+    let bad_rows = format!(
+        "{HEADER}06073,Thôn A,Hoàng Văn Thụ,31/02/2024,Nam,0200850012,,Tày,mười,Hộ nghèo,,\n\
+         06073,Thôn A,Nông Văn B,1980,Nam,02008000123A,,Tày,-3,Hộ nghèo,,\n\
+         99999,Thôn A,Lý Văn C,1980,Nam,,,Tày,3,Giàu,,\n\
+         06073,Thôn A,Vi Văn D,1980,Nam,020080001111,,Tày,3,Hộ nghèo,,\n\
+         06073,Thôn A,Vi Văn E,1980,Nam,020080001111,,Tày,3,Hộ nghèo,,\n"
+    );
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("rong.csv", Vec::new(), "Hãy chọn một tệp"),
+        (
+            "hong.xlsx",
+            b"PK\x03\x04 not really a zip".to_vec(),
+            "bị hỏng",
+        ),
+        (
+            "mat-khau.xlsx",
+            vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0],
+            "mật khẩu",
+        ),
+        (
+            "windows.csv",
+            b"X\xe3,Th\xf4n\n".to_vec(),
+            "không ở mã UTF-8",
+        ),
+        (
+            "thieu-cot.csv",
+            "Xã,Thôn,Tên\n06073,A,B\n".as_bytes().to_vec(),
+            "Thiếu cột bắt buộc: Họ tên chủ hộ, Dân tộc, Số nhân khẩu, Tình trạng",
+        ),
+        (
+            "chi-tieu-de.csv",
+            HEADER.as_bytes().to_vec(),
+            "không có hộ nào",
+        ),
+    ];
+    for (name, bytes, msg) in cases {
+        let page = upload(&app, name, bytes).await;
+        let text = format!(
+            "{} {}",
+            page.texts(".flash-error").join(" "),
+            page.texts("table.problems").join(" ")
+        );
+        assert!(text.contains(msg), "{name}: expected “{msg}” in: {text}");
+    }
+    let page = upload(&app, "loi.csv", bad_rows.into_bytes()).await;
+    let problems = page.texts("table.problems tbody tr");
+    let has = |line: &str, col: &str, msg: &str| {
+        problems
+            .iter()
+            .any(|p| p.starts_with(&format!("{line} {col}")) && p.contains(msg))
+    };
+    assert!(has("2", "Năm sinh", "số nguyên"), "{problems:?}");
+    assert!(has("2", "Số CCCD", "đang có 10"), "{problems:?}");
+    assert!(has("2", "Số nhân khẩu", "“mười”"), "{problems:?}");
+    assert!(has("3", "Số CCCD", "chỉ gồm chữ số"), "{problems:?}");
+    assert!(has("3", "Số nhân khẩu", "từ 1 đến 50"), "{problems:?}");
+    assert!(has("4", "Xã", "Không có xã “99999”"), "{problems:?}");
+    assert!(has("4", "Tình trạng", "“Giàu”"), "{problems:?}");
+    assert!(has("6", "Số CCCD", "Trùng CCCD với dòng 5"), "{problems:?}");
+    assert_eq!(
+        page.count("form[action^='/ho/nhap/'] button"),
+        0,
+        "no confirm button while there are errors"
+    );
+    // Confirming anyway is refused.
+    let action = page
+        .html()
+        .select(&scraper::Selector::parse("h1").unwrap())
+        .next()
+        .map(|_| ())
+        .is_some();
+    assert!(action);
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 0);
+
+    // Too many rows for one browser upload.
+    let mut big = String::from(HEADER);
+    for i in 0..(giupdo::import::households::BROWSER_ROW_LIMIT + 1) {
+        big.push_str(&format!("06073,Thôn A,Hộ Số {i},,,,,Tày,3,Hộ nghèo,,\n"));
+    }
+    let page = upload(&app, "lon.csv", big.into_bytes()).await;
+    assert!(
+        page.text_of("table.problems")
+            .contains("vượt giới hạn 10000 dòng"),
+        "{}",
+        page.text_of("table.problems")
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 0);
+    // The app is still up.
+    assert_eq!(app.get("/healthz").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_commune_official_imports_only_into_their_commune_and_batches_are_private() {
+    let app = TestApp::spawn().await;
+    let (_, pw) = app.user("xa.x", Role::Commune, None, Some(COMMUNE_X)).await;
+    let (_, pw2) = app
+        .user("xa.x2", Role::Commune, None, Some(COMMUNE_X))
+        .await;
+    app.login("xa.x", &pw).await;
+    let csv = format!(
+        "{HEADER}06091,Thôn A,Hoàng Văn Thụ,1985,Nam,,,Tày,4,Hộ nghèo,,\n,Thôn B,Nông Văn B,1980,Nam,,,Tày,3,Hộ nghèo,,\n"
+    );
+    let page = upload(&app, "x.csv", csv.into_bytes()).await;
+    let problems = page.texts("table.problems tbody tr");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("không thuộc xã của bạn"));
+    // Another user cannot see or confirm this batch.
+    let batch: String = sqlx::query_scalar("SELECT id::text FROM import_batches")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let other = app.other_client();
+    app.login_with(&other, "xa.x2", &pw2).await;
+    let resp = other
+        .get(app.url(&format!("/ho/nhap/{batch}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
