@@ -85,7 +85,6 @@ pub async fn status_history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(i32, S
 // ---------------------------------------------------------------------------------------------
 // The list: search ignoring diacritics and case, filters, sort, pagination.
 
-use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::audit::{self, By};
@@ -268,73 +267,75 @@ pub async fn village_id(
     commune: &str,
     name: &str,
 ) -> sqlx::Result<Uuid> {
-    if let Some(id) = sqlx::query_scalar::<_, Uuid>(
-        "SELECT id FROM villages WHERE commune_code = $1 AND normalize_name(name) = normalize_name($2)",
-    )
-    .bind(commune)
-    .bind(name)
-    .fetch_optional(&mut *conn)
-    .await?
+    let find = "SELECT id FROM villages WHERE commune_code = $1 AND normalize_name(name) = normalize_name($2)";
+    if let Some(id) = sqlx::query_scalar(find)
+        .bind(commune)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?
     {
         return Ok(id);
     }
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO villages (commune_code, name) VALUES ($1, $2)
-         ON CONFLICT (commune_code, normalize_name(name)) DO UPDATE SET name = villages.name RETURNING id",
-    )
-    .bind(commune)
-    .bind(name)
-    .fetch_one(&mut *conn)
-    .await?;
-    #[derive(Serialize)]
-    struct V<'a> {
-        commune_code: &'a str,
-        name: &'a str,
+    match super::places::add_village(conn, by, commune, name).await? {
+        Some(id) => Ok(id),
+        // Added by someone else a moment ago.
+        None => {
+            sqlx::query_scalar(find)
+                .bind(commune)
+                .bind(name)
+                .fetch_one(&mut *conn)
+                .await
+        }
     }
-    audit::created(
-        conn,
-        by,
-        "village",
-        id,
-        &V {
-            commune_code: commune,
-            name,
-        },
-    )
-    .await?;
-    Ok(id)
+}
+
+/// The columns a draft fills, in the order [`bind_draft`] binds them (from `$2`).
+const DRAFT_COLUMNS: &str = "commune_code, village_id, head_name, birth_year, gender, cccd, household_code, \
+     ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique, \
+     illness, other_needs, will_to_escape, phone, notes";
+
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_draft<'q>(q: PgQuery<'q>, village: Uuid, d: &'q HouseholdDraft) -> PgQuery<'q> {
+    q.bind(&d.commune_code)
+        .bind(village)
+        .bind(&d.head_name)
+        .bind(d.birth_year)
+        .bind(d.gender)
+        .bind(&d.cccd)
+        .bind(&d.household_code)
+        .bind(d.ethnicity)
+        .bind(d.members)
+        .bind(d.status)
+        .bind(d.status_year)
+        .bind(d.lacks_capital)
+        .bind(d.lacks_land)
+        .bind(d.lacks_labour)
+        .bind(d.lacks_technique)
+        .bind(d.illness)
+        .bind(&d.other_needs)
+        .bind(d.will_to_escape)
+        .bind(&d.phone)
+        .bind(&d.notes)
+}
+
+fn placeholders() -> String {
+    (2..=21)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub async fn create(conn: &mut PgConnection, by: &By, d: &HouseholdDraft) -> sqlx::Result<Uuid> {
     let village = village_id(conn, by, &d.commune_code, &d.village).await?;
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, cccd, household_code,
-             ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique,
-             illness, other_needs, will_to_escape, phone, notes)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) RETURNING id",
-    )
-    .bind(&d.commune_code)
-    .bind(village)
-    .bind(&d.head_name)
-    .bind(d.birth_year)
-    .bind(d.gender)
-    .bind(&d.cccd)
-    .bind(&d.household_code)
-    .bind(d.ethnicity)
-    .bind(d.members)
-    .bind(d.status)
-    .bind(d.status_year)
-    .bind(d.lacks_capital)
-    .bind(d.lacks_land)
-    .bind(d.lacks_labour)
-    .bind(d.lacks_technique)
-    .bind(d.illness)
-    .bind(&d.other_needs)
-    .bind(d.will_to_escape)
-    .bind(&d.phone)
-    .bind(&d.notes)
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = Uuid::new_v4();
+    let sql = format!(
+        "INSERT INTO households (id, {DRAFT_COLUMNS}) VALUES ($1, {})",
+        placeholders()
+    );
+    bind_draft(sqlx::query(&sql).bind(id), village, d)
+        .execute(&mut *conn)
+        .await?;
     record_status(conn, id, d.status_year, d.status).await?;
     audit::created(conn, by, "household", id, d).await?;
     Ok(id)
@@ -347,66 +348,37 @@ pub async fn update(
     id: Uuid,
     d: &HouseholdDraft,
 ) -> sqlx::Result<bool> {
-    let before: Option<serde_json::Value> = sqlx::query_scalar(
-        "SELECT to_jsonb(h) - 'created_at' - 'updated_at' FROM households h WHERE id = $1 FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let snapshot =
+        "SELECT to_jsonb(h) - 'created_at' - 'updated_at' FROM households h WHERE id = $1";
+    let before: Option<serde_json::Value> = sqlx::query_scalar(&format!("{snapshot} FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some(before) = before else {
         return Ok(false);
     };
     let village = village_id(conn, by, &d.commune_code, &d.village).await?;
-    sqlx::query(
-        "UPDATE households SET commune_code=$2, village_id=$3, head_name=$4, birth_year=$5, gender=$6, cccd=$7,
-             household_code=$8, ethnicity=$9, members=$10, status=$11, status_year=$12, lacks_capital=$13,
-             lacks_land=$14, lacks_labour=$15, lacks_technique=$16, illness=$17, other_needs=$18,
-             will_to_escape=$19, phone=$20, notes=$21, updated_at=now()
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&d.commune_code)
-    .bind(village)
-    .bind(&d.head_name)
-    .bind(d.birth_year)
-    .bind(d.gender)
-    .bind(&d.cccd)
-    .bind(&d.household_code)
-    .bind(d.ethnicity)
-    .bind(d.members)
-    .bind(d.status)
-    .bind(d.status_year)
-    .bind(d.lacks_capital)
-    .bind(d.lacks_land)
-    .bind(d.lacks_labour)
-    .bind(d.lacks_technique)
-    .bind(d.illness)
-    .bind(&d.other_needs)
-    .bind(d.will_to_escape)
-    .bind(&d.phone)
-    .bind(&d.notes)
-    .execute(&mut *conn)
-    .await?;
+    let sql = format!(
+        "UPDATE households SET ({DRAFT_COLUMNS}, updated_at) = ({}, now()) WHERE id = $1",
+        placeholders()
+    );
+    bind_draft(sqlx::query(&sql).bind(id), village, d)
+        .execute(&mut *conn)
+        .await?;
     record_status(conn, id, d.status_year, d.status).await?;
-    let after: serde_json::Value = sqlx::query_scalar(
-        "SELECT to_jsonb(h) - 'created_at' - 'updated_at' FROM households h WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    audit::write(
-        conn,
-        by,
-        audit::Entry {
-            action: audit::Action::Update,
-            entity: "household",
-            entity_id: id.to_string(),
-            before: Some(before),
-            after: Some(after),
-            reason: None,
-        },
-    )
-    .await?;
+    let after: serde_json::Value = sqlx::query_scalar(snapshot)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let entry = audit::Entry {
+        action: audit::Action::Update,
+        entity: "household",
+        entity_id: id.to_string(),
+        before: Some(before),
+        after: Some(after),
+        reason: None,
+    };
+    audit::write(conn, by, entry).await?;
     Ok(true)
 }
 

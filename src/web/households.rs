@@ -169,12 +169,36 @@ pub async fn list(
     })
 }
 
+/// The CCCD as this user may see it: in full for the district and the household's commune,
+/// masked for everyone else.
+fn cccd_for(actor: &Actor, commune: &str, cccd: Option<&str>) -> Option<String> {
+    cccd.map(|c| {
+        if roles::can_see_full_cccd(actor, commune) {
+            c.to_string()
+        } else {
+            roles::mask_cccd(c)
+        }
+    })
+}
+
+/// A household this user may see; any other id (another commune's, unknown, malformed) is a 404.
+async fn visible_household(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<households::HouseholdRow> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let h = households::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !roles::can_view_household(actor, &h.commune_code) {
+        return Err(AppError::NotFound);
+    }
+    Ok(h)
+}
+
 fn line(actor: &Actor, r: ListRow) -> ListLine {
-    let cccd = match &r.cccd {
-        Some(c) if roles::can_see_full_cccd(actor, &r.commune_code) => c.clone(),
-        Some(c) => roles::mask_cccd(c),
-        None => String::new(),
-    };
+    let cccd = cccd_for(actor, &r.commune_code, r.cccd.as_deref()).unwrap_or_default();
     ListLine {
         id: r.id,
         head_name: r.head_name,
@@ -223,18 +247,10 @@ pub async fn show(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<HouseholdPage> {
-    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let h = households::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !roles::can_view_household(&actor, &h.commune_code) {
-        return Err(AppError::NotFound);
-    }
-    let cccd = match &h.cccd {
-        Some(c) if roles::can_see_full_cccd(&actor, &h.commune_code) => c.clone(),
-        Some(c) => roles::mask_cccd(c),
-        None => "Chưa có".to_string(),
-    };
+    let h = visible_household(&state, &actor, &id).await?;
+    let id = h.id;
+    let cccd = cccd_for(&actor, &h.commune_code, h.cccd.as_deref())
+        .unwrap_or_else(|| "Chưa có".to_string());
     let mut needs = Vec::new();
     for (flag, label) in [
         (h.lacks_capital, "Thiếu vốn sản xuất"),
@@ -418,13 +434,8 @@ pub async fn update(
     Path(id): Path<String>,
     Form(f): Form<HouseholdInput>,
 ) -> AppResult<Response> {
-    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let existing = households::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !roles::can_view_household(&actor, &existing.commune_code) {
-        return Err(AppError::NotFound);
-    }
+    let existing = visible_household(&state, &actor, &id).await?;
+    let id = existing.id;
     if !can_write(&actor, &existing.commune_code) {
         return Err(AppError::Forbidden);
     }
@@ -493,13 +504,8 @@ pub async fn edit_form(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<FormPage> {
-    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let h = households::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !roles::can_view_household(&actor, &h.commune_code) {
-        return Err(AppError::NotFound);
-    }
+    let h = visible_household(&state, &actor, &id).await?;
+    let id = h.id;
     if !can_write(&actor, &h.commune_code) {
         return Err(AppError::Forbidden);
     }
