@@ -743,3 +743,30 @@ async fn an_import_that_fails_while_writing_leaves_nothing_behind() {
     assert_eq!(count(&app, "SELECT count(*) FROM villages").await, 0);
     assert_eq!(count(&app, "SELECT count(*) FROM audit_log").await, 0);
 }
+
+#[tokio::test]
+async fn hostile_text_in_every_household_and_agency_field_is_rendered_escaped() {
+    let app = signed_in(Role::Clerk, None).await;
+    let xss = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let page = app
+        .post(
+            "/ho",
+            &household_form(&[("head_name", xss), ("village", xss), ("other_needs", xss), ("notes", xss), ("household_code", "<i>x</i>")]),
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    let detail = app.get(page.location().as_deref().unwrap()).await;
+    let list = app.get("/ho").await;
+    let agency = app.post("/don-vi", &[("name", xss), ("kind", "business"), ("staff_count", "5"), ("contact_person", xss)]).await;
+    assert_eq!(agency.status, 303);
+    let agency_page = app.get(agency.location().as_deref().unwrap()).await;
+    let agencies = app.get("/don-vi").await;
+    let villages = app.get(&format!("/xa/{COMMUNE_X}")).await;
+    for (name, p) in [("detail", &detail), ("list", &list), ("agency", &agency_page), ("agencies", &agencies), ("villages", &villages)] {
+        assert_eq!(p.count("script:not([src])"), 0, "{name}");
+        assert_eq!(p.count("img"), 0, "{name}");
+        assert_eq!(p.count("i"), 0, "{name}");
+        assert!(p.text.contains("&#60;script&#62;") || p.text.contains("&lt;script&gt;"), "{name} shows the text");
+    }
+    assert_eq!(detail.text_of("h1"), format!("Hộ {xss}"));
+}
