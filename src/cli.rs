@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Kiểm tra trùng hộ: quét các cặp nghi trùng, hoặc đánh giá ngưỡng trên bộ cặp tên có nhãn.
+    Dedupe {
+        #[command(subcommand)]
+        what: DedupeWhat,
+    },
     /// Đo hiệu năng, in bảng kết quả (dùng cơ sở dữ liệu riêng `giupdo_bench`).
     Bench {
         #[command(subcommand)]
@@ -92,6 +97,28 @@ pub enum ImportWhat {
         /// Chỉ kiểm tra, không ghi.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DedupeWhat {
+    /// In các cặp hộ nghi trùng đã có trong sổ (bảng hoặc CSV).
+    Scan {
+        /// Chỉ quét một xã (mã, ví dụ 06073).
+        #[arg(long)]
+        commune: Option<String>,
+        /// table | csv
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Cả các cặp "tên gần giống" ở thôn khác (nhiều).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Độ chính xác (precision) và độ phủ (recall) của từng mức trên bộ cặp tên có nhãn.
+    Evaluate {
+        /// Tệp CSV: a,b,birth_a,birth_b,same_village,same,kind
+        #[arg(default_value = "tests/data/name-pairs.csv")]
+        file: PathBuf,
     },
 }
 
@@ -186,6 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 session_idle: Duration::from_secs(args.session_idle_hours.max(1) * 3600),
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 trusted_origins: args.trusted_origins,
+                duplicates: crate::domain::duplicates::Thresholds::from_env(),
             };
             // Fail fast on a taken address before starting anything.
             drop(crate::server::bind(config.addr).await?);
@@ -217,6 +245,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &source,
                 |pool| async move { import_command(&pool, what).await },
             )
+            .await
+        }
+        Command::Dedupe { what } => {
+            with_db(&source, |pool| async move {
+                crate::dedupe::run(&pool, what).await
+            })
             .await
         }
         Command::Bench { what } => crate::bench::run(&source, what).await,

@@ -40,6 +40,8 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Extra origins allowed to POST (e.g. the public https origin behind a proxy).
     pub trusted_origins: Vec<String>,
+    /// Duplicate-check similarity thresholds (`GIUPDO_DUP_PROBABLE`, `GIUPDO_DUP_POSSIBLE`).
+    pub duplicates: crate::domain::duplicates::Thresholds,
 }
 
 impl Default for WebConfig {
@@ -50,6 +52,7 @@ impl Default for WebConfig {
             session_idle: Duration::from_secs(8 * 3600),
             request_timeout: Duration::from_secs(30),
             trusted_origins: Vec::new(),
+            duplicates: crate::domain::duplicates::Thresholds::from_env(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod dedupe;
 pub mod demo;
 pub mod domain;
 pub mod import;

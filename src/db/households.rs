@@ -138,18 +138,18 @@ impl Sort {
     }
     fn order_by(self) -> &'static str {
         match self {
-            Sort::Name => "normalize_name(h.head_name), h.id",
-            Sort::Village => "h.commune_code, h.village_id, normalize_name(h.head_name), h.id",
-            Sort::Status => "h.status, normalize_name(h.head_name), h.id",
+            Sort::Name => "h.head_name_key, h.id",
+            Sort::Village => "h.commune_code, h.village_id, h.head_name_key, h.id",
+            Sort::Status => "h.status, h.head_name_key, h.id",
             Sort::Newest => "h.created_at DESC, h.id",
         }
     }
 }
 
 pub const PAGE_SIZE: i64 = 50;
-/// Counting stops here: "more than 10,000" is all a person needs, and counting a million rows
+/// Counting stops here: "more than 1,000" is all a person needs, and counting a million rows
 /// would cost more than the page itself.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListRow {
@@ -165,6 +165,17 @@ pub struct ListRow {
     pub status_year: i32,
     pub priority: bool,
     pub helped_before: bool,
+}
+
+/// `Hoàng  văn Th` → `hoang:* & van:* & th:*`: every typed word begins a word of the name.
+pub fn word_query(text: &str) -> Option<String> {
+    let words: Vec<String> = normalize_name(text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| format!("{w}:*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" & "))
 }
 
 fn push_filters<'a>(
@@ -186,12 +197,11 @@ fn push_filters<'a>(
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
-        let norm = normalize_name(text);
         b.push(" AND (");
-        if !norm.is_empty() {
-            b.push("normalize_name(h.head_name) LIKE ")
-                .push_bind(format!("%{}%", norm.replace(['%', '_'], "")));
-            b.push(" OR ");
+        if let Some(words) = word_query(text) {
+            b.push("h.head_name_words @@ to_tsquery('simple', ")
+                .push_bind(words)
+                .push(") OR ");
         }
         if digits.len() == 12 {
             b.push("h.cccd = ").push_bind(digits).push(" OR ");
@@ -326,7 +336,13 @@ fn placeholders() -> String {
         .join(", ")
 }
 
-pub async fn create(conn: &mut PgConnection, by: &By, d: &HouseholdDraft) -> sqlx::Result<Uuid> {
+/// `reason`: why the user saved despite a probable duplicate (kept in the audit trail).
+pub async fn create(
+    conn: &mut PgConnection,
+    by: &By,
+    d: &HouseholdDraft,
+    reason: Option<&str>,
+) -> sqlx::Result<Uuid> {
     let village = village_id(conn, by, &d.commune_code, &d.village).await?;
     let id = Uuid::new_v4();
     let sql = format!(
@@ -337,7 +353,15 @@ pub async fn create(conn: &mut PgConnection, by: &By, d: &HouseholdDraft) -> sql
         .execute(&mut *conn)
         .await?;
     record_status(conn, id, d.status_year, d.status).await?;
-    audit::created(conn, by, "household", id, d).await?;
+    let entry = audit::Entry {
+        action: audit::Action::Create,
+        entity: "household",
+        entity_id: id.to_string(),
+        before: None,
+        after: audit::json(d),
+        reason,
+    };
+    audit::write(conn, by, entry).await?;
     Ok(id)
 }
 
@@ -347,9 +371,9 @@ pub async fn update(
     by: &By,
     id: Uuid,
     d: &HouseholdDraft,
+    reason: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let snapshot =
-        "SELECT to_jsonb(h) - 'created_at' - 'updated_at' FROM households h WHERE id = $1";
+    let snapshot = "SELECT to_jsonb(h) - 'created_at' - 'updated_at' - 'head_name_key' FROM households h WHERE id = $1";
     let before: Option<serde_json::Value> = sqlx::query_scalar(&format!("{snapshot} FOR UPDATE"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -376,7 +400,7 @@ pub async fn update(
         entity_id: id.to_string(),
         before: Some(before),
         after: Some(after),
-        reason: None,
+        reason,
     };
     audit::write(conn, by, entry).await?;
     Ok(true)
@@ -420,11 +444,18 @@ pub async fn exact_matches(
     codes: &[(String, String)],
 ) -> sqlx::Result<Vec<ExactMatch>> {
     let (code_communes, code_values): (Vec<String>, Vec<String>) = codes.iter().cloned().unzip();
+    // Joins against the unnested lists use the unique indexes; `= ANY(huge array)` would not.
     sqlx::query_as(
-        "SELECT h.id, h.head_name, c.name AS commune_name, v.name AS village_name, h.cccd, h.household_code, h.commune_code
-         FROM households h JOIN communes c ON c.code = h.commune_code JOIN villages v ON v.id = h.village_id
-         WHERE h.cccd = ANY($1)
-            OR (h.commune_code, h.household_code) IN (SELECT * FROM unnest($2::text[], $3::text[]))",
+        "WITH m AS (
+            SELECT h.id FROM households h JOIN unnest($1::text[]) AS c(cccd) ON h.cccd = c.cccd
+            UNION
+            SELECT h.id FROM households h
+              JOIN unnest($2::text[], $3::text[]) AS k(commune_code, code)
+                ON h.commune_code = k.commune_code AND h.household_code = k.code
+         )
+         SELECT h.id, h.head_name, c.name AS commune_name, v.name AS village_name, h.cccd, h.household_code, h.commune_code
+         FROM m JOIN households h ON h.id = m.id
+         JOIN communes c ON c.code = h.commune_code JOIN villages v ON v.id = h.village_id",
     )
     .bind(cccds)
     .bind(&code_communes)

@@ -457,8 +457,12 @@ pub async fn commit(
             e.insert(id);
         }
     }
+    // Trigram (GIN) index entries go to the pending list and are merged once, not row by row.
+    sqlx::query("SET LOCAL gin_pending_list_limit = '256MB'")
+        .execute(&mut *tx)
+        .await?;
     let mut inserted = 0u64;
-    for chunk in rows.chunks(5_000) {
+    for chunk in rows.chunks(20_000) {
         let col =
             |f: &dyn Fn(&HouseholdDraft) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
         let village_ids: Vec<Uuid> = chunk
@@ -494,7 +498,7 @@ pub async fn commit(
                 SELECT id, status_year, status FROM ins
              ), aud AS (
                 INSERT INTO audit_log (user_id, actor, action, entity, entity_id, after, reason)
-                SELECT $21, $22, 'create', 'household', ins.id::text, to_jsonb(ins) - 'created_at' - 'updated_at', $23 FROM ins
+                SELECT $21, $22, 'create', 'household', ins.id::text, to_jsonb(ins) - 'created_at' - 'updated_at' - 'head_name_key', $23 FROM ins
              )
              SELECT count(*) FROM ins",
         )

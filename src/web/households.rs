@@ -12,11 +12,13 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::AppState;
+use super::duplicates::{self as dup, CandidateView};
 use super::error::{AppError, AppResult};
 use super::forms::{Errors, nonblank, query_string};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
 use crate::db::households::{self, ListQuery, ListRow, Sort};
+use crate::domain::duplicates::Level;
 use crate::domain::household::{HouseholdInput, PriorityFacts, priority_reasons};
 use crate::domain::labels;
 use crate::domain::money::{format_vnd, group_thousands};
@@ -114,6 +116,7 @@ pub async fn list(
     };
     let (year, prio) = households::priority_context(&state.db).await?;
     let (rows, total) = households::list(&state.db, &q, &scope, &prio, year).await?;
+    let full_page = rows.len() as i64 == households::PAGE_SIZE;
     let lines = rows.into_iter().map(|r| line(&actor, r)).collect();
     let total_label = if total > households::COUNT_CAP {
         format!("Hơn {} hộ", group_thousands(households::COUNT_CAP))
@@ -156,7 +159,13 @@ pub async fn list(
     };
     Ok(ListPage {
         prev_link: (q.page > 1).then(|| base(q.page - 1, None)),
-        next_link: (q.page < pages).then(|| base(q.page + 1, None)),
+        // Past the counting cap there are more pages as long as this one is full.
+        next_link: (if total > households::COUNT_CAP {
+            full_page
+        } else {
+            q.page < pages
+        })
+        .then(|| base(q.page + 1, None)),
         page: q.page,
         lines,
         total_label,
@@ -319,6 +328,12 @@ pub struct FormPage {
     pub errors: Errors,
     pub communes: Vec<(String, String)>,
     pub villages: Vec<String>,
+    /// The household being edited (so the as-you-type check leaves it out).
+    pub household_id: String,
+    pub candidates: Vec<CandidateView>,
+    /// A probable duplicate was found: saving needs the box ticked and a reason.
+    pub needs_confirmation: bool,
+    pub confirm_reason: String,
 }
 
 impl FormPage {
@@ -330,6 +345,17 @@ impl FormPage {
     }
 }
 
+/// The household form as posted: the fields, and the confirmation of a probable duplicate.
+#[derive(Deserialize, Default)]
+pub struct HouseholdForm {
+    #[serde(flatten)]
+    pub input: HouseholdInput,
+    #[serde(default)]
+    pub xac_nhan_trung: String,
+    #[serde(default)]
+    pub ly_do_trung: String,
+}
+
 fn this_year() -> i32 {
     crate::domain::dates::today()
         .format("%Y")
@@ -338,6 +364,16 @@ fn this_year() -> i32 {
         .unwrap_or(2024)
 }
 
+/// What the form shows besides the fields: the duplicate candidates and whether saving needs
+/// the user's confirmation.
+#[derive(Default)]
+struct DuplicateState {
+    candidates: Vec<CandidateView>,
+    needs_confirmation: bool,
+    confirm_reason: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     state: &AppState,
     actor: &Actor,
@@ -346,6 +382,7 @@ async fn form_page(
     title: &str,
     f: HouseholdInput,
     errors: Errors,
+    dups: DuplicateState,
 ) -> AppResult<FormPage> {
     let mut communes = crate::db::users::communes_for_select(&state.db).await?;
     if let Scope::Commune(own) = actor.scope() {
@@ -361,6 +398,7 @@ async fn form_page(
         .into_iter()
         .map(|(_, n)| n)
         .collect();
+    let household_id = action.strip_prefix("/ho/").unwrap_or("").to_string();
     Ok(FormPage {
         ctx,
         action,
@@ -369,6 +407,10 @@ async fn form_page(
         errors,
         communes,
         villages,
+        household_id,
+        candidates: dups.candidates,
+        needs_confirmation: dups.needs_confirmation,
+        confirm_reason: dups.confirm_reason,
     })
 }
 
@@ -396,6 +438,7 @@ pub async fn new_form(
         "Thêm hộ",
         f,
         Errors::default(),
+        DuplicateState::default(),
     )
     .await
 }
@@ -421,7 +464,7 @@ pub async fn create(
     CurrentUser(actor): CurrentUser,
     session: Session,
     ctx: Ctx,
-    Form(f): Form<HouseholdInput>,
+    Form(f): Form<HouseholdForm>,
 ) -> AppResult<Response> {
     save(state, actor, session, ctx, None, f).await
 }
@@ -432,14 +475,13 @@ pub async fn update(
     session: Session,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(f): Form<HouseholdInput>,
+    Form(f): Form<HouseholdForm>,
 ) -> AppResult<Response> {
     let existing = visible_household(&state, &actor, &id).await?;
-    let id = existing.id;
     if !can_write(&actor, &existing.commune_code) {
         return Err(AppError::Forbidden);
     }
-    save(state, actor, session, ctx, Some(id), f).await
+    save(state, actor, session, ctx, Some(existing.id), f).await
 }
 
 async fn save(
@@ -448,7 +490,7 @@ async fn save(
     session: Session,
     ctx: Ctx,
     id: Option<Uuid>,
-    f: HouseholdInput,
+    form: HouseholdForm,
 ) -> AppResult<Response> {
     let action = id
         .map(|i| format!("/ho/{i}"))
@@ -458,27 +500,83 @@ async fn save(
     } else {
         "Thêm hộ"
     };
+    let f = form.input;
+    let mut dups = DuplicateState {
+        confirm_reason: form.ly_do_trung.trim().chars().take(500).collect(),
+        ..Default::default()
+    };
+    let confirmed = !form.xac_nhan_trung.is_empty() && !dups.confirm_reason.is_empty();
     let mut errors = match f.parse(this_year()) {
         Ok(draft) if can_write(&actor, &draft.commune_code) => {
-            let mut tx = state.db.begin().await?;
-            let by = By::from(&actor);
-            let result = match id {
-                None => households::create(&mut tx, &by, &draft).await.map(Some),
-                Some(id) => households::update(&mut tx, &by, id, &draft)
-                    .await
-                    .map(|found| found.then_some(id)),
-            };
-            match result {
-                Ok(Some(saved)) => {
-                    tx.commit().await?;
-                    flash(&session, "ok", format!("Đã lưu hộ {}.", draft.head_name)).await;
-                    return Ok(Redirect::to(&format!("/ho/{saved}")).into_response());
+            // R4: the duplicate check runs on every save, with or without JavaScript.
+            let found = crate::db::duplicates::candidates(
+                &state.db,
+                &dup::probe(&f, id),
+                state.config.duplicates,
+            )
+            .await?;
+            dups.candidates = found.iter().map(|c| dup::view(&actor, c)).collect();
+            let certain = found.iter().find(|c| c.level == Level::Certain);
+            let probable: Vec<&str> = found
+                .iter()
+                .filter(|c| c.level == Level::Probable)
+                .map(|c| c.head_name.as_str())
+                .collect();
+            if let Some(c) = certain {
+                let field = if c.reasons.iter().any(|r| r.contains("CCCD")) {
+                    "cccd"
+                } else {
+                    "household_code"
+                };
+                Errors(
+                    [(
+                        field,
+                        format!(
+                            "Chắc chắn trùng với một hộ đã có ({}, {}): không lưu.",
+                            c.village, c.commune
+                        ),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
+            } else if !probable.is_empty() && !confirmed {
+                dups.needs_confirmation = true;
+                let msg = if form.xac_nhan_trung.is_empty() {
+                    "Có hộ có thể trùng (xem danh sách bên dưới). Nếu đây đúng là một hộ khác, hãy đánh dấu xác nhận và ghi lý do."
+                } else {
+                    "Hãy ghi lý do vì sao đây không phải hộ đã có."
+                };
+                Errors([("duplicate", msg.to_string())].into_iter().collect())
+            } else {
+                let reason = (!probable.is_empty()).then(|| {
+                    format!(
+                        "Xác nhận không trùng với: {}. Lý do: {}",
+                        probable.join(", "),
+                        dups.confirm_reason
+                    )
+                });
+                let mut tx = state.db.begin().await?;
+                let by = By::from(&actor);
+                let result = match id {
+                    None => households::create(&mut tx, &by, &draft, reason.as_deref())
+                        .await
+                        .map(Some),
+                    Some(id) => households::update(&mut tx, &by, id, &draft, reason.as_deref())
+                        .await
+                        .map(|found| found.then_some(id)),
+                };
+                match result {
+                    Ok(Some(saved)) => {
+                        tx.commit().await?;
+                        flash(&session, "ok", format!("Đã lưu hộ {}.", draft.head_name)).await;
+                        return Ok(Redirect::to(&format!("/ho/{saved}")).into_response());
+                    }
+                    Ok(None) => return Err(AppError::NotFound),
+                    Err(e) => match constraint_error(&e) {
+                        Some((field, msg)) => Errors([(field, msg)].into_iter().collect()),
+                        None => return Err(e.into()),
+                    },
                 }
-                Ok(None) => return Err(AppError::NotFound),
-                Err(e) => match constraint_error(&e) {
-                    Some((field, msg)) => Errors([(field, msg)].into_iter().collect()),
-                    None => return Err(e.into()),
-                },
             }
         }
         Ok(_) => Errors(
@@ -494,7 +592,7 @@ async fn save(
     if errors.0.is_empty() {
         errors.0.insert("head_name", "Không lưu được.".into());
     }
-    let page = form_page(&state, &actor, ctx, action, title, f, errors).await?;
+    let page = form_page(&state, &actor, ctx, action, title, f, errors, dups).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -540,6 +638,7 @@ pub async fn edit_form(
         "Sửa thông tin hộ",
         f,
         Errors::default(),
+        DuplicateState::default(),
     )
     .await
 }

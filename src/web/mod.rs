@@ -7,6 +7,7 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod duplicates;
 pub mod error;
 pub mod forms;
 pub mod health;
@@ -292,6 +293,14 @@ fn routes() -> Routes {
             Access::Roles(REGISTRY),
             post(households::update),
         ),
+        // Duplicate household check (R4)
+        r(
+            Method::POST,
+            "/ho/kiem-tra",
+            Access::Roles(REGISTRY),
+            post(duplicates::check),
+        ),
+        r(Method::GET, "/trung-ho", signed_in, get(duplicates::search)),
         r(
             Method::GET,
             "/ho/nhap",

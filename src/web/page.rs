@@ -68,6 +68,10 @@ impl Ctx {
             href: "/ho",
             label: "Hộ nghèo",
         });
+        items.push(NavItem {
+            href: "/trung-ho",
+            label: "Kiểm tra trùng hộ",
+        });
         if matches!(actor.role, Role::Admin | Role::Clerk) {
             items.push(NavItem {
                 href: "/don-vi",

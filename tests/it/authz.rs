@@ -252,6 +252,17 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid) -> Vec<Case> {
             vec![],
             "L 422 422 403 403 422 404",
         ),
+        post(
+            "/ho/kiem-tra",
+            "/ho/kiem-tra".into(),
+            vec![("head_name", "Hoàng Văn Thụ".into())],
+            "L 200 200 403 403 200 200",
+        ),
+        get(
+            "/trung-ho",
+            "/trung-ho?q=hoang".into(),
+            "L 200 200 200 200 200 200",
+        ),
         get("/ho/nhap", "/ho/nhap".into(), "L 200 200 403 403 200 200"),
         post(
             "/ho/nhap",

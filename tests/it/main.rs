@@ -5,6 +5,7 @@ mod harness;
 mod accounts;
 mod authz;
 mod cluster;
+mod duplicates;
 mod fixtures;
 mod foundation;
 mod registry;

@@ -1,0 +1,199 @@
+//! `giupdo dedupe scan|evaluate`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use sqlx::PgPool;
+
+use crate::cli::DedupeWhat;
+use crate::db::duplicates;
+use crate::domain::duplicates::{Level, Pair, Thresholds, classify};
+use crate::domain::text::normalize_name;
+
+pub async fn run(pool: &PgPool, what: DedupeWhat) -> anyhow::Result<()> {
+    let t = Thresholds::from_env();
+    match what {
+        DedupeWhat::Scan {
+            commune,
+            format,
+            all,
+        } => {
+            let pairs = duplicates::scan(pool, commune.as_deref(), t, all).await?;
+            if format == "csv" {
+                let mut w = csv::Writer::from_writer(std::io::stdout());
+                w.write_record([
+                    "xa",
+                    "muc",
+                    "ho_a",
+                    "thon_a",
+                    "nam_sinh_a",
+                    "ho_b",
+                    "thon_b",
+                    "nam_sinh_b",
+                    "do_giong",
+                    "ly_do",
+                    "id_a",
+                    "id_b",
+                ])?;
+                for p in &pairs {
+                    w.write_record([
+                        p.commune.clone(),
+                        p.level.label().to_string(),
+                        p.name_a.clone(),
+                        p.village_a.clone(),
+                        p.birth_a.map(|y| y.to_string()).unwrap_or_default(),
+                        p.name_b.clone(),
+                        p.village_b.clone(),
+                        p.birth_b.map(|y| y.to_string()).unwrap_or_default(),
+                        format!("{:.2}", p.similarity),
+                        p.reasons.join("; "),
+                        p.a.to_string(),
+                        p.b.to_string(),
+                    ])?;
+                }
+                w.flush()?;
+            } else {
+                println!(
+                    "{:<16} {:<16} {:<28} {:<28} LÝ DO",
+                    "XÃ", "MỨC", "HỘ A", "HỘ B"
+                );
+                for p in &pairs {
+                    let a = format!("{} ({})", p.name_a, p.village_a);
+                    let b = format!("{} ({})", p.name_b, p.village_b);
+                    println!(
+                        "{:<16} {:<16} {:<28} {:<28} {}",
+                        p.commune,
+                        p.level.label(),
+                        a,
+                        b,
+                        p.reasons.join("; ")
+                    );
+                }
+                println!("{} cặp nghi trùng.", pairs.len());
+            }
+            Ok(())
+        }
+        DedupeWhat::Evaluate { file } => {
+            print!("{}", evaluate(pool, &file, t).await?);
+            Ok(())
+        }
+    }
+}
+
+struct Labelled {
+    a: String,
+    b: String,
+    birth: (Option<i32>, Option<i32>),
+    same_village: bool,
+    same: bool,
+}
+
+fn read_pairs(file: &Path) -> anyhow::Result<Vec<Labelled>> {
+    let mut r = csv::Reader::from_path(file)
+        .with_context(|| format!("Không đọc được {}", file.display()))?;
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec?;
+        let year = |i: usize| rec.get(i).and_then(|v| v.trim().parse().ok());
+        out.push(Labelled {
+            a: rec.get(0).unwrap_or_default().to_string(),
+            b: rec.get(1).unwrap_or_default().to_string(),
+            birth: (year(2), year(3)),
+            same_village: rec.get(4) == Some("1"),
+            same: rec.get(5) == Some("1"),
+        });
+    }
+    Ok(out)
+}
+
+/// Precision and recall of each level on the labelled pairs, at the given thresholds and over a
+/// sweep of the probable threshold, as a Markdown table.
+pub async fn evaluate(pool: &PgPool, file: &Path, t: Thresholds) -> anyhow::Result<String> {
+    let pairs = read_pairs(file)?;
+    let a: Vec<String> = pairs.iter().map(|p| p.a.clone()).collect();
+    let b: Vec<String> = pairs.iter().map(|p| p.b.clone()).collect();
+    let sims: Vec<f32> = sqlx::query_scalar(
+        "SELECT similarity(normalize_name(x), normalize_name(y)) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(x, y, n) ORDER BY n",
+    )
+    .bind(&a)
+    .bind(&b)
+    .fetch_all(pool)
+    .await?;
+    let level_of = |p: &Labelled, sim: f32, t: Thresholds| {
+        let pair = Pair {
+            same_cccd: false,
+            same_household_code: false,
+            same_village: p.same_village,
+            same_name_key: normalize_name(&p.a) == normalize_name(&p.b),
+            similarity: sim,
+            birth_years: p.birth,
+            other_village: "",
+        };
+        classify(&pair, t).map(|(l, _)| l)
+    };
+    let score = |t: Thresholds, at_least: Level| {
+        let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
+        for (p, s) in pairs.iter().zip(&sims) {
+            let flagged = level_of(p, *s, t).is_some_and(|l| l <= at_least);
+            match (flagged, p.same) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fnn += 1,
+                _ => {}
+            }
+        }
+        let precision = if tp + fp == 0 {
+            1.0
+        } else {
+            tp as f64 / (tp + fp) as f64
+        };
+        let recall = if tp + fnn == 0 {
+            1.0
+        } else {
+            tp as f64 / (tp + fnn) as f64
+        };
+        (precision, recall)
+    };
+    let same = pairs.iter().filter(|p| p.same).count();
+    let mut out = String::new();
+    writeln!(
+        out,
+        "{} labelled pairs ({} same household, {} different).\n",
+        pairs.len(),
+        same,
+        pairs.len() - same
+    )?;
+    writeln!(
+        out,
+        "At the configured thresholds (probable {:.2}, possible {:.2}):\n",
+        t.probable, t.possible
+    )?;
+    writeln!(out, "| flagged as | precision | recall |")?;
+    writeln!(out, "|---|---:|---:|")?;
+    for (label, level) in [
+        ("probable (saving needs a reason)", Level::Probable),
+        ("probable or possible (shown)", Level::Possible),
+    ] {
+        let (p, r) = score(t, level);
+        writeln!(out, "| {label} | {:.1}% | {:.1}% |", p * 100.0, r * 100.0)?;
+    }
+    writeln!(
+        out,
+        "\nSweep of the probable threshold (pairs in the same village):\n"
+    )?;
+    writeln!(out, "| probable ≥ | precision | recall |")?;
+    writeln!(out, "|---:|---:|---:|")?;
+    for step in 6..=17 {
+        let th = step as f32 * 0.05;
+        let (p, r) = score(
+            Thresholds {
+                probable: th,
+                possible: th.min(t.possible),
+            },
+            Level::Probable,
+        );
+        writeln!(out, "| {th:.2} | {:.1}% | {:.1}% |", p * 100.0, r * 100.0)?;
+    }
+    Ok(out)
+}

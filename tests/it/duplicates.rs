@@ -1,0 +1,426 @@
+//! The duplicate household check (R4).
+
+use giupdo::domain::roles::Role;
+
+use crate::fixtures::{COMMUNE_X, COMMUNE_Y};
+use crate::harness::{Page, TestApp};
+
+async fn clerk_app() -> TestApp {
+    let app = TestApp::spawn().await;
+    let (_, pw) = app.user("chuyen.vien", Role::Clerk, None, None).await;
+    app.login("chuyen.vien", &pw).await;
+    app
+}
+
+fn form<'a>(
+    name: &'a str,
+    village: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("commune_code", COMMUNE_X),
+        ("village", village),
+        ("head_name", name),
+        ("birth_year", "1985"),
+        ("gender", "male"),
+        ("ethnicity", "tay"),
+        ("members", "4"),
+        ("status", "poor"),
+        ("status_year", "2024"),
+    ];
+    for (k, v) in extra {
+        f.retain(|(fk, _)| fk != k);
+        f.push((k, v));
+    }
+    f
+}
+
+async fn households(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sql_and_rust_normalisation_agree_on_thousands_of_names() {
+    let app = TestApp::spawn().await;
+    let sur = [
+        "Hoàng", "Nông", "Lương", "Lăng", "Hà", "Vi", "Lộc", "Mông", "Triệu", "Bàn", "Đặng",
+        "Nguyễn", "Ưng", "Ông", "Âu",
+    ];
+    let mid = ["Văn", "Thị", "Đức", "Minh", "Ngọc", "Thu", "Xuân", "Hữu"];
+    let giv = [
+        "Thụ", "Sơn", "Hùng", "Lan", "Hoa", "Mai", "Tâm", "Cường", "Khánh", "Phúc", "Nga", "Vân",
+        "Thuận", "Ước", "Ửng", "Ỷ", "Yến", "Đông",
+    ];
+    let mut names = Vec::new();
+    for (i, s) in sur.iter().enumerate() {
+        for (j, m) in mid.iter().enumerate() {
+            for (k, g) in giv.iter().enumerate() {
+                let mut n = format!("{s} {m} {g}");
+                match (i + j + k) % 6 {
+                    0 => n = n.to_uppercase(),
+                    1 => n = format!("  {n}  "),
+                    2 => n = n.replace(' ', "  -  "),
+                    3 => n = format!("{n}, (bà)"),
+                    4 => n = n.to_lowercase(),
+                    _ => {}
+                }
+                names.push(n);
+            }
+        }
+    }
+    assert!(names.len() >= 2000);
+    let sql: Vec<String> = sqlx::query_scalar(
+        "SELECT normalize_name(x) FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n",
+    )
+    .bind(&names)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    let mismatches: Vec<_> = names
+        .iter()
+        .zip(&sql)
+        .filter(|(n, s)| giupdo::domain::text::normalize_name(n) != **s)
+        .take(5)
+        .collect();
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+    assert_eq!(sql[0], "hoang van thu");
+}
+
+#[tokio::test]
+async fn a_certain_duplicate_is_refused() {
+    let app = clerk_app().await;
+    let first = form(
+        "Hoàng Văn Thụ",
+        "Thôn Nà Pàn",
+        &[("cccd", "020085001234"), ("household_code", "HN-7")],
+    );
+    assert_eq!(app.post("/ho", &first).await.status, 303);
+    // Same CCCD under another name, and the same household code under another name.
+    let same_cccd = app
+        .post(
+            "/ho",
+            &form("Lý Văn Khác", "Thôn Bó Pia", &[("cccd", "020085001234")]),
+        )
+        .await;
+    assert_eq!(same_cccd.status, 422);
+    assert!(same_cccd.text_of("#err-cccd").contains("Chắc chắn trùng"));
+    assert!(
+        same_cccd
+            .texts("li.candidate .reason")
+            .contains(&"Trùng số CCCD".to_string())
+    );
+    let same_code = app
+        .post(
+            "/ho",
+            &form("Lý Văn Khác", "Thôn Bó Pia", &[("household_code", "HN-7")]),
+        )
+        .await;
+    assert_eq!(same_code.status, 422);
+    assert!(
+        same_code
+            .text_of("#err-household_code")
+            .contains("Chắc chắn trùng")
+    );
+    // Even a confirmation does not let a certain duplicate through.
+    let forced = app
+        .post(
+            "/ho",
+            &form(
+                "Lý Văn Khác",
+                "Thôn Bó Pia",
+                &[
+                    ("household_code", "HN-7"),
+                    ("xac_nhan_trung", "on"),
+                    ("ly_do_trung", "khác"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(forced.status, 422);
+    assert_eq!(households(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_probable_duplicate_needs_a_confirmation_with_a_reason_which_is_audited() {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    // The same head of household in the same village, spelled without diacritics in capitals.
+    let again = app
+        .post(
+            "/ho",
+            &form("HOANG VAN THU", "thôn nà pàn", &[("birth_year", "1986")]),
+        )
+        .await;
+    assert_eq!(again.status, 422);
+    assert!(again.text_of("#err-duplicate").contains("có thể trùng"));
+    let reasons = again.texts("li.level-probable .reason");
+    assert_eq!(reasons.len(), 1);
+    assert!(
+        reasons[0].contains("Cùng họ tên") && reasons[0].contains("lệch 1 năm"),
+        "{reasons:?}"
+    );
+    assert_eq!(again.count("input[name=xac_nhan_trung]"), 1);
+    assert_eq!(
+        again.count("input[name=head_name][value='HOANG VAN THU']"),
+        1,
+        "typed values come back"
+    );
+    // Ticking the box without a reason is not enough.
+    let no_reason = app
+        .post(
+            "/ho",
+            &form("HOANG VAN THU", "thôn nà pàn", &[("xac_nhan_trung", "on")]),
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.text_of("#err-duplicate").contains("ghi lý do"));
+    assert_eq!(households(&app).await, 1);
+    // With a reason it is saved, and the reason is in the audit trail.
+    let ok = app
+        .post(
+            "/ho",
+            &form(
+                "HOANG VAN THU",
+                "thôn nà pàn",
+                &[
+                    ("xac_nhan_trung", "on"),
+                    ("ly_do_trung", "Hai anh em ruột, trùng tên"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.text);
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM audit_log WHERE entity = 'household' AND reason IS NOT NULL",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        reason.contains("Hoàng Văn Thụ") && reason.contains("Hai anh em ruột"),
+        "{reason}"
+    );
+
+    // A typo in the same village with a close birth year is probable too.
+    let typo = app
+        .post(
+            "/ho",
+            &form("Hoàng Văn Thuỵ", "Thôn Nà Pàn", &[("birth_year", "1985")]),
+        )
+        .await;
+    assert_eq!(typo.status, 422);
+    assert!(
+        typo.texts("li.level-probable .reason")
+            .iter()
+            .any(|r| r.contains("Họ tên rất giống"))
+    );
+}
+
+#[tokio::test]
+async fn namesakes_born_years_apart_and_similar_names_elsewhere_are_only_shown() {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    // Same name, same village, born 30 years later: a different person (father and son).
+    let son = app
+        .post(
+            "/ho",
+            &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[("birth_year", "2000")]),
+        )
+        .await;
+    assert_eq!(
+        son.status, 303,
+        "only a possible match: saved without confirmation"
+    );
+    // The as-you-type check lists it with its level and why.
+    let fragment = app
+        .post(
+            "/ho/kiem-tra",
+            &form("Hoàng Văn Thu", "Thôn Khuổi Hẩu", &[("birth_year", "")]),
+        )
+        .await;
+    assert_eq!(fragment.status, 200);
+    assert!(!fragment.text.contains("<html"), "a fragment, not a page");
+    let levels = fragment.texts("li.candidate .level");
+    assert_eq!(levels.len(), 2, "{}", fragment.text);
+    assert!(levels.iter().all(|l| l == "Tên gần giống"));
+    assert!(
+        fragment
+            .texts("li.candidate .reason")
+            .iter()
+            .all(|r| r.contains("Thôn Nà Pàn cùng xã"))
+    );
+    // A different person with a close name in another commune is not a candidate at all.
+    let other_commune = app
+        .post(
+            "/ho/kiem-tra",
+            &form(
+                "Hoàng Văn Thụ",
+                "Thôn Bó Pia",
+                &[("commune_code", COMMUNE_Y)],
+            ),
+        )
+        .await;
+    assert_eq!(other_commune.count("li.candidate"), 0);
+}
+
+#[tokio::test]
+async fn the_search_page_finds_across_communes_with_levels_and_hides_other_communes_personal_data()
+{
+    let app = clerk_app().await;
+    giupdo::demo::load(app.pool()).await.unwrap();
+    let (id, cccd, commune): (String, String, String) =
+        sqlx::query_as("SELECT id::text, cccd, commune_code FROM households WHERE cccd IS NOT NULL ORDER BY id LIMIT 1")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    sqlx::query("UPDATE households SET head_name = 'Hoàng Văn Thụ' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let page = app.get("/trung-ho?q=hoang+van+thu").await;
+    let names = page.texts("li.candidate .candidate-name");
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("Hoàng Văn Thụ"),
+        "{names:?}"
+    );
+    assert_eq!(page.texts("li.candidate .level")[0], "Có thể trùng");
+    let by_cccd = app.get(&format!("/trung-ho?q={cccd}")).await;
+    assert_eq!(
+        by_cccd.texts("li.candidate .level"),
+        vec!["Chắc chắn trùng"]
+    );
+    assert!(
+        by_cccd.text_of("li.candidate small").contains(&cccd),
+        "a clerk sees the full CCCD"
+    );
+
+    // A commune official of another commune sees the match but no personal data.
+    let other = if commune == COMMUNE_X {
+        COMMUNE_Y
+    } else {
+        COMMUNE_X
+    };
+    let (_, pw) = app.user("xa.khac", Role::Commune, None, Some(other)).await;
+    let c = app.other_client();
+    app.login_with(&c, "xa.khac", &pw).await;
+    let seen = Page::from(
+        c.get(app.url(&format!("/trung-ho?q={cccd}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(seen.texts("li.candidate .level"), vec!["Chắc chắn trùng"]);
+    assert_eq!(
+        seen.text_of("li.candidate .candidate-name"),
+        "Một hộ ở xã khác"
+    );
+    let shown = seen.text_of("section.candidates");
+    assert!(
+        !shown.contains(&cccd) && !shown.contains("Hoàng Văn Thụ"),
+        "{shown}"
+    );
+    assert_eq!(
+        seen.count("li.candidate a"),
+        0,
+        "no link to a record they may not open"
+    );
+}
+
+#[tokio::test]
+async fn dedupe_scan_prints_the_suspected_pairs_of_a_commune() {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    // Entered before the check existed (straight into the table): the scan must find it.
+    sqlx::query(
+        "INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
+         SELECT commune_code, village_id, 'HOANG VAN THU', 1985, 'tay', 3, 'poor', 2024 FROM households LIMIT 1",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
+        .env("DATABASE_URL", &app.db.url)
+        .args(["dedupe", "scan", "--commune", COMMUNE_X, "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].contains("Có thể trùng")
+            && lines[1].contains("HOANG VAN THU")
+            && lines[1].contains("Hoàng Văn Thụ"),
+        "{text}"
+    );
+    let other = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
+        .env("DATABASE_URL", &app.db.url)
+        .args(["dedupe", "scan", "--commune", COMMUNE_Y])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&other.stdout).contains("0 cặp nghi trùng"));
+}
+
+#[tokio::test]
+async fn the_default_thresholds_hold_on_the_labelled_set() {
+    let app = TestApp::spawn().await;
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/name-pairs.csv");
+    let table = giupdo::dedupe::evaluate(
+        app.pool(),
+        &file,
+        giupdo::domain::duplicates::Thresholds::default(),
+    )
+    .await
+    .unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| probable (saving"))
+        .unwrap()
+        .to_string();
+    let pct: Vec<f64> = row
+        .split('|')
+        .filter_map(|c| c.trim().trim_end_matches('%').parse().ok())
+        .collect();
+    assert!(
+        pct[0] >= 90.0 && pct[1] >= 90.0,
+        "probable precision/recall fell: {row}"
+    );
+    let shown = table
+        .lines()
+        .find(|l| l.starts_with("| probable or possible"))
+        .unwrap();
+    let recall: f64 = shown
+        .split('|')
+        .nth(3)
+        .unwrap()
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(recall >= 99.0, "{shown}");
+}
