@@ -44,6 +44,8 @@ pub enum Action {
     LoginFailed,
     /// A bulk load (the demo data set, a file import): one row for the whole batch.
     Import,
+    Merge,
+    Unmerge,
 }
 
 impl Action {
@@ -56,6 +58,8 @@ impl Action {
             Action::Logout => "logout",
             Action::LoginFailed => "login_failed",
             Action::Import => "import",
+            Action::Merge => "merge",
+            Action::Unmerge => "unmerge",
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct HouseholdRow {
     pub will_to_escape: bool,
     pub phone: Option<String>,
     pub notes: Option<String>,
+    /// Set when this record was merged into another (R4); it then shows a link to the survivor.
+    pub merged_into: Option<Uuid>,
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<HouseholdRow>> {
@@ -34,7 +36,7 @@ pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<HouseholdRow>> 
         "SELECT h.id, h.commune_code, c.name AS commune_name, v.name AS village_name, h.head_name,
                 h.birth_year, h.gender, h.cccd, h.household_code, h.ethnicity, h.members, h.status,
                 h.status_year, h.lacks_capital, h.lacks_land, h.lacks_labour, h.lacks_technique,
-                h.illness, h.other_needs, h.will_to_escape, h.phone, h.notes
+                h.illness, h.other_needs, h.will_to_escape, h.phone, h.notes, h.merged_into
          FROM households h JOIN communes c ON c.code = h.commune_code
                            JOIN villages v ON v.id = h.village_id
          WHERE h.id = $1",
@@ -185,7 +187,7 @@ fn push_filters<'a>(
     prio: &'a [String],
     year: i32,
 ) {
-    b.push(" WHERE true");
+    b.push(" WHERE h.merged_into IS NULL");
     match scope {
         Scope::Commune(code) => {
             b.push(" AND h.commune_code = ").push_bind(code);

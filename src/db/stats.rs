@@ -20,8 +20,8 @@ pub async fn campaign_figures(pool: &PgPool, campaign: Uuid) -> sqlx::Result<Cam
     sqlx::query_as(
         "SELECT
             (SELECT count(*) FROM agencies) AS agencies,
-            (SELECT count(*) FROM households) AS households,
-            (SELECT count(*) FROM households WHERE status = 'poor') AS poor_households,
+            (SELECT count(*) FROM households WHERE merged_into IS NULL) AS households,
+            (SELECT count(*) FROM households WHERE status = 'poor' AND merged_into IS NULL) AS poor_households,
             (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1
                 AND s.state NOT IN ('rejected', 'cancelled')) AS sponsorships,
             (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1

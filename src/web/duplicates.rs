@@ -153,3 +153,219 @@ pub async fn search(
 pub fn thresholds() -> Thresholds {
     Thresholds::from_env()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Review of suspected pairs already in the registry: merge, or "not a duplicate".
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use super::error::AppError;
+use super::forms::nonblank;
+use super::page::flash;
+use crate::db::audit::By;
+use crate::db::duplicates::{MergeError, MergeRow, SuspectedPair};
+use crate::domain::roles::Scope;
+
+#[derive(Deserialize, Default)]
+pub struct ReviewParams {
+    pub xa: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "duplicates/review.html")]
+pub struct ReviewPage {
+    pub ctx: Ctx,
+    pub commune: String,
+    pub communes: Vec<(String, String)>,
+    pub pairs: Vec<SuspectedPair>,
+    pub merges: Vec<MergeRow>,
+    pub can_undo: bool,
+}
+
+impl ReviewPage {
+    pub fn birth(&self, y: &Option<i32>) -> String {
+        y.map(|y| y.to_string()).unwrap_or_else(|| "—".into())
+    }
+    pub fn when(&self, m: &MergeRow) -> String {
+        m.created_at
+            .with_timezone(&crate::domain::dates::vietnam_offset())
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
+    }
+}
+
+/// The commune this user reviews: their own, or the one a clerk chose (default: the first).
+fn review_commune(
+    actor: &Actor,
+    asked: Option<String>,
+    communes: &[(String, String)],
+) -> Option<String> {
+    match actor.scope() {
+        Scope::Commune(own) => Some(own),
+        _ => asked
+            .filter(|c| communes.iter().any(|(code, _)| code == c))
+            .or_else(|| communes.first().map(|c| c.0.clone())),
+    }
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    Query(p): Query<ReviewParams>,
+) -> AppResult<ReviewPage> {
+    let mut communes = crate::db::users::communes_for_select(&state.db).await?;
+    if let Scope::Commune(own) = actor.scope() {
+        communes.retain(|(c, _)| *c == own);
+    }
+    let commune = review_commune(&actor, nonblank(&p.xa), &communes).unwrap_or_default();
+    let pairs = duplicates::scan(&state.db, Some(&commune), state.config.duplicates, false).await?;
+    let merges = duplicates::merges(&state.db, Some(&commune)).await?;
+    Ok(ReviewPage {
+        ctx,
+        commune,
+        communes,
+        pairs,
+        merges,
+        can_undo: actor.is_district(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct PairForm {
+    #[serde(default)]
+    pub a: String,
+    #[serde(default)]
+    pub b: String,
+    /// For a merge: which of the two stays ("a" or "b").
+    #[serde(default)]
+    pub giu: String,
+    #[serde(default)]
+    pub ly_do: String,
+}
+
+/// Both records exist and this user may change both; returns their commune.
+async fn pair_in_scope(
+    state: &AppState,
+    actor: &Actor,
+    f: &PairForm,
+) -> AppResult<(Uuid, Uuid, String)> {
+    let a: Uuid = f.a.parse().map_err(|_| AppError::NotFound)?;
+    let b: Uuid = f.b.parse().map_err(|_| AppError::NotFound)?;
+    let ha = crate::db::households::get(&state.db, a)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let hb = crate::db::households::get(&state.db, b)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !roles::can_edit_household(actor, &ha.commune_code)
+        || !roles::can_edit_household(actor, &hb.commune_code)
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok((a, b, ha.commune_code))
+}
+
+fn reason_of(f: &PairForm) -> Option<String> {
+    let r: String = f.ly_do.trim().chars().take(500).collect();
+    (!r.is_empty()).then_some(r)
+}
+
+pub async fn not_duplicate(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    Form(f): Form<PairForm>,
+) -> AppResult<Response> {
+    let (a, b, commune) = pair_in_scope(&state, &actor, &f).await?;
+    let back = format!("/trung-ho/ra-soat?xa={commune}");
+    let Some(reason) = reason_of(&f) else {
+        flash(
+            &session,
+            "error",
+            "Hãy ghi lý do vì sao hai hộ này khác nhau.",
+        )
+        .await;
+        return Ok(Redirect::to(&back).into_response());
+    };
+    let mut tx = state.db.begin().await?;
+    duplicates::dismiss(&mut tx, &By::from(&actor), a, b, &reason).await?;
+    tx.commit().await?;
+    flash(
+        &session,
+        "ok",
+        "Đã ghi nhận: hai hộ khác nhau. Cặp này sẽ không được gợi ý lại.",
+    )
+    .await;
+    Ok(Redirect::to(&back).into_response())
+}
+
+pub async fn merge(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    Form(f): Form<PairForm>,
+) -> AppResult<Response> {
+    let (a, b, commune) = pair_in_scope(&state, &actor, &f).await?;
+    let back = format!("/trung-ho/ra-soat?xa={commune}");
+    let (survivor, merged) = match f.giu.as_str() {
+        "a" => (a, b),
+        "b" => (b, a),
+        _ => {
+            flash(&session, "error", "Hãy chọn hộ được giữ lại.").await;
+            return Ok(Redirect::to(&back).into_response());
+        }
+    };
+    let Some(reason) = reason_of(&f) else {
+        flash(&session, "error", "Hãy ghi lý do gộp hai hộ.").await;
+        return Ok(Redirect::to(&back).into_response());
+    };
+    let mut tx = state.db.begin().await?;
+    match duplicates::merge(&mut tx, &By::from(&actor), survivor, merged, &reason).await {
+        Ok(_) => {
+            tx.commit().await?;
+            flash(
+                &session,
+                "ok",
+                "Đã gộp hai hộ. Chuyên viên huyện có thể hoàn tác nếu cần.",
+            )
+            .await;
+            Ok(Redirect::to(&format!("/ho/{survivor}")).into_response())
+        }
+        Err(MergeError::Db(e)) => Err(e.into()),
+        Err(e) => {
+            flash(&session, "error", e.to_string()).await;
+            Ok(Redirect::to(&back).into_response())
+        }
+    }
+}
+
+pub async fn unmerge(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> AppResult<Response> {
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    match duplicates::unmerge(&mut tx, &By::from(&actor), id).await {
+        Ok(()) => {
+            tx.commit().await?;
+            flash(
+                &session,
+                "ok",
+                "Đã hoàn tác việc gộp: hai hộ trở lại như trước.",
+            )
+            .await;
+            Ok(Redirect::to("/trung-ho/ra-soat").into_response())
+        }
+        Err(MergeError::NotFound) => Err(AppError::NotFound),
+        Err(MergeError::Db(e)) => Err(e.into()),
+        Err(e) => {
+            flash(&session, "error", e.to_string()).await;
+            Ok((StatusCode::SEE_OTHER, Redirect::to("/trung-ho/ra-soat")).into_response())
+        }
+    }
+}

@@ -303,6 +303,30 @@ fn routes() -> Routes {
         r(Method::GET, "/trung-ho", signed_in, get(duplicates::search)),
         r(
             Method::GET,
+            "/trung-ho/ra-soat",
+            Access::Roles(REGISTRY),
+            get(duplicates::review),
+        ),
+        r(
+            Method::POST,
+            "/trung-ho/khong-trung",
+            Access::Roles(REGISTRY),
+            post(duplicates::not_duplicate),
+        ),
+        r(
+            Method::POST,
+            "/trung-ho/gop",
+            Access::Roles(REGISTRY),
+            post(duplicates::merge),
+        ),
+        r(
+            Method::POST,
+            "/trung-ho/gop/{id}/hoan-tac",
+            Access::Roles(DISTRICT),
+            post(duplicates::unmerge),
+        ),
+        r(
+            Method::GET,
             "/ho/nhap",
             Access::Roles(REGISTRY),
             get(imports::upload_form),

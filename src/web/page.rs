@@ -84,6 +84,10 @@ impl Ctx {
         }
         if actor.role != Role::Agency {
             items.push(NavItem {
+                href: "/trung-ho/ra-soat",
+                label: "Rà soát trùng",
+            });
+            items.push(NavItem {
                 href: "/xa",
                 label: "Xã, thôn",
             });

@@ -263,6 +263,35 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid) -> Vec<Case> {
             "/trung-ho?q=hoang".into(),
             "L 200 200 200 200 200 200",
         ),
+        get(
+            "/trung-ho/ra-soat",
+            "/trung-ho/ra-soat".into(),
+            "L 200 200 403 403 200 200",
+        ),
+        post(
+            "/trung-ho/khong-trung",
+            "/trung-ho/khong-trung".into(),
+            vec![
+                ("a", w.household_x.to_string()),
+                ("b", w.household_y.to_string()),
+            ],
+            "L R R 403 403 404 404",
+        ),
+        post(
+            "/trung-ho/gop",
+            "/trung-ho/gop".into(),
+            vec![
+                ("a", w.household_x.to_string()),
+                ("b", w.household_y.to_string()),
+            ],
+            "L R R 403 403 404 404",
+        ),
+        post(
+            "/trung-ho/gop/{id}/hoan-tac",
+            format!("/trung-ho/gop/{random}/hoan-tac"),
+            vec![],
+            "L 404 404 403 403 403 403",
+        ),
         get("/ho/nhap", "/ho/nhap".into(), "L 200 200 403 403 200 200"),
         post(
             "/ho/nhap",

@@ -424,3 +424,221 @@ async fn the_default_thresholds_hold_on_the_labelled_set() {
         .unwrap();
     assert!(recall >= 99.0, "{shown}");
 }
+
+async fn two_records(app: &TestApp) -> (String, String) {
+    assert_eq!(
+        app.post(
+            "/ho",
+            &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[("cccd", "020085001234")])
+        )
+        .await
+        .status,
+        303
+    );
+    let ok = app
+        .post(
+            "/ho",
+            &form(
+                "Hoang Van Thu",
+                "Thôn Nà Pàn",
+                &[
+                    ("xac_nhan_trung", "on"),
+                    ("ly_do_trung", "nhập lại từ sổ cũ"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id::text FROM households ORDER BY created_at")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    (ids[0].clone(), ids[1].clone())
+}
+
+#[tokio::test]
+async fn a_merge_keeps_all_history_on_the_survivor_and_a_clerk_can_undo_it() {
+    let app = clerk_app().await;
+    let (a, b) = two_records(&app).await;
+    // The second record carries a 2019 sponsorship and a status year of its own.
+    for sql in [
+        "INSERT INTO agencies (name, kind, staff_count) VALUES ('Phòng Nội vụ', 'department', 12)",
+        "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+             VALUES (2019, 'Đợt 2019', '2019-07-15', '2019-07-31', 5000000)",
+    ] {
+        sqlx::query(sql).execute(app.pool()).await.unwrap();
+    }
+    sqlx::query(
+        "WITH s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary, pledged_value)
+             SELECT c.id, $1::uuid, a.id, 'follow_up', 'livestock', '01 con bò', 15000000 FROM campaigns c, agencies a WHERE c.year = 2019
+             RETURNING id, lead_agency_id)
+         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead) SELECT id, lead_agency_id, true FROM s",
+    )
+    .bind(&b)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO household_status_history (household_id, year, status) VALUES ($1::uuid, 2019, 'poor')")
+        .bind(&b)
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    let review = app.get(&format!("/trung-ho/ra-soat?xa={COMMUNE_X}")).await;
+    assert_eq!(review.text_of("#pair-count"), "1 cặp nghi trùng");
+    let merged = app
+        .post(
+            "/trung-ho/gop",
+            &[
+                ("a", a.as_str()),
+                ("b", b.as_str()),
+                ("giu", "a"),
+                ("ly_do", "Cùng một hộ, nhập hai lần"),
+            ],
+        )
+        .await;
+    assert_eq!(merged.status, 303);
+    let survivor = app.get(&format!("/ho/{a}")).await;
+    assert!(
+        survivor.text_of("table").contains("2019"),
+        "the survivor shows the 2019 help"
+    );
+    assert!(
+        survivor
+            .texts("ul.timeline li")
+            .iter()
+            .any(|l| l.starts_with("2019"))
+    );
+    assert!(
+        app.get(&format!("/ho/{b}"))
+            .await
+            .text_of(".merged")
+            .contains("đã được gộp")
+    );
+    assert_eq!(
+        app.get("/ho").await.texts("a.head-name"),
+        vec!["Hoàng Văn Thụ"],
+        "the merged record leaves the list"
+    );
+    assert_eq!(
+        app.get(&format!("/trung-ho/ra-soat?xa={COMMUNE_X}"))
+            .await
+            .text_of("#pair-count"),
+        "0 cặp nghi trùng"
+    );
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'merge' AND reason = 'Cùng một hộ, nhập hai lần'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(audit, 1);
+
+    // Undo: everything goes back where it was.
+    let merge_id: String = sqlx::query_scalar("SELECT id::text FROM household_merges")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.post(&format!("/trung-ho/gop/{merge_id}/hoan-tac"), &[])
+            .await
+            .status,
+        303
+    );
+    let owner: String = sqlx::query_scalar("SELECT household_id::text FROM sponsorships")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(owner, b);
+    let years: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT household_id::text, year FROM household_status_history ORDER BY household_id, year",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        !years.contains(&(a.clone(), 2019)) && years.contains(&(b.clone(), 2019)),
+        "{years:?}"
+    );
+    assert_eq!(app.get("/ho").await.texts("a.head-name").len(), 2);
+    // A second undo is refused.
+    app.post(&format!("/trung-ho/gop/{merge_id}/hoan-tac"), &[])
+        .await;
+    assert!(
+        app.get("/trung-ho/ra-soat")
+            .await
+            .text_of(".flash-error")
+            .contains("đã được hoàn tác")
+    );
+}
+
+#[tokio::test]
+async fn not_a_duplicate_is_remembered_and_never_suggested_again() {
+    let app = clerk_app().await;
+    let (a, b) = two_records(&app).await;
+    let no_reason = app
+        .post(
+            "/trung-ho/khong-trung",
+            &[("a", a.as_str()), ("b", b.as_str()), ("ly_do", "")],
+        )
+        .await;
+    assert_eq!(no_reason.status, 303);
+    assert_eq!(
+        app.get(&format!("/trung-ho/ra-soat?xa={COMMUNE_X}"))
+            .await
+            .text_of("#pair-count"),
+        "1 cặp nghi trùng"
+    );
+    app.post(
+        "/trung-ho/khong-trung",
+        &[
+            ("a", b.as_str()),
+            ("b", a.as_str()),
+            ("ly_do", "Hai anh em, khác năm sinh thật"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/trung-ho/ra-soat?xa={COMMUNE_X}"))
+            .await
+            .text_of("#pair-count"),
+        "0 cặp nghi trùng"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_merges_of_one_pair_let_exactly_one_win_and_lose_nothing() {
+    let app = clerk_app().await;
+    let (a, b) = two_records(&app).await;
+    let (a, b): (uuid::Uuid, uuid::Uuid) = (a.parse().unwrap(), b.parse().unwrap());
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let pool = app.pool().clone();
+        let (survivor, merged) = if i % 2 == 0 { (a, b) } else { (b, a) };
+        tasks.push(tokio::spawn(async move {
+            let mut tx = pool.begin().await.unwrap();
+            let by = giupdo::db::audit::By::system("test");
+            match giupdo::db::duplicates::merge(&mut tx, &by, survivor, merged, "song song").await {
+                Ok(_) => {
+                    tx.commit().await.unwrap();
+                    true
+                }
+                Err(_) => false,
+            }
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    let merged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM households WHERE merged_into IS NOT NULL")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!((merged, total), (1, 2));
+}
