@@ -1,4 +1,4 @@
--- The household list searches by words: every typed word must begin a word of the normalised
+-- The household list searches by words: every typed word must be a word of the normalised
 -- name, in any order ("hoang thu" finds "Hoàng Văn Thụ"). A word index answers that far faster
 -- than trigrams at a million households (trigrams stay for the fuzzy duplicate check).
 ALTER TABLE households

@@ -33,6 +33,18 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// Duplicate check: the as-you-type candidates at growing registry sizes, and a commune scan.
+    Duplicates {
+        /// Registry sizes to measure at, ascending.
+        #[arg(long, value_delimiter = ',', default_value = "100000,1000000,2000000")]
+        sizes: Vec<usize>,
+        /// Checks per size.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Commune to scan at the largest size.
+        #[arg(long, default_value = "06073")]
+        commune: String,
+    },
 }
 
 pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
@@ -71,6 +83,11 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
             import_rows,
             requests,
         } => registry(&pool, households, import_rows, requests).await,
+        BenchWhat::Duplicates {
+            sizes,
+            requests,
+            commune,
+        } => duplicates_bench(&pool, &sizes, requests, &commune).await,
     };
     pool.close().await;
     tokio::task::spawn_blocking(move || guard.release()).await??;
@@ -322,6 +339,216 @@ async fn registry(
     Ok(())
 }
 
+/// Name parts of the synthetic registry: about 60,000 different full names, so a name is shared
+/// by a few dozen households in a million, as in a real district, not by thousands.
+const SURNAMES: &[&str] = &[
+    "Hoàng", "Nông", "Lương", "Lăng", "Hà", "Vi", "Lộc", "Mông", "Chu", "Hứa", "Lý", "Vy", "Tô",
+    "Dương", "Mã", "Lục", "Ma", "Đinh", "Triệu", "Bàn", "Đặng", "Phùng", "Chảo", "Nguyễn", "Trần",
+    "Lê", "Phạm", "Vũ", "Đỗ", "Bùi", "Ngô", "Lâm", "Sầm", "Đàm", "Hầu", "Linh", "Luân", "La",
+    "Ninh",
+];
+const MIDDLES: &[&str] = &[
+    "Văn", "Thị", "Đức", "Minh", "Quang", "Xuân", "Ngọc", "Thu", "Hữu", "Thanh", "Kim", "Mạnh",
+];
+const GIVEN: &[&str] = &[
+    "Thụ",
+    "Sơn",
+    "Hùng",
+    "Dũng",
+    "Cường",
+    "Khánh",
+    "Phúc",
+    "Thắng",
+    "Tuấn",
+    "Chiến",
+    "Bình",
+    "Quý",
+    "Sinh",
+    "Toàn",
+    "Hải",
+    "Long",
+    "Tiến",
+    "Vượng",
+    "Thành",
+    "Kiên",
+    "Lợi",
+    "Pao",
+    "Sằn",
+    "Tòng",
+    "Lan",
+    "Hoa",
+    "Mai",
+    "Tâm",
+    "Hạnh",
+    "Nga",
+    "Vân",
+    "Liên",
+    "Hiền",
+    "Thơm",
+    "Nhung",
+    "Duyên",
+    "Phượng",
+    "Hằng",
+    "Quyên",
+    "Mùi",
+    "Dịu",
+    "Nhất",
+    "Chang",
+    "Thuận",
+    "Thu",
+    "Lâm",
+    "Lực",
+    "Lưu",
+    "Mạc",
+    "Nam",
+    "Ngân",
+    "Nghĩa",
+    "Nguyên",
+    "Nhàn",
+    "Ninh",
+    "Oanh",
+    "Phong",
+    "Phương",
+    "Quân",
+    "Quang",
+    "Quyết",
+    "Sang",
+    "Sáng",
+    "Tài",
+    "Tân",
+    "Thái",
+    "Thanh",
+    "Thảo",
+    "Thìn",
+    "Thoa",
+    "Thông",
+    "Thủy",
+    "Tình",
+    "Trang",
+    "Trọng",
+    "Trung",
+    "Trường",
+    "Tú",
+    "Tuyết",
+    "Uyên",
+    "Vinh",
+    "Vũ",
+    "Xuân",
+    "Yến",
+    "An",
+    "Anh",
+    "Bắc",
+    "Bảo",
+    "Biên",
+    "Cảnh",
+    "Châu",
+    "Chinh",
+    "Công",
+    "Cúc",
+    "Dân",
+    "Diệp",
+    "Đại",
+    "Đào",
+    "Điệp",
+    "Định",
+    "Đông",
+    "Đức",
+    "Giang",
+    "Hà",
+    "Hạ",
+    "Hào",
+    "Hậu",
+    "Hiếu",
+    "Hòa",
+    "Hoan",
+    "Học",
+    "Huệ",
+    "Hưng",
+    "Hương",
+    "Hữu",
+    "Kha",
+    "Khải",
+    "Khoa",
+    "Lai",
+    "Lành",
+    "Liễu",
+    "Linh",
+    "Loan",
+];
+
+fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
+    times.sort();
+    let pct = |p: f64| {
+        times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
+    };
+    (pct(0.50), pct(0.95), pct(1.0))
+}
+
+async fn duplicates_bench(
+    pool: &PgPool,
+    sizes: &[usize],
+    requests: usize,
+    commune: &str,
+) -> anyhow::Result<()> {
+    use crate::db::duplicates::{Probe, candidates, scan};
+    use crate::domain::duplicates::Thresholds;
+    let t = Thresholds::from_env();
+    println!("## Duplicate check as the user types ({requests} checks per size)\n");
+    println!("| households | p50 (ms) | p95 (ms) | max (ms) | candidates found (avg) |");
+    println!("|---:|---:|---:|---:|---:|");
+    for &size in sizes {
+        let have: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+            .fetch_one(pool)
+            .await?;
+        fill(pool, size.saturating_sub(have as usize)).await?;
+        // Probes: real records of the registry, typed with a typo and without diacritics.
+        let samples: Vec<(String, String, String, Option<i32>)> = sqlx::query_as(
+            "SELECT h.commune_code, v.name, h.head_name, h.birth_year FROM households h TABLESAMPLE SYSTEM (1)
+             JOIN villages v ON v.id = h.village_id LIMIT $1",
+        )
+        .bind(requests as i64)
+        .fetch_all(pool)
+        .await?;
+        let mut times = Vec::new();
+        let mut found = 0usize;
+        for (i, (commune_code, village, name, birth)) in samples.iter().enumerate() {
+            let typed = if i % 2 == 0 {
+                crate::domain::text::normalize_name(name)
+            } else {
+                format!("{name}h")
+            };
+            let probe = Probe {
+                commune_code: commune_code.clone(),
+                village: village.clone(),
+                head_name: typed,
+                birth_year: *birth,
+                ..Default::default()
+            };
+            let t0 = Instant::now();
+            found += candidates(pool, &probe, t).await?.len();
+            times.push(t0.elapsed());
+        }
+        let (p50, p95, max) = percentiles(times);
+        println!(
+            "| {size} | {p50:.1} | {p95:.1} | {max:.1} | {:.1} |",
+            found as f64 / samples.len().max(1) as f64
+        );
+    }
+    let in_commune: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM households WHERE commune_code = $1")
+            .bind(commune)
+            .fetch_one(pool)
+            .await?;
+    let t0 = Instant::now();
+    let pairs = scan(pool, Some(commune), t, false).await?;
+    println!(
+        "\nFull `dedupe scan` of commune {commune} ({in_commune} households): {:.1} s, {} suspected pairs.",
+        t0.elapsed().as_secs_f64(),
+        pairs.len()
+    );
+    Ok(())
+}
+
 /// Add `n` synthetic households quickly, in SQL.
 async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
     let mut done = 0;
@@ -329,14 +556,12 @@ async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
         let batch = (n - done).min(200_000);
         sqlx::query(
             "WITH v AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(commune_code ORDER BY id) AS codes FROM villages),
-                  names AS (SELECT
-                    ARRAY['Hoàng','Nông','Lương','Lăng','Hà','Vi','Lộc','Mông','Triệu','Bàn','Nguyễn','Lý','Chu','Hứa','Tô','Dương'] AS s,
-                    ARRAY['Văn','Thị','Đức','Minh','Quang','Ngọc','Thu','Xuân'] AS m,
-                    ARRAY['Thụ','Sơn','Hùng','Lan','Hoa','Mai','Tâm','Cường','Khánh','Phúc','Nga','Vân','Thu','Thuận','Hạnh','Liên','Chiến','Bình','Quý','Sinh','Tuấn','Hải','Long','Tiến'] AS g)
+                  names AS (SELECT $3::text[] AS s, $4::text[] AS m, $5::text[] AS g)
              INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, ethnicity, members, status,
                  status_year, lacks_capital, lacks_technique, will_to_escape)
              SELECT v.codes[1 + (k % array_length(v.ids, 1))], v.ids[1 + (k % array_length(v.ids, 1))],
-                    names.s[1 + (k * 7919) % 16] || ' ' || names.m[1 + (k * 104729) % 8] || ' ' || names.g[1 + (k * 1299709) % 24],
+                    names.s[1 + (k * 7919) % array_length(names.s, 1)] || ' ' || names.m[1 + (k * 104729) % array_length(names.m, 1)]
+                        || ' ' || names.g[1 + (k * 1299709) % array_length(names.g, 1)],
                     1940 + (k % 60), CASE WHEN k % 3 = 0 THEN 'female' ELSE 'male' END,
                     (ARRAY['tay','nung','dao','kinh'])[1 + k % 4], 1 + k % 7,
                     CASE WHEN k % 4 = 0 THEN 'near_poor' ELSE 'poor' END, 2024, k % 2 = 0, k % 5 = 0, k % 3 <> 0
@@ -344,6 +569,9 @@ async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
         )
         .bind((done + 10_000_000) as i64)
         .bind((done + 10_000_000 + batch - 1) as i64)
+        .bind(SURNAMES)
+        .bind(MIDDLES)
+        .bind(GIVEN)
         .execute(pool)
         .await?;
         done += batch;

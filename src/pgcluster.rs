@@ -236,7 +236,17 @@ impl Cluster {
             return Ok(Started::AlreadyRunning);
         }
         self.clear_stale_locks();
-        self.pg_ctl(&["start", "-w", "-t", "60", "-l"], Some(&self.log_file()))?;
+        // Memory and checkpoint settings sized for this machine, given at every start so that
+        // clusters made by an earlier version get them too.
+        let options = format!(
+            "-c shared_buffers={}MB -c max_wal_size=4GB -c checkpoint_timeout=15min -c effective_cache_size={}MB",
+            shared_buffers_mb(),
+            shared_buffers_mb() * 3
+        );
+        self.pg_ctl(
+            &["start", "-w", "-t", "60", "-o", &options, "-l"],
+            Some(&self.log_file()),
+        )?;
         File::create(self.autostop_marker()).map_err(io_err(&self.autostop_marker()))?;
         Ok(Started::ByUs)
     }
@@ -464,6 +474,20 @@ fn expect_success(name: &str, out: Output) -> Result<Output, ClusterError> {
             detail,
         })
     }
+}
+
+/// A quarter of the machine's memory, between 128 MB and 2 GB.
+fn shared_buffers_mb() -> u64 {
+    let total_kb = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .unwrap_or(512 * 1024);
+    (total_kb / 1024 / 4).clamp(128, 2048)
 }
 
 /// Finds the directory holding `initdb` and `pg_ctl`: `pg_config --bindir`, then `PATH`, then the

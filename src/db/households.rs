@@ -138,12 +138,18 @@ impl Sort {
             Sort::Newest => "moi-nhat",
         }
     }
-    fn order_by(self) -> &'static str {
-        match self {
-            Sort::Name => "h.head_name_key, h.id",
-            Sort::Village => "h.commune_code, h.village_id, h.head_name_key, h.id",
-            Sort::Status => "h.status, h.head_name_key, h.id",
-            Sort::Newest => "h.created_at DESC, h.id",
+    /// With a search, the sort keys are wrapped so that no index provides the order: the planner
+    /// then finds the matches through their own indexes and sorts those few, instead of walking
+    /// the sort index and filtering — a full scan whenever it misjudges a rare or misspelt word.
+    fn order_by(self, searching: bool) -> &'static str {
+        match (self, searching) {
+            (Sort::Name, false) => "h.head_name_key, h.id",
+            (Sort::Name, true) => "(h.head_name_key || ''), h.id",
+            (Sort::Village, _) => "h.commune_code, h.village_id, (h.head_name_key || ''), h.id",
+            (Sort::Status, false) => "h.status, h.head_name_key, h.id",
+            (Sort::Status, true) => "(h.status || ''), (h.head_name_key || ''), h.id",
+            (Sort::Newest, false) => "h.created_at DESC, h.id",
+            (Sort::Newest, true) => "(h.created_at + interval '0 s') DESC, h.id",
         }
     }
 }
@@ -169,13 +175,15 @@ pub struct ListRow {
     pub helped_before: bool,
 }
 
-/// `Hoàng  văn Th` → `hoang:* & van:* & th:*`: every typed word begins a word of the name.
+/// `Hoàng  văn Thụ` → `hoang & van & thu`: every typed word is a word of the name, in any order.
+/// Whole words, not prefixes: a prefix search unions the postings of every word it begins and
+/// costs ten times more at a million households.
 pub fn word_query(text: &str) -> Option<String> {
     let words: Vec<String> = normalize_name(text)
         .split(' ')
         .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| format!("{w}:*"))
+        .map(str::to_string)
         .collect();
     (!words.is_empty()).then(|| words.join(" & "))
 }
@@ -200,7 +208,8 @@ fn push_filters<'a>(
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
         b.push(" AND (");
-        if let Some(words) = word_query(text) {
+        // Only text with letters is a name; digits alone are a CCCD or a code.
+        if let Some(words) = word_query(text).filter(|_| text.chars().any(char::is_alphabetic)) {
             b.push("h.head_name_words @@ to_tsquery('simple', ")
                 .push_bind(words)
                 .push(") OR ");
@@ -255,7 +264,8 @@ pub async fn list(
         .push_bind(year)
         .push(") AS helped_before FROM households h JOIN villages v ON v.id = h.village_id JOIN communes c ON c.code = h.commune_code");
     push_filters(&mut b, q, scope, prio, year);
-    b.push(" ORDER BY ").push(q.sort.order_by());
+    let searching = q.q.as_deref().is_some_and(|t| !t.trim().is_empty());
+    b.push(" ORDER BY ").push(q.sort.order_by(searching));
     b.push(" LIMIT ")
         .push_bind(PAGE_SIZE)
         .push(" OFFSET ")
