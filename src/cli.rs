@@ -97,6 +97,9 @@ pub enum ImportWhat {
         /// Chỉ kiểm tra, không ghi.
         #[arg(long)]
         dry_run: bool,
+        /// Khi có hộ "có thể trùng": ghi lý do để vẫn nhập (được lưu trong nhật ký).
+        #[arg(long, value_name = "LÝ DO")]
+        confirm_duplicates: Option<String>,
     },
 }
 
@@ -449,6 +452,7 @@ async fn import_command(pool: &sqlx::PgPool, what: ImportWhat) -> anyhow::Result
         file,
         commune,
         dry_run,
+        confirm_duplicates,
     } = what;
     let started = std::time::Instant::now();
     let bytes =
@@ -493,13 +497,27 @@ async fn import_command(pool: &sqlx::PgPool, what: ImportWhat) -> anyhow::Result
         }
         bail!("Tệp còn lỗi: không ghi gì vào sổ hộ.");
     }
+    if !p.warnings.is_empty() {
+        println!("{} dòng có thể trùng hộ đã có:", p.warnings.len());
+        for w in p.warnings.iter().take(200) {
+            println!("{:>6}  {}", w.line, w.message);
+        }
+    }
     if dry_run {
         println!("Chạy thử (--dry-run): không ghi gì.");
         return Ok(());
     }
+    let confirm = confirm_duplicates
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if !p.warnings.is_empty() && confirm.is_none() {
+        bail!(
+            "Có hộ có thể trùng: kiểm tra lại, hoặc ghi lý do bằng --confirm-duplicates \"…\" để vẫn nhập."
+        );
+    }
     let drafts: Vec<_> = p.rows.into_iter().map(|(_, d)| d).collect();
     let by = By::system(&format!("cli:{}", whoami()));
-    let n = commit(pool, &by, &drafts, &name, None).await?;
+    let n = commit(pool, &by, &drafts, &name, None, confirm.as_deref()).await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "Đã nhập {n} hộ trong {secs:.1} giây ({:.0} dòng/giây).",

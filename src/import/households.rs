@@ -98,6 +98,9 @@ pub struct Problem {
 pub struct Preview {
     pub rows: Vec<(usize, HouseholdDraft)>,
     pub problems: Vec<Problem>,
+    /// Probable duplicates (R4): the same head of household in the same village. They do not
+    /// stop the import, but confirming it then needs a reason.
+    pub warnings: Vec<Problem>,
     pub total_rows: usize,
 }
 
@@ -166,6 +169,7 @@ pub async fn preview(
         return Ok(Preview {
             rows: vec![],
             problems,
+            warnings: vec![],
             total_rows: table.rows.len(),
         });
     }
@@ -174,6 +178,7 @@ pub async fn preview(
         return Ok(Preview {
             rows: vec![],
             problems,
+            warnings: vec![],
             total_rows: 0,
         });
     }
@@ -189,6 +194,7 @@ pub async fn preview(
         return Ok(Preview {
             rows: vec![],
             problems,
+            warnings: vec![],
             total_rows: table.rows.len(),
         });
     }
@@ -380,11 +386,93 @@ pub async fn preview(
         }
     }
     problems.sort_by(|a, b| a.line.cmp(&b.line).then(a.column.cmp(&b.column)));
+    let warnings = same_name_same_village(pool, &rows).await?;
     Ok(Preview {
         rows,
         problems,
+        warnings,
         total_rows: table.rows.len(),
     })
+}
+
+/// Rows whose head of household already stands in the same village (same normalised name, birth
+/// years within one when both are known), in the registry or earlier in the file.
+async fn same_name_same_village(
+    pool: &PgPool,
+    rows: &[(usize, HouseholdDraft)],
+) -> sqlx::Result<Vec<Problem>> {
+    let mut out = Vec::new();
+    // Within the file: the first line of each (commune, village, name, birth year); a birth year
+    // within one of an earlier one (or unknown on either side) makes the row a probable duplicate.
+    let mut seen: HashMap<(String, String, String), HashMap<Option<i32>, usize>> = HashMap::new();
+    for (line, d) in rows {
+        let key = (
+            d.commune_code.clone(),
+            normalize_name(&d.village),
+            normalize_name(&d.head_name),
+        );
+        let years = seen.entry(key).or_default();
+        let earlier = match d.birth_year {
+            Some(y) => [Some(y), Some(y - 1), Some(y + 1), None]
+                .iter()
+                .filter_map(|k| years.get(k))
+                .min()
+                .copied(),
+            None => years.values().min().copied(),
+        };
+        if let Some(first) = earlier {
+            out.push(Problem {
+                line: *line,
+                column: "Họ tên chủ hộ".into(),
+                message: format!(
+                    "Có thể trùng: cùng họ tên chủ hộ, cùng thôn với dòng {first} trong tệp."
+                ),
+            });
+        }
+        years.entry(d.birth_year).or_insert(*line);
+    }
+    // With the registry: one index probe per row, at most one match reported.
+    let lines: Vec<i32> = rows.iter().map(|(l, _)| *l as i32).collect();
+    let communes: Vec<String> = rows.iter().map(|(_, d)| d.commune_code.clone()).collect();
+    let villages: Vec<String> = rows
+        .iter()
+        .map(|(_, d)| normalize_name(&d.village))
+        .collect();
+    let names: Vec<String> = rows
+        .iter()
+        .map(|(_, d)| normalize_name(&d.head_name))
+        .collect();
+    let births: Vec<Option<i32>> = rows.iter().map(|(_, d)| d.birth_year).collect();
+    let found: Vec<(i32, String, String, Option<i32>)> = sqlx::query_as(
+        "SELECT r.n, m.head_name, m.village, m.birth_year
+         FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) AS r(n, commune, village_key, name_key, birth)
+         JOIN villages v ON v.commune_code = r.commune AND normalize_name(v.name) = r.village_key
+         JOIN LATERAL (
+            SELECT h.head_name, v.name AS village, h.birth_year FROM households h
+            WHERE h.village_id = v.id AND h.head_name_key = r.name_key AND h.merged_into IS NULL
+              AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
+            LIMIT 1
+         ) m ON true",
+    )
+    .bind(&lines)
+    .bind(&communes)
+    .bind(&villages)
+    .bind(&names)
+    .bind(&births)
+    .fetch_all(pool)
+    .await?;
+    for (line, name, village, their_birth) in found {
+        let born = their_birth
+            .map(|y| format!(", sinh {y}"))
+            .unwrap_or_default();
+        out.push(Problem {
+            line: line as usize,
+            column: "Họ tên chủ hộ".into(),
+            message: format!("Có thể trùng với hộ đã có: {name}, {village}{born} (cùng họ tên không tính dấu, cùng thôn)."),
+        });
+    }
+    out.sort_by_key(|p| p.line);
+    Ok(out)
 }
 
 /// The batch was confirmed before (a double submit, or a second tab).
@@ -427,13 +515,15 @@ pub fn template_csv() -> Vec<u8> {
 
 /// Write every row in one transaction: villages found or created, households inserted in
 /// batches, their status history, one audit row per household (written by the same statement)
-/// and one for the import itself. All or nothing.
+/// and one for the import itself. All or nothing. `confirm_reason`: why the user imports despite
+/// probable duplicates (kept in every audit row).
 pub async fn commit(
     pool: &PgPool,
     by: &By,
     rows: &[HouseholdDraft],
     source: &str,
     batch: Option<Uuid>,
+    confirm_reason: Option<&str>,
 ) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
     // A batch is imported once: a double-submitted confirmation finds it already done.
@@ -524,7 +614,10 @@ pub async fn commit(
         .bind(&notes)
         .bind(by.user_id)
         .bind(&by.name)
-        .bind(format!("Nhập từ tệp {source}"))
+        .bind(match confirm_reason {
+            Some(r) => format!("Nhập từ tệp {source}. Xác nhận không trùng hộ: {r}"),
+            None => format!("Nhập từ tệp {source}"),
+        })
         .fetch_one(&mut *tx)
         .await?;
         inserted += n as u64;

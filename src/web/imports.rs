@@ -150,6 +150,9 @@ pub struct RowView {
 #[template(path = "households/preview.html")]
 pub struct PreviewPage {
     pub ctx: Ctx,
+    /// Probable duplicates: the import needs a confirmation with a reason.
+    pub warnings: Vec<Problem>,
+    pub confirm_error: Option<String>,
     pub id: Uuid,
     pub filename: String,
     pub total: usize,
@@ -226,6 +229,8 @@ pub async fn show_preview(
 fn page(ctx: Ctx, id: Uuid, batch: &Batch, p: &hh::Preview) -> PreviewPage {
     PreviewPage {
         ctx,
+        warnings: p.warnings.iter().take(500).cloned().collect(),
+        confirm_error: None,
         id,
         filename: batch.filename.clone(),
         total: p.total_rows,
@@ -248,6 +253,15 @@ fn page(ctx: Ctx, id: Uuid, batch: &Batch, p: &hh::Preview) -> PreviewPage {
     }
 }
 
+/// The confirmation of an import with probable duplicates.
+#[derive(serde::Deserialize, Default)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    pub xac_nhan_trung: String,
+    #[serde(default)]
+    pub ly_do_trung: String,
+}
+
 /// Write the batch, all rows or none.
 pub async fn confirm(
     State(state): State<AppState>,
@@ -255,9 +269,12 @@ pub async fn confirm(
     session: Session,
     ctx: Ctx,
     Path(id): Path<String>,
+    axum::Form(confirm): axum::Form<ConfirmForm>,
 ) -> AppResult<Response> {
     let (id, batch) = load_batch(&state, &actor, &id).await?;
     let p = preview_of(&state, &actor, &batch).await?;
+    let reason: String = confirm.ly_do_trung.trim().chars().take(500).collect();
+    let confirmed = !confirm.xac_nhan_trung.is_empty() && !reason.is_empty();
     if batch.confirmed {
         flash(
             &session,
@@ -270,6 +287,12 @@ pub async fn confirm(
     if !p.ok() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(ctx, id, &batch, &p)).into_response());
     }
+    if !p.warnings.is_empty() && !confirmed {
+        let mut view = page(ctx, id, &batch, &p);
+        view.confirm_error =
+            Some("Có hộ có thể trùng: hãy đánh dấu xác nhận và ghi lý do để vẫn nhập.".into());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+    }
     let drafts: Vec<_> = p.rows.into_iter().map(|(_, d)| d).collect();
     match hh::commit(
         &state.db,
@@ -277,6 +300,7 @@ pub async fn confirm(
         &drafts,
         &batch.filename,
         Some(id),
+        (!p.warnings.is_empty()).then_some(reason.as_str()),
     )
     .await
     {

@@ -642,3 +642,63 @@ async fn concurrent_merges_of_one_pair_let_exactly_one_win_and_lose_nothing() {
         .unwrap();
     assert_eq!((merged, total), (1, 2));
 }
+
+#[tokio::test]
+async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason() {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    let csv = "Xã,Thôn,Họ tên chủ hộ,Năm sinh,Dân tộc,Số nhân khẩu,Tình trạng\n\
+               06073,thon na pan,HOANG VAN THU,1986,Tày,3,Hộ nghèo\n\
+               06073,Thôn Nà Pàn,Lý Văn Mới,1970,Tày,3,Hộ nghèo\n\
+               06073,Thôn Nà Pàn,Ly Van Moi,,Tày,3,Hộ nghèo\n";
+    let form_data = reqwest::multipart::Form::new().part(
+        "tep",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("ds.csv"),
+    );
+    let resp = app
+        .client
+        .post(app.url("/ho/nhap"))
+        .multipart(form_data)
+        .send()
+        .await
+        .unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let preview = app.get(&location).await;
+    let warnings = preview.texts("table.warnings tbody tr");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("2 ") && warnings[0].contains("Hoàng Văn Thụ"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with("4 ") && warnings[1].contains("dòng 3"),
+        "{warnings:?}"
+    );
+    let refused = app.post(&location, &[]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text_of("#confirm-error").contains("ghi lý do"));
+    assert_eq!(households(&app).await, 1);
+    let done = app
+        .post(
+            &location,
+            &[
+                ("xac_nhan_trung", "on"),
+                ("ly_do_trung", "Đã xác minh tại thôn"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(households(&app).await, 4);
+    let reasons: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE reason LIKE '%Đã xác minh tại thôn%'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(reasons, 3);
+}

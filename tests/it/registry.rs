@@ -736,7 +736,8 @@ async fn an_import_that_fails_while_writing_leaves_nothing_behind() {
         draft("Nông Văn Hai", "Thôn Mới Hai"),
     ];
     let by = giupdo::db::audit::By::system("test");
-    let result = giupdo::import::households::commit(app.pool(), &by, &rows, "x.csv", None).await;
+    let result =
+        giupdo::import::households::commit(app.pool(), &by, &rows, "x.csv", None, None).await;
     assert!(result.is_err());
     // ...and nothing of the batch remains: no household, no new village, no audit row.
     assert_eq!(count(&app, "SELECT count(*) FROM households").await, 0);
