@@ -431,7 +431,7 @@ async fn same_name_same_village(
         }
         years.entry(d.birth_year).or_insert(*line);
     }
-    // With the registry: one index probe per row, at most one match reported.
+    // With the registry: one probe per row of the (commune, name) index, at most one match.
     let lines: Vec<i32> = rows.iter().map(|(l, _)| *l as i32).collect();
     let communes: Vec<String> = rows.iter().map(|(_, d)| d.commune_code.clone()).collect();
     let villages: Vec<String> = rows
@@ -449,7 +449,8 @@ async fn same_name_same_village(
          JOIN villages v ON v.commune_code = r.commune AND normalize_name(v.name) = r.village_key
          JOIN LATERAL (
             SELECT h.head_name, v.name AS village, h.birth_year FROM households h
-            WHERE h.village_id = v.id AND h.head_name_key = r.name_key AND h.merged_into IS NULL
+            WHERE h.commune_code = r.commune AND h.head_name_key = r.name_key AND h.village_id = v.id
+              AND h.merged_into IS NULL
               AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
             LIMIT 1
          ) m ON true",
@@ -555,6 +556,9 @@ pub async fn commit(
     for chunk in rows.chunks(20_000) {
         let col =
             |f: &dyn Fn(&HouseholdDraft) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
+        // Time-ordered ids (UUIDv7): the primary key, the audit rows and the status history
+        // are then appended to their indexes instead of scattered over them.
+        let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
         let village_ids: Vec<Uuid> = chunk
             .iter()
             .map(|d| villages[&(d.commune_code.clone(), normalize_name(&d.village))])
@@ -578,10 +582,10 @@ pub async fn commit(
             "WITH ins AS (
                 INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, cccd, household_code,
                     ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique,
-                    illness, other_needs, will_to_escape, phone, notes)
+                    illness, other_needs, will_to_escape, phone, notes, id)
                 SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
                     $8::text[], $9::int[], $10::text[], $11::int[], $12::bool[], $13::bool[], $14::bool[], $15::bool[],
-                    $16::bool[], $17::text[], $18::bool[], $19::text[], $20::text[])
+                    $16::bool[], $17::text[], $18::bool[], $19::text[], $20::text[], $24::uuid[])
                 RETURNING *
              ), hist AS (
                 INSERT INTO household_status_history (household_id, year, status)
@@ -618,6 +622,7 @@ pub async fn commit(
             Some(r) => format!("Nhập từ tệp {source}. Xác nhận không trùng hộ: {r}"),
             None => format!("Nhập từ tệp {source}"),
         })
+        .bind(&ids)
         .fetch_one(&mut *tx)
         .await?;
         inserted += n as u64;
