@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod duplicates;
 pub mod households;
 pub mod places;
+pub mod sponsorships;
 pub mod stats;
 pub mod users;
 

@@ -702,3 +702,79 @@ async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason(
     .unwrap();
     assert_eq!(reasons, 3);
 }
+
+#[tokio::test]
+async fn fifty_agencies_adopting_one_household_at_once_exactly_one_wins_and_the_rest_learn_who() {
+    use giupdo::db::sponsorships::{NewPledge, PledgeError, pledge_committed};
+    let app = TestApp::spawn().await;
+    let household =
+        crate::fixtures::household(&app, COMMUNE_X, "Hoàng Văn Thụ", "020085001234").await;
+    let campaign: uuid::Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE is_current")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let mut agencies = Vec::new();
+    for i in 0..50 {
+        agencies.push(
+            crate::fixtures::agency(&app, &format!("Cơ quan số {i:02}"), "state_agency", 20).await,
+        );
+    }
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(50));
+    let mut tasks = Vec::new();
+    for agency in agencies {
+        let pool = app.pool().clone();
+        let start = start.clone();
+        tasks.push(tokio::spawn(async move {
+            let p = NewPledge {
+                campaign_id: campaign,
+                household_id: household,
+                lead_agency_id: agency,
+                members: vec![],
+                support_form: "livestock".into(),
+                support_summary: "01 con bò".into(),
+                pledged_value: 16_000_000,
+                note: None,
+            };
+            start.wait().await;
+            pledge_committed(&pool, &giupdo::db::audit::By::system("test"), &p).await
+        }));
+    }
+    let mut wins = 0;
+    let mut refusals = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(PledgeError::AlreadyAdopted { agency }) => refusals.push(agency),
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((wins, refusals.len()), (1, 49));
+    let holder: String = sqlx::query_scalar(
+        "SELECT a.name FROM sponsorships s JOIN agencies a ON a.id = s.lead_agency_id WHERE s.household_id = $1",
+    )
+    .bind(household)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(
+        refusals.iter().all(|a| *a == holder),
+        "every refusal names {holder}: {refusals:?}"
+    );
+    // Nothing half-written: one sponsorship, one member row, one audit row.
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM sponsorships), (SELECT count(*) FROM sponsorship_agencies),
+                (SELECT count(*) FROM audit_log WHERE entity = 'sponsorship')",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(counts, (1, 1, 1));
+    let msg = PledgeError::AlreadyAdopted {
+        agency: holder.clone(),
+    }
+    .to_string();
+    assert_eq!(
+        msg,
+        format!("Hộ này đã được {holder} nhận giúp đỡ trong đợt vận động này.")
+    );
+}
