@@ -734,6 +734,7 @@ async fn fifty_agencies_adopting_one_household_at_once_exactly_one_wins_and_the_
                 support_summary: "01 con bò".into(),
                 pledged_value: 16_000_000,
                 note: None,
+                helped_before_reason: None,
             };
             start.wait().await;
             pledge_committed(&pool, &giupdo::db::audit::By::system("test"), &p).await
@@ -777,4 +778,79 @@ async fn fifty_agencies_adopting_one_household_at_once_exactly_one_wins_and_the_
         msg,
         format!("Hộ này đã được {holder} nhận giúp đỡ trong đợt vận động này.")
     );
+}
+
+#[tokio::test]
+async fn adopting_a_household_helped_in_an_earlier_year_shows_that_help_and_needs_a_reason() {
+    use giupdo::db::sponsorships::{NewPledge, PledgeError, pledge_committed};
+    let app = TestApp::spawn().await;
+    giupdo::demo::load(app.pool()).await.unwrap();
+    // A demo household helped in 2019.
+    let (household, agency): (uuid::Uuid, String) = sqlx::query_as(
+        "SELECT s.household_id, a.name FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+         JOIN agencies a ON a.id = s.lead_agency_id
+         WHERE c.year = 2019 AND NOT EXISTS (SELECT 1 FROM sponsorships t JOIN campaigns d ON d.id = t.campaign_id
+                                             WHERE t.household_id = s.household_id AND d.year = 2024)
+         LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let campaign: uuid::Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE is_current")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let lead: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM agencies WHERE name = 'Phòng Tư pháp'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let mut p = NewPledge {
+        campaign_id: campaign,
+        household_id: household,
+        lead_agency_id: lead,
+        members: vec![],
+        support_form: "seedlings".into(),
+        support_summary: "1.500 cây quế".into(),
+        pledged_value: 9_000_000,
+        note: None,
+        helped_before_reason: Some("   ".into()),
+    };
+    let by = giupdo::db::audit::By::system("test");
+    match pledge_committed(app.pool(), &by, &p).await {
+        Err(PledgeError::HelpedBefore { history }) => {
+            assert!(
+                history
+                    .iter()
+                    .any(|(year, agencies, _)| *year == 2019 && agencies.contains(&agency)),
+                "{history:?}"
+            );
+        }
+        other => panic!("expected the helped-before warning, got {other:?}"),
+    }
+    let before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sponsorships WHERE household_id = $1")
+            .bind(household)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    p.helped_before_reason = Some("Hộ bị thiên tai năm 2024, cần hỗ trợ lại".into());
+    let id = pledge_committed(app.pool(), &by, &p)
+        .await
+        .expect("goes on with a reason");
+    let after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sponsorships WHERE household_id = $1")
+            .bind(household)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(after, before + 1);
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM audit_log WHERE entity = 'sponsorship' AND entity_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(reason, "Hộ bị thiên tai năm 2024, cần hỗ trợ lại");
 }
