@@ -192,11 +192,16 @@ pub struct AgencyDraft {
     pub phone: Option<String>,
 }
 
-pub async fn create(conn: &mut PgConnection, by: &By, d: &AgencyDraft) -> sqlx::Result<Uuid> {
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO agencies (name, kind, staff_count, named_school, commune_code, contact_person, phone)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+/// Write a draft under `id`: inserted when new, updated when it exists.
+async fn upsert(conn: &mut PgConnection, id: Uuid, d: &AgencyDraft) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO agencies (id, name, kind, staff_count, named_school, commune_code, contact_person, phone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, staff_count = excluded.staff_count,
+             named_school = excluded.named_school, commune_code = excluded.commune_code,
+             contact_person = excluded.contact_person, phone = excluded.phone, updated_at = now()",
     )
+    .bind(id)
     .bind(&d.name)
     .bind(&d.kind)
     .bind(d.staff_count)
@@ -204,12 +209,19 @@ pub async fn create(conn: &mut PgConnection, by: &By, d: &AgencyDraft) -> sqlx::
     .bind(&d.commune_code)
     .bind(&d.contact_person)
     .bind(&d.phone)
-    .fetch_one(&mut *conn)
+    .execute(conn)
     .await?;
+    Ok(())
+}
+
+pub async fn create(conn: &mut PgConnection, by: &By, d: &AgencyDraft) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    upsert(conn, id, d).await?;
     audit::created(conn, by, "agency", id, d).await?;
     Ok(id)
 }
 
+/// Update an agency; returns false when it does not exist (nothing is created).
 pub async fn update(
     conn: &mut PgConnection,
     by: &By,
@@ -224,20 +236,7 @@ pub async fn update(
     let Some(before) = before else {
         return Ok(false);
     };
-    sqlx::query(
-        "UPDATE agencies SET name=$2, kind=$3, staff_count=$4, named_school=$5, commune_code=$6, contact_person=$7,
-             phone=$8, updated_at=now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&d.name)
-    .bind(&d.kind)
-    .bind(d.staff_count)
-    .bind(d.named_school)
-    .bind(&d.commune_code)
-    .bind(&d.contact_person)
-    .bind(&d.phone)
-    .execute(&mut *conn)
-    .await?;
+    upsert(conn, id, d).await?;
     let entry = audit::Entry {
         action: audit::Action::Update,
         entity: "agency",

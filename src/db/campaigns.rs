@@ -135,48 +135,39 @@ pub async fn save(
         .execute(&mut *conn)
         .await?;
     }
-    let (id, before) = match id {
+    let before: Option<serde_json::Value> = match id {
         Some(id) => {
-            let before: Option<serde_json::Value> = sqlx::query_scalar(
+            let found = sqlx::query_scalar(
                 "SELECT to_jsonb(c) - 'created_at' - 'updated_at' - 'id' FROM campaigns c WHERE id = $1 FOR UPDATE",
             )
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-            let Some(before) = before else {
+            if found.is_none() {
                 return Ok(None);
-            };
-            sqlx::query(
-                "UPDATE campaigns SET year=$2, name=$3, registration_deadline=$4, report_deadline=$5,
-                     target_per_household=$6, is_current=$7, updated_at=now() WHERE id = $1",
-            )
-            .bind(id)
-            .bind(d.year)
-            .bind(&d.name)
-            .bind(d.registration_deadline)
-            .bind(d.report_deadline)
-            .bind(d.target_per_household)
-            .bind(d.is_current)
-            .execute(&mut *conn)
-            .await?;
-            (id, Some(before))
+            }
+            found
         }
-        None => {
-            let id: Uuid = sqlx::query_scalar(
-                "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household, is_current)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(d.year)
-            .bind(&d.name)
-            .bind(d.registration_deadline)
-            .bind(d.report_deadline)
-            .bind(d.target_per_household)
-            .bind(d.is_current)
-            .fetch_one(&mut *conn)
-            .await?;
-            (id, None)
-        }
+        None => None,
     };
+    // One statement for both: a new campaign gets a new id, an existing one (checked above) is updated.
+    let id = id.unwrap_or_else(Uuid::now_v7);
+    sqlx::query(
+        "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household, is_current)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET year = excluded.year, name = excluded.name,
+             registration_deadline = excluded.registration_deadline, report_deadline = excluded.report_deadline,
+             target_per_household = excluded.target_per_household, is_current = excluded.is_current, updated_at = now()",
+    )
+    .bind(id)
+    .bind(d.year)
+    .bind(&d.name)
+    .bind(d.registration_deadline)
+    .bind(d.report_deadline)
+    .bind(d.target_per_household)
+    .bind(d.is_current)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM campaign_priority_communes WHERE campaign_id = $1")
         .bind(id)
         .execute(&mut *conn)
