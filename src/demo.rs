@@ -517,7 +517,7 @@ async fn sponsorships(
             let household = households[next % households.len()];
             next += 1;
             let lead = single[(k + *year as usize) % single.len()];
-            let (form, summary, value) = SUPPORT[rng.random_range(0..SUPPORT.len())];
+            let support = SUPPORT[rng.random_range(0..SUPPORT.len())];
             let state = if current {
                 [
                     "proposed",
@@ -526,41 +526,23 @@ async fn sponsorships(
                     "delivering",
                     "target_reached",
                     "rejected",
-                ][k % 6]
+                    "cancelled",
+                ][k % 7]
             } else {
                 "follow_up"
             };
-            let delivered = match state {
-                "target_reached" | "follow_up" => value,
-                "delivering" => value / 2,
-                _ => 0,
+            let Some(id) =
+                sponsorship(tx, *campaign_id, *year, household, &[lead], state, support).await?
+            else {
+                continue;
             };
-            let id: Option<Uuid> = sqlx::query_scalar(
-                "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary,
-                     pledged_value, delivered_value)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
-            )
-            .bind(campaign_id)
-            .bind(household)
-            .bind(lead)
-            .bind(state)
-            .bind(form)
-            .bind(summary)
-            .bind(value)
-            .bind(delivered)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(id) = id else { continue };
             count += 1;
-            sqlx::query("INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead) VALUES ($1, $2, true)")
-                .bind(id)
-                .bind(lead)
-                .execute(&mut *tx)
-                .await?;
             if !current {
                 // The household's path out of poverty in the years after it was helped.
+                let mut last = "poor";
                 for (offset, status) in [(0, "poor"), (2, "near_poor"), (4, "escaped")] {
                     if year + offset <= 2024 && (offset == 0 || rng.random_bool(0.6)) {
+                        last = status;
                         sqlx::query("INSERT INTO household_status_history (household_id, year, status) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                             .bind(household)
                             .bind(year + offset)
@@ -568,6 +550,10 @@ async fn sponsorships(
                             .execute(&mut *tx)
                             .await?;
                     }
+                }
+                // Most earlier sponsorships had a follow-up visit the next year (R8).
+                if k % 3 != 0 {
+                    visit(tx, id, year + 1, last, k).await?;
                 }
             }
         }
@@ -579,6 +565,160 @@ async fn sponsorships(
                 agencies,
             )
             .await?;
+            next += 1;
+            count += demo_accounts_work(tx, *campaign_id, households, agencies).await?;
+        }
+    }
+    Ok(count)
+}
+
+/// One sponsorship with its member(s), its support line and — as its state implies — the
+/// deliveries that make up its delivered value. `None` when the household is already taken.
+async fn sponsorship(
+    tx: &mut PgConnection,
+    campaign: Uuid,
+    year: i32,
+    household: Uuid,
+    members: &[Uuid],
+    state: &str,
+    (form, summary, value): (&str, &str, i64),
+) -> anyhow::Result<Option<Uuid>> {
+    let delivered = match state {
+        "target_reached" | "follow_up" => value,
+        "delivering" => value / 2,
+        _ => 0,
+    };
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sponsorships WHERE campaign_id = $1 AND household_id = $2)",
+    )
+    .bind(campaign)
+    .bind(household)
+    .fetch_one(&mut *tx)
+    .await?;
+    if exists {
+        return Ok(None);
+    }
+    let pledged_on = chrono::NaiveDate::from_ymd_opt(year, 6, 20).unwrap_or_default();
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary,
+             pledged_value, delivered_value, pledged_on, rejection_reason, cancel_reason, decided_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                 CASE WHEN $4 = 'rejected' THEN 'Trùng hộ: hộ đã có trong danh sách của xã với tên viết khác' END,
+                 CASE WHEN $4 = 'cancelled' THEN 'Hộ chuyển đi nơi khác' END,
+                 CASE WHEN $4 NOT IN ('proposed', 'cancelled') THEN now() END)
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(campaign)
+    .bind(household)
+    .bind(members[0])
+    .bind(state)
+    .bind(form)
+    .bind(summary)
+    .bind(value)
+    .bind(delivered)
+    .bind(pledged_on)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
+    let shares = crate::domain::sponsorship::shares(value, members.len());
+    for (i, agency) in members.iter().enumerate() {
+        sqlx::query("INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(agency)
+            .bind(i == 0)
+            .bind(shares[i])
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
+         VALUES ($1, 1, $2, $3, 1, 'gói', $4)",
+    )
+    .bind(id)
+    .bind(form)
+    .bind(summary)
+    .bind(value)
+    .execute(&mut *tx)
+    .await?;
+    if delivered > 0 {
+        sqlx::query(
+            "INSERT INTO deliveries (sponsorship_id, agency_id, delivered_on, item, quantity, unit, unit_value,
+                 total_value, delivered_by, record_number)
+             VALUES ($1, $2, $3, $4, 1, 'gói', $5, $5, 'Cán bộ đơn vị (mẫu)', $6)",
+        )
+        .bind(id)
+        .bind(members[0])
+        .bind(pledged_on + chrono::Days::new(30))
+        .bind(summary)
+        .bind(delivered)
+        .bind(format!("BB-{year}-{}", &id.simple().to_string()[..6]))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(Some(id))
+}
+
+async fn visit(
+    tx: &mut PgConnection,
+    id: Uuid,
+    year: i32,
+    status: &str,
+    k: usize,
+) -> anyhow::Result<()> {
+    let evaluation = ["effective", "partly", "effective", "not_effective"][k % 4];
+    sqlx::query(
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold, guidance,
+             evaluation, household_status)
+         VALUES ($1, $2, $3, 1, $4, 0, 0, 'Hướng dẫn chăm sóc, phòng bệnh', $5, $6)",
+    )
+    .bind(id)
+    .bind(chrono::NaiveDate::from_ymd_opt(year.min(2024), 8, 15).unwrap_or_default())
+    .bind("Hộ sử dụng hỗ trợ đúng mục đích, chăm sóc tốt")
+    .bind((k % 3) as i32)
+    .bind(evaluation)
+    .bind(status)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The demo accounts' own work: the agency account (Phòng Nông nghiệp) and the commune account
+/// (Hoa Thám) each find something in every state on their dashboards.
+async fn demo_accounts_work(
+    tx: &mut PgConnection,
+    campaign: Uuid,
+    households: &[Uuid],
+    agencies: &HashMap<String, Uuid>,
+) -> anyhow::Result<u64> {
+    let Some(agency) = agencies.get("Phòng Nông nghiệp và PTNT").copied() else {
+        return Ok(0);
+    };
+    let free: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT h.id FROM households h WHERE h.id = ANY($1) AND h.commune_code = '06073' AND h.status <> 'escaped'
+           AND NOT EXISTS (SELECT 1 FROM sponsorships s WHERE s.household_id = h.id
+                           AND NOT (s.campaign_id = $2 AND s.lead_agency_id = $3))
+         ORDER BY h.id LIMIT 6",
+    )
+    .bind(households)
+    .bind(campaign)
+    .bind(agency)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut count = 0;
+    for (household, state) in free.iter().zip([
+        "proposed",
+        "proposed",
+        "confirmed",
+        "delivering",
+        "target_reached",
+        "rejected",
+    ]) {
+        let support = SUPPORT[count as usize % SUPPORT.len()];
+        if sponsorship(tx, campaign, 2024, *household, &[agency], state, support)
+            .await?
+            .is_some()
+        {
+            count += 1;
         }
     }
     Ok(count)
@@ -600,29 +740,19 @@ async fn joint_group(
         .iter()
         .filter_map(|m| agencies.get(*m).copied())
         .collect();
-    let Some(lead) = ids.first().copied() else {
+    if ids.is_empty() {
         return Ok(0);
-    };
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary, pledged_value, delivered_value)
-         VALUES ($1, $2, $3, 'confirmed', 'livestock', '01 con bò cái sinh sản (nhóm 3 hội)', 16500000, 0)
-         ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(campaign)
-    .bind(household)
-    .bind(lead)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(id) = id else { return Ok(0) };
-    for (i, agency) in ids.iter().enumerate() {
-        sqlx::query("INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(agency)
-            .bind(i == 0)
-            .execute(&mut *tx)
-            .await?;
     }
-    Ok(1)
+    let support = (
+        "livestock",
+        "01 con bò cái sinh sản (nhóm 3 hội)",
+        16_500_000,
+    );
+    Ok(
+        sponsorship(tx, campaign, 2024, household, &ids, "confirmed", support)
+            .await?
+            .map_or(0, |_| 1),
+    )
 }
 
 /// (username, full name, role, agency name, commune code)

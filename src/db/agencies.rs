@@ -134,8 +134,10 @@ pub struct QuotaRow {
     pub override_reason: Option<String>,
     /// Households the agency adopted this campaign (alone or in a group), not rejected/cancelled.
     pub adopted: i64,
-    /// Of those, confirmed by the commune (R3): only these count toward the quota.
+    /// Of those, confirmed by the commune (R3), as lead or member.
     pub confirmed: i64,
+    /// Confirmed ones the agency leads (alone or as a group's lead).
+    pub confirmed_lead: i64,
 }
 
 impl QuotaRow {
@@ -151,8 +153,18 @@ impl QuotaRow {
                 .map(|q| (q, self.override_reason.as_deref().unwrap_or(""))),
         )
     }
+    /// Households counted toward the quota (R2, R3): confirmed sponsorships the agency leads;
+    /// an agency whose rule is to join a group (fewer than 10 staff) also counts each confirmed
+    /// group it is a member of.
+    pub fn counted(&self) -> i64 {
+        if self.quota().joint {
+            self.confirmed
+        } else {
+            self.confirmed_lead
+        }
+    }
     pub fn met(&self) -> bool {
-        self.confirmed >= i64::from(self.quota().households)
+        self.counted() >= i64::from(self.quota().households)
     }
 }
 
@@ -165,7 +177,8 @@ pub async fn list_with_quota(
         "SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
                 o.quota AS override_quota, o.reason AS override_reason,
                 count(s.id) FILTER (WHERE s.state NOT IN ('rejected', 'cancelled')) AS adopted,
-                count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed
+                count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
+                count(s.id) FILTER (WHERE sa.is_lead AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed_lead
          FROM agencies a
          LEFT JOIN agency_quota_overrides o ON o.agency_id = a.id AND o.campaign_id = $1
          LEFT JOIN sponsorship_agencies sa ON sa.agency_id = a.id

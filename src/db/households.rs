@@ -48,6 +48,7 @@ pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<HouseholdRow>> 
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRow {
+    pub id: Uuid,
     pub year: i32,
     pub agencies: String,
     pub support_form: String,
@@ -60,14 +61,14 @@ pub struct HistoryRow {
 /// Every sponsorship of a household, newest year first.
 pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<HistoryRow>> {
     sqlx::query_as(
-        "SELECT c.year,
+        "SELECT s.id, c.year,
                 (SELECT string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
                    FROM sponsorship_agencies sa JOIN agencies a ON a.id = sa.agency_id
                   WHERE sa.sponsorship_id = s.id) AS agencies,
                 s.support_form, s.support_summary, s.pledged_value, s.delivered_value, s.state
          FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
          WHERE s.household_id = $1
-         ORDER BY c.year DESC",
+         ORDER BY c.year DESC, s.created_at DESC",
     )
     .bind(id)
     .fetch_all(pool)

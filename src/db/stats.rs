@@ -37,3 +37,33 @@ pub async fn campaign_figures(pool: &PgPool, campaign: Uuid) -> sqlx::Result<Cam
     .fetch_one(pool)
     .await
 }
+
+/// Progress of one commune in a campaign (R3: confirmed counts).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommuneProgress {
+    pub code: String,
+    pub name: String,
+    pub households: i64,
+    pub proposed: i64,
+    pub confirmed: i64,
+    pub delivered_value: i64,
+    pub reached: i64,
+}
+
+pub async fn by_commune(pool: &PgPool, campaign: Uuid) -> sqlx::Result<Vec<CommuneProgress>> {
+    sqlx::query_as(
+        "SELECT c.code, c.name,
+                (SELECT count(*) FROM households h WHERE h.commune_code = c.code AND h.merged_into IS NULL AND h.status <> 'escaped') AS households,
+                count(s.id) FILTER (WHERE s.state = 'proposed') AS proposed,
+                count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
+                coalesce(sum(s.delivered_value) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')), 0)::bigint AS delivered_value,
+                count(s.id) FILTER (WHERE s.state IN ('target_reached', 'follow_up')) AS reached
+         FROM communes c
+         LEFT JOIN households h ON h.commune_code = c.code
+         LEFT JOIN sponsorships s ON s.household_id = h.id AND s.campaign_id = $1
+         GROUP BY c.code, c.name ORDER BY c.name",
+    )
+    .bind(campaign)
+    .fetch_all(pool)
+    .await
+}

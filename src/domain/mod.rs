@@ -9,4 +9,5 @@ pub mod labels;
 pub mod money;
 pub mod quota;
 pub mod roles;
+pub mod sponsorship;
 pub mod text;

@@ -148,7 +148,7 @@ fn quota_line(r: &QuotaRow) -> QuotaLine {
         rule: q.rule,
         overridden: q.overridden,
         adopted: r.adopted,
-        confirmed: r.confirmed,
+        confirmed: r.counted(),
         met: r.met(),
     }
 }

@@ -7,8 +7,12 @@ use axum::extract::State;
 use super::AppState;
 use super::error::AppResult;
 use super::page::{Ctx, CurrentUser};
-use crate::db::{agencies, campaigns, stats};
+use chrono::Datelike;
+
+use super::sponsorships::{WorkLine, work_line};
+use crate::db::{agencies, campaigns, sponsorships, stats};
 use crate::domain::dates::{self, DeadlineStatus};
+use crate::domain::labels;
 use crate::domain::money::{format_vnd, group_thousands};
 use crate::domain::roles::{Role, Scope};
 
@@ -106,17 +110,71 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<HomePag
     })
 }
 
+/// One agency kind's progress on the clerk's dashboard.
+pub struct KindLine {
+    pub kind: &'static str,
+    pub agencies: usize,
+    pub expected: i64,
+    pub counted: i64,
+    pub met: usize,
+}
+
+/// An agency short of its quota, named on the clerk's dashboard.
+pub struct ShortLine {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: &'static str,
+    pub expected: i32,
+    pub counted: i64,
+    pub adopted: i64,
+}
+
+pub struct CommuneLine {
+    pub name: String,
+    pub households: i64,
+    pub proposed: i64,
+    pub confirmed: i64,
+    pub reached: i64,
+    pub delivered: String,
+}
+
+pub struct UnadoptedLine {
+    pub id: uuid::Uuid,
+    pub head_name: String,
+    pub village: String,
+    pub status: &'static str,
+    pub helped_before: bool,
+}
+
+/// What each role's landing page shows; empty parts are not rendered.
+#[derive(Default)]
+pub struct Work {
+    /// Agency: its quota in words and whether it is met.
+    pub quota: Option<(String, bool)>,
+    pub mine: Vec<WorkLine>,
+    pub follow_ups: Vec<WorkLine>,
+    /// Commune: pledges waiting for its confirmation, and those it confirmed.
+    pub pending: Vec<WorkLine>,
+    pub confirmed: Vec<WorkLine>,
+    pub unadopted: Vec<UnadoptedLine>,
+    /// Clerk.
+    pub kinds: Vec<KindLine>,
+    pub communes: Vec<CommuneLine>,
+    pub short: Vec<ShortLine>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
     pub ctx: Ctx,
     pub campaign: Option<CampaignView>,
     pub heading: String,
+    pub role: &'static str,
     pub agency_link: Option<String>,
-    pub rows: Vec<agencies::SponsorshipLine>,
+    pub w: Work,
 }
 
-/// Each role's landing page. Later issues fill it with each role's work list.
+/// Each role's landing page: its own work list (issue #6, item 9).
 pub async fn dashboard(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -124,37 +182,148 @@ pub async fn dashboard(
 ) -> AppResult<DashboardPage> {
     let campaign = campaign_view(&state).await?;
     let campaign_id = campaign.as_ref().map(|(_, id)| *id);
-    let (heading, agency_link, rows) = match actor.scope() {
+    let year = campaign.as_ref().map(|(v, _)| v.year);
+    let mut w = Work::default();
+    let mut agency_link = None;
+    let heading = match actor.scope() {
         Scope::Agency(agency_id) => {
-            let name = agencies::name(&state.db, agency_id)
+            agency_link = Some(format!("/don-vi/{agency_id}"));
+            if let (Some(c), Some(year)) = (campaign_id, year) {
+                w.mine = sponsorships::of_agency(&state.db, agency_id, c)
+                    .await?
+                    .into_iter()
+                    .map(work_line)
+                    .collect();
+                let this_year = dates::today().year();
+                w.follow_ups = sponsorships::follow_ups_due(&state.db, agency_id, year, this_year)
+                    .await?
+                    .into_iter()
+                    .map(work_line)
+                    .collect();
+                if let Some(r) = agencies::list_with_quota(&state.db, c, None)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.id == agency_id)
+                {
+                    let q = r.quota();
+                    let text = format!(
+                        "Chỉ tiêu: {} — {}. Đã được tính: {} hộ (đã nhận {}).",
+                        if q.joint {
+                            "01 hộ cùng nhóm".to_string()
+                        } else {
+                            format!("{:02} hộ", q.households)
+                        },
+                        q.rule,
+                        r.counted(),
+                        r.adopted
+                    );
+                    w.quota = Some((text, r.met()));
+                }
+            }
+            agencies::name(&state.db, agency_id)
                 .await?
-                .unwrap_or_default();
-            let rows = match campaign_id {
-                Some(c) => agencies::sponsorships(&state.db, agency_id, c).await?,
-                None => Vec::new(),
-            };
-            (name, Some(format!("/don-vi/{agency_id}")), rows)
+                .unwrap_or_default()
         }
         Scope::Commune(code) => {
+            if let Some(c) = campaign_id {
+                let lines = |rows: Vec<sponsorships::WorkRow>| -> Vec<WorkLine> {
+                    rows.into_iter().map(work_line).collect()
+                };
+                w.pending =
+                    lines(sponsorships::of_commune(&state.db, &code, c, &["proposed"]).await?);
+                w.confirmed = lines(
+                    sponsorships::of_commune(
+                        &state.db,
+                        &code,
+                        c,
+                        &["confirmed", "delivering", "target_reached", "follow_up"],
+                    )
+                    .await?,
+                );
+                let (_, prio) = crate::db::households::priority_context(&state.db).await?;
+                w.unadopted =
+                    sponsorships::priority_unadopted(&state.db, &code, c, prio.contains(&code))
+                        .await?
+                        .into_iter()
+                        .map(|u| UnadoptedLine {
+                            id: u.id,
+                            head_name: u.head_name,
+                            village: u.village,
+                            status: labels::household_status(&u.status),
+                            helped_before: u.helped_before,
+                        })
+                        .collect();
+            }
             let name = agencies::commune_name(&state.db, &code)
                 .await?
                 .unwrap_or_default();
-            (format!("UBND {name}"), None, Vec::new())
+            format!("UBND {name}")
         }
         Scope::District => {
-            let heading = match actor.role {
+            if let Some(c) = campaign_id {
+                let rows = agencies::list_with_quota(&state.db, c, None).await?;
+                let mut kinds: Vec<KindLine> = Vec::new();
+                for r in &rows {
+                    let label = labels::agency_kind(&r.kind);
+                    let q = r.quota();
+                    let line = match kinds.iter_mut().find(|k| k.kind == label) {
+                        Some(k) => k,
+                        None => {
+                            kinds.push(KindLine {
+                                kind: label,
+                                agencies: 0,
+                                expected: 0,
+                                counted: 0,
+                                met: 0,
+                            });
+                            kinds.last_mut().expect("just pushed")
+                        }
+                    };
+                    line.agencies += 1;
+                    line.expected += i64::from(q.households);
+                    line.counted += r.counted().min(i64::from(q.households));
+                    line.met += usize::from(r.met());
+                    if !r.met() {
+                        w.short.push(ShortLine {
+                            id: r.id,
+                            name: r.name.clone(),
+                            kind: label,
+                            expected: q.households,
+                            counted: r.counted(),
+                            adopted: r.adopted,
+                        });
+                    }
+                }
+                w.short
+                    .sort_by(|a, b| (a.adopted > 0, &a.name).cmp(&(b.adopted > 0, &b.name)));
+                w.kinds = kinds;
+                w.communes = stats::by_commune(&state.db, c)
+                    .await?
+                    .into_iter()
+                    .map(|p| CommuneLine {
+                        name: p.name,
+                        households: p.households,
+                        proposed: p.proposed,
+                        confirmed: p.confirmed,
+                        reached: p.reached,
+                        delivered: format_vnd(p.delivered_value),
+                    })
+                    .collect();
+            }
+            match actor.role {
                 Role::Admin => "Quản trị hệ thống",
                 _ => "Phòng Lao động - Thương binh và Xã hội - Dân tộc huyện Bình Gia",
-            };
-            (heading.to_string(), None, Vec::new())
+            }
+            .to_string()
         }
-        Scope::Nothing => (String::new(), None, Vec::new()),
+        Scope::Nothing => String::new(),
     };
     Ok(DashboardPage {
         ctx,
         campaign: campaign.map(|(v, _)| v),
         heading,
+        role: actor.role.as_str(),
         agency_link,
-        rows,
+        w,
     })
 }

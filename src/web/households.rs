@@ -225,6 +225,7 @@ fn line(actor: &Actor, r: ListRow) -> ListLine {
 // Detail
 
 pub struct HistoryLine {
+    pub id: Uuid,
     pub year: i32,
     pub agencies: String,
     pub support: String,
@@ -248,6 +249,8 @@ pub struct HouseholdPage {
     pub history: Vec<HistoryLine>,
     pub statuses: Vec<(i32, &'static str)>,
     pub can_edit: bool,
+    /// Agency staff may adopt a household from its page.
+    pub can_pledge: bool,
 }
 
 pub async fn show(
@@ -283,6 +286,7 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|r| HistoryLine {
+            id: r.id,
             year: r.year,
             agencies: r.agencies,
             support: format!(
@@ -302,6 +306,7 @@ pub async fn show(
         .collect();
     Ok(HouseholdPage {
         can_edit: roles::can_edit_household(&actor, &h.commune_code),
+        can_pledge: actor.role == Role::Agency && h.merged_into.is_none(),
         ctx,
         cccd,
         status: labels::household_status(&h.status),

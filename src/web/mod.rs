@@ -16,6 +16,7 @@ pub mod households;
 pub mod imports;
 pub mod page;
 pub mod places;
+pub mod sponsorships;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +46,12 @@ use crate::domain::roles::{ADMIN, Access, DISTRICT, Role};
 
 /// Those who keep the household registry: the district and the commune officials.
 const REGISTRY: &[Role] = &[Role::Admin, Role::Clerk, Role::Commune];
+/// Agency staff: they pledge and deliver.
+const AGENCY: &[Role] = &[Role::Agency];
+/// Commune officials: they confirm or reject (R3).
+const COMMUNE: &[Role] = &[Role::Commune];
+/// Who may withdraw a pledge: the lead agency or the district.
+const CANCELLERS: &[Role] = &[Role::Admin, Role::Clerk, Role::Agency];
 
 /// Everything a handler needs, passed with `State`.
 #[derive(Clone)]
@@ -324,6 +331,61 @@ fn routes() -> Routes {
             "/trung-ho/gop/{id}/hoan-tac",
             Access::Roles(DISTRICT),
             post(duplicates::unmerge),
+        ),
+        // Sponsorships (R2–R8)
+        r(
+            Method::GET,
+            "/nhan-giup",
+            signed_in,
+            get(sponsorships::list),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup",
+            Access::Roles(AGENCY),
+            post(sponsorships::pledge),
+        ),
+        r(
+            Method::GET,
+            "/nhan-giup/dang-ky",
+            Access::Roles(AGENCY),
+            get(sponsorships::pledge_form),
+        ),
+        r(
+            Method::GET,
+            "/nhan-giup/{id}",
+            signed_in,
+            get(sponsorships::show),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup/{id}/xac-nhan",
+            Access::Roles(COMMUNE),
+            post(sponsorships::confirm),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup/{id}/tu-choi",
+            Access::Roles(COMMUNE),
+            post(sponsorships::reject),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup/{id}/huy",
+            Access::Roles(CANCELLERS),
+            post(sponsorships::cancel),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup/{id}/trao",
+            Access::Roles(AGENCY),
+            post(sponsorships::deliver),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup/{id}/tham",
+            signed_in,
+            post(sponsorships::visit),
         ),
         r(
             Method::GET,

@@ -65,6 +65,10 @@ impl Ctx {
             label: "Bảng điều khiển",
         });
         items.push(NavItem {
+            href: "/nhan-giup",
+            label: "Nhận giúp đỡ",
+        });
+        items.push(NavItem {
             href: "/ho",
             label: "Hộ nghèo",
         });

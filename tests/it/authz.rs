@@ -43,7 +43,7 @@ struct Case {
     expect: &'static str,
 }
 
-fn cases(w: &World, victim: Uuid, campaign: Uuid) -> Vec<Case> {
+fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid) -> Vec<Case> {
     let get = |pattern: &'static str, path: String, expect: &'static str| Case {
         method: Method::GET,
         pattern,
@@ -292,6 +292,58 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid) -> Vec<Case> {
             vec![],
             "L 404 404 403 403 403 403",
         ),
+        // Sponsorships: one of household X, pledged by agency A.
+        get(
+            "/nhan-giup",
+            "/nhan-giup".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        post(
+            "/nhan-giup",
+            "/nhan-giup".into(),
+            vec![],
+            "L 403 403 422 422 403 403",
+        ),
+        get(
+            "/nhan-giup/dang-ky",
+            "/nhan-giup/dang-ky".into(),
+            "L 403 403 200 200 403 403",
+        ),
+        get(
+            "/nhan-giup/{id}",
+            format!("/nhan-giup/{sponsorship}"),
+            "L 200 200 200 404 200 404",
+        ),
+        post(
+            "/nhan-giup/{id}/tu-choi",
+            format!("/nhan-giup/{sponsorship}/tu-choi"),
+            vec![],
+            "L 403 403 403 403 R 404",
+        ),
+        post(
+            "/nhan-giup/{id}/xac-nhan",
+            format!("/nhan-giup/{sponsorship}/xac-nhan"),
+            vec![],
+            "L 403 403 403 403 R 404",
+        ),
+        post(
+            "/nhan-giup/{id}/huy",
+            format!("/nhan-giup/{sponsorship}/huy"),
+            vec![],
+            "L R R R 404 403 403",
+        ),
+        post(
+            "/nhan-giup/{id}/trao",
+            format!("/nhan-giup/{sponsorship}/trao"),
+            vec![],
+            "L 403 403 422 404 403 403",
+        ),
+        post(
+            "/nhan-giup/{id}/tham",
+            format!("/nhan-giup/{sponsorship}/tham"),
+            vec![],
+            "L 422 422 422 404 422 404",
+        ),
         get("/ho/nhap", "/ho/nhap".into(), "L 200 200 403 403 200 200"),
         post(
             "/ho/nhap",
@@ -335,7 +387,7 @@ fn every_route_has_a_row() {
         logins: vec![],
         user_ids: vec![],
     };
-    let covered: BTreeSet<(String, String)> = cases(&fake, Uuid::nil(), Uuid::nil())
+    let covered: BTreeSet<(String, String)> = cases(&fake, Uuid::nil(), Uuid::nil(), Uuid::nil())
         .iter()
         .map(|c| (c.method.to_string(), c.pattern.to_string()))
         .collect();
@@ -374,7 +426,32 @@ async fn authorization_matrix() {
         .fetch_one(app.pool())
         .await
         .unwrap();
-    for case in cases(&w, victim, campaign) {
+    let sponsorship = {
+        let p = giupdo::db::sponsorships::NewPledge {
+            campaign_id: campaign,
+            household_id: w.household_x,
+            lead_agency_id: w.agency_a,
+            members: vec![],
+            lines: vec![giupdo::domain::sponsorship::Line {
+                form: "livestock",
+                item: "Bò".into(),
+                quantity: 1,
+                unit: "con".into(),
+                value: 8_000_000,
+            }],
+            note: None,
+            helped_before_reason: None,
+            submission: None,
+        };
+        giupdo::db::sponsorships::pledge_committed(
+            app.pool(),
+            &giupdo::db::audit::By::system("test"),
+            &p,
+        )
+        .await
+        .expect("pledge")
+    };
+    for case in cases(&w, victim, campaign, sponsorship) {
         let expected = parse_outcomes(case.expect);
         for (i, actor) in ACTORS.iter().enumerate() {
             let req = clients[i].request(case.method.clone(), app.url(&case.path));

@@ -730,11 +730,16 @@ async fn fifty_agencies_adopting_one_household_at_once_exactly_one_wins_and_the_
                 household_id: household,
                 lead_agency_id: agency,
                 members: vec![],
-                support_form: "livestock".into(),
-                support_summary: "01 con bò".into(),
-                pledged_value: 16_000_000,
+                lines: vec![giupdo::domain::sponsorship::Line {
+                    form: "livestock",
+                    item: "Bò cái".into(),
+                    quantity: 1,
+                    unit: "con".into(),
+                    value: 16_000_000,
+                }],
                 note: None,
                 helped_before_reason: None,
+                submission: None,
             };
             start.wait().await;
             pledge_committed(&pool, &giupdo::db::audit::By::system("test"), &p).await
@@ -810,11 +815,16 @@ async fn adopting_a_household_helped_in_an_earlier_year_shows_that_help_and_need
         household_id: household,
         lead_agency_id: lead,
         members: vec![],
-        support_form: "seedlings".into(),
-        support_summary: "1.500 cây quế".into(),
-        pledged_value: 9_000_000,
+        lines: vec![giupdo::domain::sponsorship::Line {
+            form: "seedlings",
+            item: "Cây quế".into(),
+            quantity: 1500,
+            unit: "cây".into(),
+            value: 9_000_000,
+        }],
         note: None,
         helped_before_reason: Some("   ".into()),
+        submission: None,
     };
     let by = giupdo::db::audit::By::system("test");
     match pledge_committed(app.pool(), &by, &p).await {

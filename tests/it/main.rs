@@ -9,3 +9,4 @@ mod duplicates;
 mod fixtures;
 mod foundation;
 mod registry;
+mod sponsorships;

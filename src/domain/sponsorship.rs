@@ -1,0 +1,780 @@
+//! Sponsorships (issue #6): the states a sponsorship goes through and the one function that
+//! decides every transition, and the parsers of what agency staff and commune officials type —
+//! support lines, deliveries, follow-up visits — into checked values with Vietnamese messages.
+
+use chrono::NaiveDate;
+
+use super::text::normalize_name;
+
+/// The most a value in VND may be: ten billion, far above any household's support, and well
+/// inside `i64` so sums of thousands of them cannot overflow.
+pub const MAX_VND: i64 = 10_000_000_000;
+pub const MAX_QUANTITY: i64 = 1_000_000;
+/// Agencies in one joint group: the lead and 1–3 others (R2).
+pub const MAX_GROUP: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Proposed,
+    Confirmed,
+    Rejected,
+    Delivering,
+    TargetReached,
+    FollowUp,
+    Cancelled,
+}
+
+impl State {
+    pub fn parse(s: &str) -> Option<State> {
+        Some(match s {
+            "proposed" => State::Proposed,
+            "confirmed" => State::Confirmed,
+            "rejected" => State::Rejected,
+            "delivering" => State::Delivering,
+            "target_reached" => State::TargetReached,
+            "follow_up" => State::FollowUp,
+            "cancelled" => State::Cancelled,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Proposed => "proposed",
+            State::Confirmed => "confirmed",
+            State::Rejected => "rejected",
+            State::Delivering => "delivering",
+            State::TargetReached => "target_reached",
+            State::FollowUp => "follow_up",
+            State::Cancelled => "cancelled",
+        }
+    }
+    /// Confirmed by the commune and not cancelled: counts toward quotas and reports (R3).
+    pub fn counts(self) -> bool {
+        matches!(
+            self,
+            State::Confirmed | State::Delivering | State::TargetReached | State::FollowUp
+        )
+    }
+    /// Still holds the household in its campaign (R4).
+    pub fn is_live(self) -> bool {
+        !matches!(self, State::Rejected | State::Cancelled)
+    }
+}
+
+/// Something that happens to a sponsorship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The household's commune official confirms the selection (R3).
+    Confirm,
+    /// … or rejects it, with a reason.
+    Reject,
+    /// The lead agency or a clerk withdraws it, with a reason.
+    Cancel,
+    /// A delivery is recorded; `reached` says whether the delivered total now meets the target.
+    Deliver { reached: bool },
+    /// A follow-up visit in a later year (R8).
+    Visit,
+}
+
+/// The one place transitions are decided: the next state, or why the event is not allowed now.
+pub fn next(state: State, event: Event) -> Result<State, &'static str> {
+    use State::*;
+    match (event, state) {
+        (Event::Confirm, Proposed) => Ok(Confirmed),
+        (Event::Reject, Proposed) => Ok(Rejected),
+        (Event::Confirm | Event::Reject, _) => {
+            Err("Chỉ xác nhận hoặc từ chối được đăng ký đang chờ xã xác nhận.")
+        }
+        (Event::Cancel, Proposed | Confirmed | Delivering) => Ok(Cancelled),
+        (Event::Cancel, Cancelled) => Err("Đăng ký này đã bị hủy."),
+        (Event::Cancel, Rejected) => Err("Đăng ký này đã bị xã từ chối."),
+        (Event::Cancel, TargetReached | FollowUp) => {
+            Err("Hộ đã nhận đủ hỗ trợ: không hủy được đăng ký này.")
+        }
+        (Event::Deliver { reached }, Confirmed | Delivering | TargetReached) => {
+            Ok(if reached || state == TargetReached {
+                TargetReached
+            } else {
+                Delivering
+            })
+        }
+        (Event::Deliver { .. }, Proposed) => {
+            Err("Đăng ký chưa được xã xác nhận: chưa ghi nhận trao hỗ trợ được.")
+        }
+        (Event::Deliver { .. }, Cancelled) => {
+            Err("Đăng ký này đã bị hủy: không ghi nhận trao hỗ trợ được.")
+        }
+        (Event::Deliver { .. }, Rejected) => {
+            Err("Đăng ký này đã bị xã từ chối: không ghi nhận trao hỗ trợ được.")
+        }
+        (Event::Deliver { .. }, FollowUp) => {
+            Err("Đăng ký của đợt trước đang được theo dõi: hãy ghi lần thăm hộ.")
+        }
+        (Event::Visit, Confirmed | Delivering | TargetReached | FollowUp) => Ok(FollowUp),
+        (Event::Visit, Proposed) => Err("Đăng ký chưa được xã xác nhận."),
+        (Event::Visit, Rejected | Cancelled) => {
+            Err("Đăng ký đã bị từ chối hoặc hủy: không theo dõi.")
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers and dates as people type them
+
+/// A whole amount of VND as typed: `8000000`, `8.000.000`, `8 000 000 đ`, `8,000,000`. A
+/// fraction, a sign, zero or more than [`MAX_VND`] gets a message naming the field.
+pub fn parse_vnd(s: &str, label: &str) -> Result<i64, String> {
+    let t: String = s.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    let t = t
+        .trim_end_matches(['đ', 'Đ'])
+        .trim_end_matches("VND")
+        .trim_end_matches("vnd")
+        .trim_end_matches("VNĐ");
+    if t.is_empty() {
+        return Err(format!("{label}: hãy ghi số tiền (đồng)."));
+    }
+    parse_whole(t, label, MAX_VND, "đồng").and_then(|v| {
+        if v == 0 {
+            Err(format!("{label}: phải lớn hơn 0 đồng."))
+        } else {
+            Ok(v)
+        }
+    })
+}
+
+/// A positive whole quantity (1 … 1.000.000).
+pub fn parse_quantity(s: &str, label: &str) -> Result<i32, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!("{label}: hãy ghi số lượng."));
+    }
+    match parse_whole(t, label, MAX_QUANTITY, "đơn vị")? {
+        0 => Err(format!("{label}: phải lớn hơn 0.")),
+        // Bounded by MAX_QUANTITY above.
+        v => Ok(v as i32),
+    }
+}
+
+/// An optional count that may be zero (animals born, trees surviving): blank is "not recorded".
+pub fn parse_count(s: &str, label: &str) -> Result<Option<i32>, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    parse_whole(t, label, 10_000_000, "đơn vị").map(|v| Some(v as i32))
+}
+
+fn parse_whole(t: &str, label: &str, max: i64, unit: &str) -> Result<i64, String> {
+    if t.starts_with('-') {
+        return Err(format!("{label}: không được là số âm."));
+    }
+    let groups: Vec<&str> = t.split(['.', ',']).collect();
+    let digits_only = groups
+        .iter()
+        .all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()));
+    if !digits_only {
+        return Err(format!("{label}: “{}” không phải là số.", shorten(t)));
+    }
+    // Separators are thousands separators only when every group after the first has three
+    // digits; anything else ("8,5", "1.25") is a fraction, which whole VND does not have.
+    if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
+        return Err(format!(
+            "{label}: phải là số {unit} nguyên, không có phần lẻ (đang là “{}”).",
+            shorten(t)
+        ));
+    }
+    let joined: String = groups.concat();
+    match joined.parse::<i64>() {
+        Ok(v) if v <= max => Ok(v),
+        _ => Err(format!(
+            "{label}: quá lớn (tối đa {}).",
+            super::money::group_thousands(max)
+        )),
+    }
+}
+
+/// A date as typed: `dd/mm/yyyy` or the browser's `yyyy-mm-dd`.
+pub fn parse_date(s: &str, label: &str) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!("{label}: hãy ghi ngày (ngày/tháng/năm)."));
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+        .map_err(|_| {
+            format!(
+                "{label}: “{}” không phải ngày hợp lệ (ngày/tháng/năm).",
+                shorten(t)
+            )
+        })
+}
+
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().take(30).collect();
+    if s.chars().count() > 30 {
+        out.push('…');
+    }
+    out
+}
+
+fn text(s: &str, label: &str, max: usize, required: bool) -> Result<Option<String>, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return if required {
+            Err(format!("{label}: không được để trống."))
+        } else {
+            Ok(None)
+        };
+    }
+    if t.chars().count() > max {
+        return Err(format!("{label}: dài quá {max} ký tự."));
+    }
+    Ok(Some(t.to_string()))
+}
+
+/// A support form as typed or chosen: the stored code.
+pub fn parse_form(s: &str) -> Option<&'static str> {
+    Some(match normalize_name(s).as_str() {
+        "livestock" | "con giong" | "vat nuoi" => "livestock",
+        "seedlings" | "cay giong" => "seedlings",
+        "tools" | "cong cu" | "cong cu san xuat" => "tools",
+        "house_repair" | "sua chua nha" | "sua nha" => "house_repair",
+        "cash" | "tien mat" => "cash",
+        "training" | "tap huan" | "tap huan ky thuat" => "training",
+        "other" | "khac" => "other",
+        _ => return None,
+    })
+}
+
+pub const FORMS: [&str; 7] = [
+    "livestock",
+    "seedlings",
+    "tools",
+    "house_repair",
+    "cash",
+    "training",
+    "other",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Support lines of a pledge
+
+/// One planned line as typed.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LineInput {
+    pub form: String,
+    pub item: String,
+    pub quantity: String,
+    pub unit: String,
+    pub value: String,
+}
+
+impl LineInput {
+    pub fn is_blank(&self) -> bool {
+        self.item.trim().is_empty()
+            && self.quantity.trim().is_empty()
+            && self.unit.trim().is_empty()
+            && self.value.trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Line {
+    pub form: &'static str,
+    pub item: String,
+    pub quantity: i32,
+    pub unit: String,
+    pub value: i64,
+}
+
+/// The lines of a pledge: blank rows are skipped, at least one line is needed, each line is
+/// checked, and the total must fit. Errors are per line (`Dòng 2: …`).
+pub fn parse_lines(lines: &[LineInput]) -> Result<Vec<Line>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.is_blank() {
+            continue;
+        }
+        let n = i + 1;
+        let form =
+            parse_form(&l.form).ok_or_else(|| format!("Dòng {n}: hãy chọn hình thức hỗ trợ."));
+        let item = text(&l.item, &format!("Dòng {n}, vật phẩm"), 200, true);
+        let quantity = parse_quantity(&l.quantity, &format!("Dòng {n}, số lượng"));
+        let unit = text(&l.unit, &format!("Dòng {n}, đơn vị tính"), 40, true);
+        let value = parse_vnd(&l.value, &format!("Dòng {n}, giá trị dự kiến"));
+        match (form, item, quantity, unit, value) {
+            (Ok(form), Ok(Some(item)), Ok(quantity), Ok(Some(unit)), Ok(value)) => out.push(Line {
+                form,
+                item,
+                quantity,
+                unit,
+                value,
+            }),
+            (f, i, q, u, v) => {
+                for e in [f.err(), i.err(), q.err(), u.err(), v.err()]
+                    .into_iter()
+                    .flatten()
+                {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors
+            .push("Hãy ghi ít nhất một dòng hỗ trợ (vật phẩm, số lượng, đơn vị, giá trị).".into());
+    }
+    let total: i64 = out.iter().map(|l| l.value).sum();
+    if errors.is_empty() && total > MAX_VND {
+        errors.push(format!(
+            "Tổng giá trị quá lớn (tối đa {}).",
+            super::money::format_vnd(MAX_VND)
+        ));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The sponsorship's form is that of its most valuable line; its summary lists the lines.
+pub fn summarise(lines: &[Line]) -> (&'static str, String) {
+    let form = lines
+        .iter()
+        .max_by_key(|l| l.value)
+        .map(|l| l.form)
+        .unwrap_or("other");
+    let mut summary = lines
+        .iter()
+        .map(|l| format!("{} {} {}", l.item, l.quantity, l.unit))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if summary.chars().count() > 500 {
+        summary = summary.chars().take(499).collect::<String>() + "…";
+    }
+    (form, summary)
+}
+
+/// The other members of a joint group, as chosen: no more than three, none twice, not the
+/// lead itself.
+pub fn check_members<T: PartialEq + Copy>(lead: T, others: &[T]) -> Result<(), String> {
+    if others.len() + 1 > MAX_GROUP {
+        return Err(format!(
+            "Một nhóm cùng giúp một hộ có tối đa {MAX_GROUP} đơn vị (đơn vị chủ trì và 1–3 đơn vị khác); đang chọn {}.",
+            others.len() + 1
+        ));
+    }
+    if others.contains(&lead) {
+        return Err("Đơn vị chủ trì không cần chọn lại trong danh sách cùng giúp.".into());
+    }
+    for (i, a) in others.iter().enumerate() {
+        if others[..i].contains(a) {
+            return Err("Một đơn vị được chọn hai lần trong nhóm cùng giúp.".into());
+        }
+    }
+    Ok(())
+}
+
+/// Each member's share of the pledged value: split evenly, the lead takes the remainder.
+pub fn shares(total: i64, members: usize) -> Vec<i64> {
+    let n = members.max(1) as i64;
+    let each = total / n;
+    let mut v = vec![each; n as usize];
+    v[0] += total - each * n;
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries (R6)
+
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct DeliveryInput {
+    #[serde(default)]
+    pub ngay: String,
+    #[serde(default)]
+    pub vat_pham: String,
+    #[serde(default)]
+    pub so_luong: String,
+    #[serde(default)]
+    pub don_vi_tinh: String,
+    #[serde(default)]
+    pub don_gia: String,
+    #[serde(default)]
+    pub nguoi_trao: String,
+    #[serde(default)]
+    pub so_bien_ban: String,
+    #[serde(default)]
+    pub ghi_chu: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Delivery {
+    pub delivered_on: NaiveDate,
+    pub item: String,
+    pub quantity: i32,
+    pub unit: String,
+    pub unit_value: i64,
+    pub total_value: i64,
+    pub delivered_by: String,
+    pub record_number: Option<String>,
+    pub note: Option<String>,
+}
+
+pub type Errors = std::collections::BTreeMap<&'static str, String>;
+
+/// A delivery as typed, checked against the pledge date and today: not before the pledge, not
+/// in the future, total = quantity × unit value within bounds.
+pub fn parse_delivery(
+    d: &DeliveryInput,
+    pledged_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<Delivery, Errors> {
+    let mut errors = Errors::new();
+    let date = parse_date(&d.ngay, "Ngày trao").and_then(|date| {
+        if date > today {
+            Err("Ngày trao không được ở tương lai.".to_string())
+        } else if date < pledged_on {
+            Err(format!(
+                "Ngày trao không được trước ngày đăng ký ({}).",
+                super::dates::format_date(pledged_on)
+            ))
+        } else {
+            Ok(date)
+        }
+    });
+    let item = text(&d.vat_pham, "Vật phẩm", 200, true);
+    let quantity = parse_quantity(&d.so_luong, "Số lượng");
+    let unit = text(&d.don_vi_tinh, "Đơn vị tính", 40, true);
+    let unit_value = parse_vnd(&d.don_gia, "Đơn giá");
+    let by = text(&d.nguoi_trao, "Người trao", 120, true);
+    let record = text(&d.so_bien_ban, "Số biên bản bàn giao", 60, false);
+    let note = text(&d.ghi_chu, "Ghi chú", 1000, false);
+    let mut keep = |field: &'static str, r: Result<(), String>| {
+        if let Err(e) = r {
+            errors.insert(field, e);
+        }
+    };
+    keep("ngay", date.as_ref().map(|_| ()).map_err(Clone::clone));
+    keep("vat_pham", item.as_ref().map(|_| ()).map_err(Clone::clone));
+    keep(
+        "so_luong",
+        quantity.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    keep(
+        "don_vi_tinh",
+        unit.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    keep(
+        "don_gia",
+        unit_value.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    keep("nguoi_trao", by.as_ref().map(|_| ()).map_err(Clone::clone));
+    keep(
+        "so_bien_ban",
+        record.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    keep("ghi_chu", note.as_ref().map(|_| ()).map_err(Clone::clone));
+    if let (Ok(q), Ok(v)) = (&quantity, &unit_value) {
+        match i64::from(*q).checked_mul(*v) {
+            Some(t) if t <= MAX_VND => {}
+            _ => {
+                errors.insert(
+                    "don_gia",
+                    format!(
+                        "Thành tiền (số lượng × đơn giá) quá lớn (tối đa {}).",
+                        super::money::format_vnd(MAX_VND)
+                    ),
+                );
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Every Result above is Ok here.
+    let (Ok(delivered_on), Ok(Some(item)), Ok(quantity), Ok(Some(unit)), Ok(unit_value)) =
+        (date, item, quantity, unit, unit_value)
+    else {
+        return Err(errors);
+    };
+    Ok(Delivery {
+        delivered_on,
+        item,
+        quantity,
+        unit,
+        unit_value,
+        total_value: i64::from(quantity) * unit_value,
+        delivered_by: by.ok().flatten().unwrap_or_default(),
+        record_number: record.ok().flatten(),
+        note: note.ok().flatten(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follow-up visits (R8)
+
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct VisitInput {
+    #[serde(default)]
+    pub ngay: String,
+    #[serde(default)]
+    pub nhan_xet: String,
+    #[serde(default)]
+    pub nhan: String,
+    #[serde(default)]
+    pub sinh: String,
+    #[serde(default)]
+    pub chet: String,
+    #[serde(default)]
+    pub ban: String,
+    #[serde(default)]
+    pub cay_song: String,
+    #[serde(default)]
+    pub huong_dan: String,
+    #[serde(default)]
+    pub danh_gia: String,
+    #[serde(default)]
+    pub tinh_trang: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Visit {
+    pub visited_on: NaiveDate,
+    pub findings: String,
+    pub received: Option<i32>,
+    pub born: Option<i32>,
+    pub died: Option<i32>,
+    pub sold: Option<i32>,
+    pub trees_surviving: Option<i32>,
+    pub guidance: Option<String>,
+    pub evaluation: &'static str,
+    pub household_status: &'static str,
+}
+
+pub fn parse_visit(
+    v: &VisitInput,
+    pledged_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<Visit, Errors> {
+    let mut errors = Errors::new();
+    let date = parse_date(&v.ngay, "Ngày thăm").and_then(|d| {
+        if d > today {
+            Err("Ngày thăm không được ở tương lai.".to_string())
+        } else if d < pledged_on {
+            Err("Ngày thăm không được trước ngày đăng ký giúp đỡ.".to_string())
+        } else {
+            Ok(d)
+        }
+    });
+    let findings = text(&v.nhan_xet, "Kết quả thăm", 2000, true);
+    let guidance = text(&v.huong_dan, "Hướng dẫn kỹ thuật", 1000, false);
+    let counts = [
+        ("nhan", parse_count(&v.nhan, "Số con nhận")),
+        ("sinh", parse_count(&v.sinh, "Số con sinh thêm")),
+        ("chet", parse_count(&v.chet, "Số con chết")),
+        ("ban", parse_count(&v.ban, "Số con đã bán")),
+        ("cay_song", parse_count(&v.cay_song, "Số cây sống")),
+    ];
+    let evaluation = match v.danh_gia.as_str() {
+        "effective" | "partly" | "not_effective" => Ok(match v.danh_gia.as_str() {
+            "effective" => "effective",
+            "partly" => "partly",
+            _ => "not_effective",
+        }),
+        _ => Err("Hãy chọn đánh giá hiệu quả.".to_string()),
+    };
+    let status = match v.tinh_trang.as_str() {
+        "poor" => Ok("poor"),
+        "near_poor" => Ok("near_poor"),
+        "escaped" => Ok("escaped"),
+        _ => Err("Hãy chọn tình trạng của hộ năm nay.".to_string()),
+    };
+    if let Err(e) = &date {
+        errors.insert("ngay", e.clone());
+    }
+    if let Err(e) = &findings {
+        errors.insert("nhan_xet", e.clone());
+    }
+    if let Err(e) = &guidance {
+        errors.insert("huong_dan", e.clone());
+    }
+    for (field, r) in &counts {
+        if let Err(e) = r {
+            errors.insert(field, e.clone());
+        }
+    }
+    if let Err(e) = &evaluation {
+        errors.insert("danh_gia", e.clone());
+    }
+    if let Err(e) = &status {
+        errors.insert("tinh_trang", e.clone());
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let count = |i: usize| counts[i].1.clone().ok().flatten();
+    Ok(Visit {
+        visited_on: date.map_err(|_| Errors::new())?,
+        findings: findings.ok().flatten().unwrap_or_default(),
+        received: count(0),
+        born: count(1),
+        died: count(2),
+        sold: count(3),
+        trees_surviving: count(4),
+        guidance: guidance.ok().flatten(),
+        evaluation: evaluation.map_err(|_| Errors::new())?,
+        household_status: status.map_err(|_| Errors::new())?,
+    })
+}
+
+pub fn evaluation_label(code: &str) -> &'static str {
+    match code {
+        "effective" => "Hiệu quả",
+        "partly" => "Hiệu quả một phần",
+        "not_effective" => "Chưa hiệu quả",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [State; 7] = [
+        State::Proposed,
+        State::Confirmed,
+        State::Rejected,
+        State::Delivering,
+        State::TargetReached,
+        State::FollowUp,
+        State::Cancelled,
+    ];
+
+    #[test]
+    fn every_transition_legal_and_illegal() {
+        use State::*;
+        let events = [
+            Event::Confirm,
+            Event::Reject,
+            Event::Cancel,
+            Event::Deliver { reached: false },
+            Event::Deliver { reached: true },
+            Event::Visit,
+        ];
+        // The whole table: (state, event) → Some(next) when legal.
+        let expect = |s: State, e: Event| -> Option<State> {
+            match (s, e) {
+                (Proposed, Event::Confirm) => Some(Confirmed),
+                (Proposed, Event::Reject) => Some(Rejected),
+                (Proposed | Confirmed | Delivering, Event::Cancel) => Some(Cancelled),
+                (Confirmed | Delivering, Event::Deliver { reached: false }) => Some(Delivering),
+                (Confirmed | Delivering | TargetReached, Event::Deliver { .. }) => {
+                    Some(TargetReached)
+                }
+                (Confirmed | Delivering | TargetReached | FollowUp, Event::Visit) => Some(FollowUp),
+                _ => None,
+            }
+        };
+        for s in ALL {
+            assert_eq!(State::parse(s.as_str()), Some(s));
+            for e in events {
+                let got = next(s, e);
+                match expect(s, e) {
+                    Some(n) => assert_eq!(got, Ok(n), "{s:?} + {e:?}"),
+                    None => assert!(got.is_err(), "{s:?} + {e:?} should be refused, got {got:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn money_as_people_type_it() {
+        assert_eq!(parse_vnd("8000000", "x"), Ok(8_000_000));
+        assert_eq!(parse_vnd("8.000.000", "x"), Ok(8_000_000));
+        assert_eq!(parse_vnd("8 000 000 đ", "x"), Ok(8_000_000));
+        assert_eq!(parse_vnd("8,000,000", "x"), Ok(8_000_000));
+        assert!(parse_vnd("0", "Giá trị").unwrap_err().contains("lớn hơn 0"));
+        assert!(parse_vnd("-5000", "Giá trị").unwrap_err().contains("âm"));
+        assert!(
+            parse_vnd("8000,5", "Giá trị")
+                .unwrap_err()
+                .contains("phần lẻ")
+        );
+        assert!(parse_vnd("1.5", "Giá trị").unwrap_err().contains("phần lẻ"));
+        assert!(
+            parse_vnd("99999999999999999999", "Giá trị")
+                .unwrap_err()
+                .contains("quá lớn")
+        );
+        assert!(
+            parse_vnd("10000000001", "Giá trị")
+                .unwrap_err()
+                .contains("quá lớn")
+        );
+        assert!(
+            parse_vnd("tám triệu", "Giá trị")
+                .unwrap_err()
+                .contains("không phải là số")
+        );
+        assert!(parse_vnd("", "Giá trị").is_err());
+    }
+
+    #[test]
+    fn lines_and_groups() {
+        let line = |item: &str, q: &str, v: &str| LineInput {
+            form: "livestock".into(),
+            item: item.into(),
+            quantity: q.into(),
+            unit: "con".into(),
+            value: v.into(),
+        };
+        let ok = parse_lines(&[line("Bò cái", "1", "16.000.000"), LineInput::default()]).unwrap();
+        assert_eq!(ok.len(), 1);
+        assert_eq!(summarise(&ok), ("livestock", "Bò cái 1 con".to_string()));
+        let bad = parse_lines(&[line("Bò", "1", "16000000"), line("Lợn", "0", "-1")]).unwrap_err();
+        assert!(bad.iter().all(|e| e.starts_with("Dòng 2")), "{bad:?}");
+        assert_eq!(bad.len(), 2);
+        assert!(parse_lines(&[LineInput::default()]).is_err());
+        assert!(check_members(1, &[2, 3, 4]).is_ok());
+        assert!(
+            check_members(1, &[2, 3, 4, 5])
+                .unwrap_err()
+                .contains("tối đa 4")
+        );
+        assert!(check_members(1, &[2, 2]).unwrap_err().contains("hai lần"));
+        assert!(check_members(1, &[1]).is_err());
+        assert_eq!(shares(10, 3), vec![4, 3, 3]);
+        assert_eq!(shares(16_500_000, 3).iter().sum::<i64>(), 16_500_000);
+    }
+
+    #[test]
+    fn deliveries_are_checked_against_dates_and_bounds() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let input = DeliveryInput {
+            ngay: "20/07/2024".into(),
+            vat_pham: "Bò cái".into(),
+            so_luong: "2".into(),
+            don_vi_tinh: "con".into(),
+            don_gia: "8.000.000".into(),
+            nguoi_trao: "Nguyễn Văn A".into(),
+            ..Default::default()
+        };
+        let ok = parse_delivery(&input, d(2024, 7, 1), d(2024, 8, 1)).unwrap();
+        assert_eq!(ok.total_value, 16_000_000);
+        let early = parse_delivery(&input, d(2024, 7, 25), d(2024, 8, 1)).unwrap_err();
+        assert!(early["ngay"].contains("trước ngày đăng ký"));
+        let future = parse_delivery(&input, d(2024, 7, 1), d(2024, 7, 10)).unwrap_err();
+        assert!(future["ngay"].contains("tương lai"));
+        let huge = DeliveryInput {
+            so_luong: "1000000".into(),
+            don_gia: "1.000.000".into(),
+            ..input.clone()
+        };
+        assert!(
+            parse_delivery(&huge, d(2024, 7, 1), d(2024, 8, 1)).unwrap_err()["don_gia"]
+                .contains("quá lớn")
+        );
+    }
+}

@@ -1,0 +1,784 @@
+//! Sponsorships (issue #6): pledge with lines and a joint group, commune confirmation, the states
+//! and their refusals, deliveries and quotas, late pledges, follow-up visits, double submissions,
+//! and scoping — through the web pages, as people use them.
+
+use reqwest::Client;
+use uuid::Uuid;
+
+use crate::fixtures::{World, world};
+use crate::harness::{Page, TestApp, client};
+
+/// A signed-in browser.
+struct Browser<'a> {
+    app: &'a TestApp,
+    c: Client,
+}
+
+impl Browser<'_> {
+    async fn get(&self, path: &str) -> Page {
+        Page::from(self.c.get(self.app.url(path)).send().await.expect("GET")).await
+    }
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        Page::from(
+            self.c
+                .post(self.app.url(path))
+                .form(form)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+}
+
+/// Actors of the fixture world by index: 0 admin, 1 clerk, 2 agency A, 3 agency B, 4 commune X,
+/// 5 commune Y.
+async fn browser<'a>(app: &'a TestApp, w: &World, who: usize) -> Browser<'a> {
+    let c = client();
+    let (u, p) = &w.logins[who];
+    app.login_with(&c, u, p).await;
+    Browser { app, c }
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+async fn state_of(app: &TestApp, id: Uuid) -> String {
+    sqlx::query_scalar("SELECT state FROM sponsorships WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+/// Move the current campaign's registration deadline (R7) relative to today.
+async fn deadline_in_days(app: &TestApp, days: i32) {
+    sqlx::query(
+        "UPDATE campaigns SET registration_deadline = (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + $1,
+             report_deadline = (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + $1 + 16 WHERE is_current",
+    )
+    .bind(days)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
+fn pledge_form<'a>(
+    household: Uuid,
+    lines: &[(&'a str, &'a str, &'a str, &'a str)],
+) -> Vec<(String, String)> {
+    let mut f = vec![("ho".to_string(), household.to_string())];
+    for (i, (item, qty, unit, value)) in lines.iter().enumerate() {
+        f.push((format!("hinh_thuc_{i}"), "livestock".into()));
+        f.push((format!("vat_pham_{i}"), item.to_string()));
+        f.push((format!("so_luong_{i}"), qty.to_string()));
+        f.push((format!("don_vi_{i}"), unit.to_string()));
+        f.push((format!("gia_tri_{i}"), value.to_string()));
+    }
+    f
+}
+
+fn refs(f: &[(String, String)]) -> Vec<(&str, &str)> {
+    f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+fn id_from(page: &Page) -> Uuid {
+    let loc = page.location().expect("redirect");
+    loc.trim_start_matches("/nhan-giup/")
+        .parse()
+        .expect("sponsorship id")
+}
+
+#[tokio::test]
+async fn joint_pledge_confirmed_delivered_and_counted() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    deadline_in_days(&app, 10).await;
+    let a = browser(&app, &w, 2).await;
+    let b = browser(&app, &w, 3).await;
+    let x = browser(&app, &w, 4).await;
+    let y = browser(&app, &w, 5).await;
+
+    // The household appears among the choices, and its form names it.
+    let choose = a.get("/nhan-giup/dang-ky?q=hoang van thu").await;
+    assert_eq!(choose.status, 200);
+    assert!(
+        choose
+            .text
+            .contains(&format!("/nhan-giup/dang-ky?ho={}", w.household_x))
+    );
+    let form = a
+        .get(&format!("/nhan-giup/dang-ky?ho={}", w.household_x))
+        .await;
+    assert!(form.text_of(".chosen h2").contains("Hoàng Văn Thụ"));
+
+    // Agency A leads, Phòng Tư pháp (B, 6 staff) joins: two lines, 9 + 3 million.
+    let mut f = pledge_form(
+        w.household_x,
+        &[
+            ("Bò cái sinh sản", "1", "con", "9.000.000"),
+            ("Thức ăn", "300", "kg", "3000000"),
+        ],
+    );
+    f.push(("thanh_vien_0".into(), w.agency_b.to_string()));
+    f.push(("mong_muon".into(), "Muốn nuôi bò".into()));
+    f.push(("phieu".into(), Uuid::new_v4().to_string()));
+    let done = a.post("/nhan-giup", &refs(&f)).await;
+    assert_eq!(done.status, 303, "{}", done.text);
+    let id = id_from(&done);
+    assert_eq!(state_of(&app, id).await, "proposed");
+    let (pledged, late): (i64, bool) =
+        sqlx::query_as("SELECT pledged_value, is_late FROM sponsorships WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!((pledged, late), (12_000_000, false));
+    let shares: Vec<i64> = sqlx::query_scalar(
+        "SELECT share_value FROM sponsorship_agencies WHERE sponsorship_id = $1 ORDER BY is_lead DESC",
+    )
+    .bind(id)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(shares, vec![6_000_000, 6_000_000]);
+
+    // Both members see it; the other commune does not; only the household's commune decides.
+    let shown = b.get(&format!("/nhan-giup/{id}")).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.count("table.members tbody tr"), 2);
+    assert_eq!(y.get(&format!("/nhan-giup/{id}")).await.status, 404);
+    assert_eq!(
+        y.post(&format!("/nhan-giup/{id}/xac-nhan"), &[])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        a.post(&format!("/nhan-giup/{id}/xac-nhan"), &[])
+            .await
+            .status,
+        403
+    );
+    // No delivery before the commune confirms (R3).
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    let delivery = |value: &'static str, token: String| {
+        vec![
+            ("ngay", today.clone()),
+            ("vat_pham", "Bò cái".to_string()),
+            ("so_luong", "1".to_string()),
+            ("don_vi_tinh", "con".to_string()),
+            ("don_gia", value.to_string()),
+            ("nguoi_trao", "Lộc Văn Hùng".to_string()),
+            ("so_bien_ban", "BB-01".to_string()),
+            ("phieu", token),
+        ]
+    };
+    let d0 = delivery("5000000", Uuid::new_v4().to_string());
+    let early = a
+        .post(
+            &format!("/nhan-giup/{id}/trao"),
+            &d0.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(early.status, 422);
+    assert!(early.text.contains("chưa được xã xác nhận"));
+    assert_eq!(count(&app, "deliveries").await, 0);
+
+    let ok = x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(state_of(&app, id).await, "confirmed");
+    // Confirming twice is refused with a message, not a second change.
+    x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
+    let msg = x.get(&format!("/nhan-giup/{id}")).await;
+    assert!(
+        msg.text
+            .contains("Chỉ xác nhận hoặc từ chối được đăng ký đang chờ")
+    );
+
+    // B delivers 5 million (twice the same form: recorded once), A delivers 4 million.
+    let d1 = delivery("5.000.000", Uuid::new_v4().to_string());
+    let d1: Vec<(&str, &str)> = d1.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        b.post(&format!("/nhan-giup/{id}/trao"), &d1).await.status,
+        303
+    );
+    assert_eq!(
+        b.post(&format!("/nhan-giup/{id}/trao"), &d1).await.status,
+        303
+    );
+    assert_eq!(count(&app, "deliveries").await, 1);
+    assert_eq!(state_of(&app, id).await, "delivering");
+    let half = a.get(&format!("/nhan-giup/{id}")).await;
+    assert!(
+        half.text.contains("thấp hơn mức hỗ trợ"),
+        "below target is flagged"
+    );
+    let d2 = delivery("4000000", Uuid::new_v4().to_string());
+    let d2: Vec<(&str, &str)> = d2.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        a.post(&format!("/nhan-giup/{id}/trao"), &d2).await.status,
+        303
+    );
+    assert_eq!(state_of(&app, id).await, "target_reached");
+    let page = a.get(&format!("/nhan-giup/{id}")).await;
+    assert_eq!(page.text_of("#delivered"), "9.000.000 đ");
+    let members = page.texts("table.members tbody tr");
+    assert!(
+        members
+            .iter()
+            .any(|m| m.contains("Phòng Tư pháp") && m.contains("5.000.000 đ"))
+    );
+    assert!(
+        members
+            .iter()
+            .any(|m| m.contains("Phòng Nông nghiệp") && m.contains("4.000.000 đ"))
+    );
+    assert!(!page.text.contains("thấp hơn mức hỗ trợ của đợt"));
+
+    // Quotas (R2): both count — A leads it, B (under 10 staff) meets its quota by joining.
+    let clerk = browser(&app, &w, 1).await;
+    let list = clerk.get("/don-vi").await;
+    for (agency, _) in [(w.agency_a, "A"), (w.agency_b, "B")] {
+        let row = list.text_of(&format!("tr[data-id='{agency}']"));
+        assert!(row.contains("Đạt") && !row.contains("Chưa đạt"), "{row}");
+    }
+    // The audit trail has the pledge, the confirmation and both deliveries.
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE entity IN ('sponsorship', 'delivery')",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 4);
+}
+
+#[tokio::test]
+async fn a_non_lead_member_of_a_group_does_not_meet_a_single_quota() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let b = browser(&app, &w, 3).await;
+    let x = browser(&app, &w, 4).await;
+    // B (small) leads, A (14 staff, quota 1 of its own) only joins.
+    let mut f = pledge_form(w.household_x, &[("Lợn nái", "2", "con", "8000000")]);
+    f.push(("thanh_vien_0".into(), w.agency_a.to_string()));
+    let id = id_from(&b.post("/nhan-giup", &refs(&f)).await);
+    x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
+    let clerk = browser(&app, &w, 1).await;
+    let list = clerk.get("/don-vi").await;
+    assert!(
+        list.text_of(&format!("tr[data-id='{}']", w.agency_a))
+            .contains("Chưa đạt")
+    );
+    assert!(
+        !list
+            .text_of(&format!("tr[data-id='{}']", w.agency_b))
+            .contains("Chưa đạt")
+    );
+    // The clerk's dashboard names A as short of its quota.
+    let dash = clerk.get("/bang-dieu-khien").await;
+    assert!(
+        dash.text_of(".short-of-quota")
+            .contains("Phòng Nông nghiệp và PTNT")
+    );
+    assert!(!dash.text_of(".short-of-quota").contains("Phòng Tư pháp"));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_message_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let a = browser(&app, &w, 2).await;
+    let extra: Vec<Uuid> = {
+        let mut v = Vec::new();
+        for i in 0..4 {
+            v.push(
+                crate::fixtures::agency(&app, &format!("Hội số {i}"), "mass_organisation", 5).await,
+            );
+        }
+        v
+    };
+    let before = (count(&app, "sponsorships").await, app.audit_count().await);
+    let cases: Vec<(Vec<(String, String)>, &str)> = vec![
+        (
+            pledge_form(w.household_x, &[("Bò", "1", "con", "0")]),
+            "lớn hơn 0",
+        ),
+        (
+            pledge_form(w.household_x, &[("Bò", "1", "con", "-8000000")]),
+            "âm",
+        ),
+        (
+            pledge_form(w.household_x, &[("Bò", "1", "con", "8000000,5")]),
+            "phần lẻ",
+        ),
+        (
+            pledge_form(w.household_x, &[("Bò", "1", "con", "99999999999999999999")]),
+            "quá lớn",
+        ),
+        (
+            pledge_form(w.household_x, &[("Bò", "0", "con", "8000000")]),
+            "lớn hơn 0",
+        ),
+        (pledge_form(w.household_x, &[]), "ít nhất một dòng"),
+        (
+            {
+                let mut f = pledge_form(w.household_x, &[("Bò", "1", "con", "8000000")]);
+                for (i, id) in extra.iter().enumerate() {
+                    f.push((format!("thanh_vien_{i}"), id.to_string()));
+                }
+                f
+            },
+            "tối đa 4",
+        ),
+        (
+            {
+                let mut f = pledge_form(w.household_x, &[("Bò", "1", "con", "8000000")]);
+                f.push(("thanh_vien_0".into(), w.agency_b.to_string()));
+                f.push(("thanh_vien_1".into(), w.agency_b.to_string()));
+                f
+            },
+            "hai lần",
+        ),
+        (
+            pledge_form(Uuid::new_v4(), &[("Bò", "1", "con", "8000000")]),
+            "Hãy chọn một hộ",
+        ),
+    ];
+    for (form, expected) in cases {
+        let page = a.post("/nhan-giup", &refs(&form)).await;
+        assert_eq!(page.status, 422, "{form:?}");
+        assert!(
+            page.text.contains(expected),
+            "{expected} not in the page for {form:?}"
+        );
+    }
+    // What was typed comes back.
+    let typed = a
+        .post(
+            "/nhan-giup",
+            &refs(&pledge_form(
+                w.household_x,
+                &[("Bò lai Sind", "1", "con", "0")],
+            )),
+        )
+        .await;
+    assert!(typed.text.contains("value=\"Bò lai Sind\""));
+    assert_eq!(
+        (count(&app, "sponsorships").await, app.audit_count().await),
+        before
+    );
+
+    // Deliveries: before the pledge, in the future, overflowing, on a cancelled sponsorship.
+    let id = id_from(
+        &a.post(
+            "/nhan-giup",
+            &refs(&pledge_form(
+                w.household_x,
+                &[("Bò", "1", "con", "8000000")],
+            )),
+        )
+        .await,
+    );
+    let x = browser(&app, &w, 4).await;
+    x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
+    let day = |offset: i64| {
+        (chrono::Utc::now() + chrono::Duration::hours(7) + chrono::Duration::days(offset))
+            .format("%d/%m/%Y")
+            .to_string()
+    };
+    let deliveries_before = count(&app, "deliveries").await;
+    for (date, qty, price, expected) in [
+        (day(-3), "1", "8000000", "trước ngày đăng ký"),
+        (day(2), "1", "8000000", "tương lai"),
+        (day(0), "1000000", "20000000", "quá lớn"),
+        (day(0), "1,5", "8000000", "phần lẻ"),
+        ("31/02/2024".to_string(), "1", "8000000", "không phải ngày"),
+    ] {
+        let page = a
+            .post(
+                &format!("/nhan-giup/{id}/trao"),
+                &[
+                    ("ngay", date.as_str()),
+                    ("vat_pham", "Bò"),
+                    ("so_luong", qty),
+                    ("don_vi_tinh", "con"),
+                    ("don_gia", price),
+                    ("nguoi_trao", "A"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.text.contains(expected), "{expected}");
+        assert!(
+            page.text.contains(&format!("value=\"{qty}\"")),
+            "typed quantity kept"
+        );
+    }
+    let cancelled = a
+        .post(
+            &format!("/nhan-giup/{id}/huy"),
+            &[("ly_do", "Hộ chuyển đi")],
+        )
+        .await;
+    assert_eq!(cancelled.status, 303);
+    assert_eq!(state_of(&app, id).await, "cancelled");
+    let page = a
+        .post(
+            &format!("/nhan-giup/{id}/trao"),
+            &[
+                ("ngay", day(0).as_str()),
+                ("vat_pham", "Bò"),
+                ("so_luong", "1"),
+                ("don_vi_tinh", "con"),
+                ("don_gia", "8000000"),
+                ("nguoi_trao", "A"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.text.contains("đã bị hủy"));
+    assert_eq!(count(&app, "deliveries").await, deliveries_before);
+    // Cancelling without a reason is refused.
+    let id2 = id_from(
+        &a.post(
+            "/nhan-giup",
+            &refs(&pledge_form(
+                w.household_y,
+                &[("Bò", "1", "con", "8000000")],
+            )),
+        )
+        .await,
+    );
+    a.post(&format!("/nhan-giup/{id2}/huy"), &[("ly_do", "  ")])
+        .await;
+    assert_eq!(state_of(&app, id2).await, "proposed");
+}
+
+#[tokio::test]
+async fn rejection_with_reason_frees_the_household_and_late_pledges_are_marked() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    deadline_in_days(&app, -1).await;
+    let a = browser(&app, &w, 2).await;
+    let b = browser(&app, &w, 3).await;
+    let x = browser(&app, &w, 4).await;
+    let form = pledge_form(w.household_x, &[("Bò", "1", "con", "8000000")]);
+    let page = a.get("/nhan-giup/dang-ky").await;
+    assert!(page.text.contains("trễ hạn"));
+    let id = id_from(&a.post("/nhan-giup", &refs(&form)).await);
+    let late: bool = sqlx::query_scalar("SELECT is_late FROM sponsorships WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert!(
+        late,
+        "a pledge after the registration deadline is marked late (R7)"
+    );
+    assert!(a.get("/nhan-giup").await.text.contains("Trễ hạn"));
+    // While A holds it, B is told who has it.
+    let taken = b.post("/nhan-giup", &refs(&form)).await;
+    assert_eq!(taken.status, 422);
+    assert!(
+        taken.text.contains("Phòng Nông nghiệp và PTNT"),
+        "names the holder"
+    );
+    // Rejecting needs a reason.
+    x.post(&format!("/nhan-giup/{id}/tu-choi"), &[("ly_do", "")])
+        .await;
+    assert_eq!(state_of(&app, id).await, "proposed");
+    x.post(
+        &format!("/nhan-giup/{id}/tu-choi"),
+        &[("ly_do", "Trùng hộ với Hoàng Văn Thu")],
+    )
+    .await;
+    assert_eq!(state_of(&app, id).await, "rejected");
+    let seen = a.get(&format!("/nhan-giup/{id}")).await;
+    assert!(
+        seen.text_of(".rejection")
+            .contains("Trùng hộ với Hoàng Văn Thu")
+    );
+    // The household is free again: B adopts it.
+    assert_eq!(b.post("/nhan-giup", &refs(&form)).await.status, 303);
+    // A rejected sponsorship cannot be cancelled or confirmed.
+    x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
+    assert_eq!(state_of(&app, id).await, "rejected");
+}
+
+#[tokio::test]
+async fn a_double_submitted_pledge_is_one_pledge() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let a = browser(&app, &w, 2).await;
+    let mut f = pledge_form(w.household_x, &[("Bò", "1", "con", "8000000")]);
+    f.push(("phieu".into(), Uuid::new_v4().to_string()));
+    let r = refs(&f);
+    let (first, second) = tokio::join!(a.post("/nhan-giup", &r), a.post("/nhan-giup", &r));
+    assert_eq!((first.status, second.status), (303, 303));
+    assert_eq!(first.location(), second.location());
+    assert_eq!(count(&app, "sponsorships").await, 1);
+    assert_eq!(count(&app, "support_lines").await, 1);
+}
+
+#[tokio::test]
+async fn helped_before_needs_a_reason_in_the_pledge_form() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let earlier = earlier_sponsorship(&app, &w, 2019).await;
+    assert_ne!(earlier, Uuid::nil());
+    let a = browser(&app, &w, 2).await;
+    let form = a
+        .get(&format!("/nhan-giup/dang-ky?ho={}", w.household_x))
+        .await;
+    assert!(form.text_of(".helped-before").contains("2019"));
+    let f = pledge_form(w.household_x, &[("Bò", "1", "con", "8000000")]);
+    let refused = a.post("/nhan-giup", &refs(&f)).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("đã được giúp đỡ các năm trước"));
+    let mut f = f;
+    f.push((
+        "ly_do_giup_lai".into(),
+        "Hộ bị lũ cuốn mất chuồng trại".into(),
+    ));
+    let ok = a.post("/nhan-giup", &refs(&f)).await;
+    assert_eq!(ok.status, 303);
+    let reason: Option<String> = sqlx::query_scalar(
+        "SELECT reason FROM audit_log WHERE entity = 'sponsorship' AND action = 'create'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(reason.as_deref(), Some("Hộ bị lũ cuốn mất chuồng trại"));
+}
+
+/// A sponsorship of household X by agency A in an earlier campaign, delivered in full.
+async fn earlier_sponsorship(app: &TestApp, w: &World, year: i32) -> Uuid {
+    let campaign: Uuid = sqlx::query_scalar(
+        "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+         VALUES ($1, 'Đợt ' || $1, make_date($1, 7, 15), make_date($1, 7, 31), 8000000)
+         ON CONFLICT (year) DO UPDATE SET name = excluded.name RETURNING id",
+    )
+    .bind(year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary,
+             pledged_value, delivered_value, pledged_on)
+         VALUES ($1, $2, $3, 'target_reached', 'livestock', 'Bò cái 1 con', 9000000, 9000000, make_date($4, 6, 1))
+         RETURNING id",
+    )
+    .bind(campaign)
+    .bind(w.household_x)
+    .bind(w.agency_a)
+    .bind(year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value) VALUES ($1, $2, true, 9000000)")
+        .bind(id)
+        .bind(w.agency_a)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn follow_up_visits_tell_the_story_across_years() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let old = earlier_sponsorship(&app, &w, 2021).await;
+    let a = browser(&app, &w, 2).await;
+    let b = browser(&app, &w, 3).await;
+    // Due on A's dashboard, not on B's.
+    assert!(
+        a.get("/bang-dieu-khien")
+            .await
+            .text_of(".follow-ups")
+            .contains("Hoàng Văn Thụ")
+    );
+    assert!(
+        !b.get("/bang-dieu-khien")
+            .await
+            .text_of(".follow-ups")
+            .contains("Hoàng Văn Thụ")
+    );
+    assert_eq!(b.get(&format!("/nhan-giup/{old}")).await.status, 404);
+    let visit = [
+        ("ngay", "15/08/2023"),
+        ("nhan_xet", "Bò đã đẻ một bê"),
+        ("nhan", "1"),
+        ("sinh", "1"),
+        ("chet", "0"),
+        ("huong_dan", "Tiêm phòng lở mồm long móng"),
+        ("danh_gia", "effective"),
+        ("tinh_trang", "near_poor"),
+        ("phieu", "7f0c1e5c-4a57-4d1f-9d89-1a2b3c4d5e6f"),
+    ];
+    assert_eq!(
+        b.post(&format!("/nhan-giup/{old}/tham"), &visit)
+            .await
+            .status,
+        404
+    );
+    let ok = a.post(&format!("/nhan-giup/{old}/tham"), &visit).await;
+    assert_eq!(ok.status, 303);
+    // Submitted twice: one visit.
+    a.post(&format!("/nhan-giup/{old}/tham"), &visit).await;
+    assert_eq!(count(&app, "follow_up_visits").await, 1);
+    assert_eq!(state_of(&app, old).await, "follow_up");
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM household_status_history WHERE household_id = $1 AND year = 2023",
+    )
+    .bind(w.household_x)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(status, "near_poor");
+    // The commune official of the household records a visit too; an invalid one is refused.
+    let x = browser(&app, &w, 4).await;
+    let bad = x
+        .post(
+            &format!("/nhan-giup/{old}/tham"),
+            &[
+                ("ngay", "01/01/2020"),
+                ("nhan_xet", ""),
+                ("sinh", "-1"),
+                ("danh_gia", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("trước ngày đăng ký") && bad.text.contains("không được để trống"));
+    assert_eq!(count(&app, "follow_up_visits").await, 1);
+
+    // This year's sponsorship shows the story: the 2021 help and its visit.
+    let id = id_from(
+        &a.post(
+            "/nhan-giup",
+            &refs(&{
+                let mut f = pledge_form(w.household_x, &[("Dê", "5", "con", "8000000")]);
+                f.push(("ly_do_giup_lai".into(), "Mở rộng chăn nuôi".into()));
+                f
+            }),
+        )
+        .await,
+    );
+    let page = a.get(&format!("/nhan-giup/{id}")).await;
+    let story = page.texts("table.story tbody tr");
+    assert!(story.iter().any(|r| r.contains("2021")), "{story:?}");
+    assert!(page.text_of("table.visits").contains("Bò đã đẻ một bê"));
+    // Visits belong to earlier campaigns.
+    let now = a.post(&format!("/nhan-giup/{id}/tham"), &visit[..8]).await;
+    assert_eq!(now.status, 422);
+    assert!(now.text.contains("những đợt trước"));
+}
+
+#[tokio::test]
+async fn twenty_concurrent_deliveries_all_count() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let a = browser(&app, &w, 2).await;
+    let x = browser(&app, &w, 4).await;
+    let id = id_from(
+        &a.post(
+            "/nhan-giup",
+            &refs(&pledge_form(
+                w.household_x,
+                &[("Gà", "100", "con", "8000000")],
+            )),
+        )
+        .await,
+    );
+    x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7))
+        .format("%d/%m/%Y")
+        .to_string();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let c = a.c.clone();
+        let url = app.url(&format!("/nhan-giup/{id}/trao"));
+        let today = today.clone();
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .form(&[
+                    ("ngay", today.as_str()),
+                    ("vat_pham", "Gà giống"),
+                    ("so_luong", "5"),
+                    ("don_vi_tinh", "con"),
+                    ("don_gia", "100000"),
+                    ("nguoi_trao", "Cán bộ A"),
+                    ("so_bien_ban", &format!("BB-{i}")),
+                ])
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 303);
+    }
+    let (n, sum, kept): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), sum(d.total_value)::bigint, max(s.delivered_value) FROM deliveries d
+         JOIN sponsorships s ON s.id = d.sponsorship_id WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!((n, sum, kept), (20, 10_000_000, 10_000_000));
+    assert_eq!(state_of(&app, id).await, "target_reached");
+}
+
+#[tokio::test]
+async fn dashboards_show_each_role_its_work() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let a = browser(&app, &w, 2).await;
+    let x = browser(&app, &w, 4).await;
+    let y = browser(&app, &w, 5).await;
+    // Before anything: X's priority household is waiting for an agency.
+    assert!(
+        x.get("/bang-dieu-khien")
+            .await
+            .text_of(".unadopted")
+            .contains("Hoàng Văn Thụ")
+    );
+    let id = id_from(
+        &a.post(
+            "/nhan-giup",
+            &refs(&pledge_form(
+                w.household_x,
+                &[("Bò", "1", "con", "8000000")],
+            )),
+        )
+        .await,
+    );
+    let dash = x.get("/bang-dieu-khien").await;
+    assert!(dash.text_of(".pending").contains("Hoàng Văn Thụ"));
+    assert!(!dash.text_of(".unadopted").contains("Hoàng Văn Thụ"));
+    assert!(
+        !y.get("/bang-dieu-khien")
+            .await
+            .text
+            .contains("Hoàng Văn Thụ")
+    );
+    x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
+    let dash = x.get("/bang-dieu-khien").await;
+    assert!(dash.text_of(".confirmed").contains("Hoàng Văn Thụ"));
+    assert!(!dash.text_of(".pending").contains("Hoàng Văn Thụ"));
+    let mine = a.get("/bang-dieu-khien").await;
+    assert!(mine.text_of(".mine").contains("Đã xác nhận"));
+    assert!(mine.text_of(".quota").contains("Đạt"));
+    // The agency's list holds only its own sponsorships.
+    let b = browser(&app, &w, 3).await;
+    assert!(!b.get("/nhan-giup").await.text.contains("Hoàng Văn Thụ"));
+}
