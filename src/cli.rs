@@ -101,6 +101,20 @@ pub enum ImportWhat {
         #[arg(long, value_name = "LÝ DO")]
         confirm_duplicates: Option<String>,
     },
+    /// Lịch sử giúp đỡ các năm trước (2014–2023): đối chiếu từng dòng với sổ hộ rồi ghi các dòng
+    /// khớp đúng một hộ trong một giao dịch.
+    History {
+        /// Tệp .xlsx hoặc .csv (Năm, Cơ quan đơn vị, Họ tên chủ hộ, Thôn, Xã, Số CCCD, Hình thức,
+        /// Nội dung, Giá trị).
+        file: PathBuf,
+        /// Chỉ kiểm tra, không ghi.
+        #[arg(long)]
+        dry_run: bool,
+        /// Vẫn ghi khi có dòng không khớp hộ nào hoặc khớp nhiều hộ (các dòng đó bị bỏ qua; xử lý
+        /// chúng trên trình duyệt để chọn hộ).
+        #[arg(long)]
+        skip_unmatched: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -446,14 +460,97 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Result
     Ok(())
 }
 
+async fn import_history(
+    pool: &sqlx::PgPool,
+    file: PathBuf,
+    dry_run: bool,
+    skip_unmatched: bool,
+) -> anyhow::Result<()> {
+    use crate::import::history::{Match, commit, preview};
+    let bytes =
+        std::fs::read(&file).with_context(|| format!("Không đọc được tệp {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let table = crate::import::read_table(&bytes, &name).map_err(anyhow::Error::msg)?;
+    let p = preview(pool, &table, crate::web::duplicates::thresholds()).await?;
+    let several: Vec<_> = p
+        .rows
+        .iter()
+        .filter(|(_, m)| matches!(m, Match::Several(_)))
+        .collect();
+    let none: Vec<_> = p
+        .rows
+        .iter()
+        .filter(|(_, m)| matches!(m, Match::None))
+        .collect();
+    println!(
+        "{} dòng: {} khớp một hộ, {} khớp nhiều hộ, {} không khớp, {} lỗi.",
+        p.total_rows,
+        p.matched(),
+        several.len(),
+        none.len(),
+        p.problems.len()
+    );
+    for pr in p.problems.iter().take(200) {
+        println!("{:>6}  {:<18} {}", pr.line, pr.column, pr.message);
+    }
+    for (r, m) in several.iter().chain(none.iter()) {
+        let what = match m {
+            Match::Several(o) => format!(
+                "khớp {} hộ: {}",
+                o.len(),
+                o.iter()
+                    .map(|o| o.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            _ => "không khớp hộ nào".to_string(),
+        };
+        println!("{:>6}  {} ({}) — {what}", r.line, r.head_name, r.village);
+    }
+    if !p.problems.is_empty() {
+        bail!("Tệp còn lỗi: không ghi gì.");
+    }
+    if dry_run {
+        println!("Chạy thử (--dry-run): không ghi gì.");
+        return Ok(());
+    }
+    if (!several.is_empty() || !none.is_empty()) && !skip_unmatched {
+        bail!(
+            "Có dòng chưa khớp đúng một hộ: xử lý trên trình duyệt (Nhận giúp đỡ → Nhập lịch sử), hoặc thêm --skip-unmatched để bỏ qua các dòng đó."
+        );
+    }
+    let rows: Vec<_> = p
+        .rows
+        .iter()
+        .filter_map(|(r, m)| match m {
+            Match::One(h, _) => Some((r.clone(), *h)),
+            _ => None,
+        })
+        .collect();
+    let by = By::system(&format!("cli:{}", whoami()));
+    let n = commit(pool, &by, &rows, &name, None).await?;
+    println!("Đã nhập {n} lượt giúp đỡ các năm trước.");
+    Ok(())
+}
+
 async fn import_command(pool: &sqlx::PgPool, what: ImportWhat) -> anyhow::Result<()> {
     use crate::import::households::{Target, commit, preview};
-    let ImportWhat::Households {
-        file,
-        commune,
-        dry_run,
-        confirm_duplicates,
-    } = what;
+    let (file, commune, dry_run, confirm_duplicates) = match what {
+        ImportWhat::History {
+            file,
+            dry_run,
+            skip_unmatched,
+        } => return import_history(pool, file, dry_run, skip_unmatched).await,
+        ImportWhat::Households {
+            file,
+            commune,
+            dry_run,
+            confirm_duplicates,
+        } => (file, commune, dry_run, confirm_duplicates),
+    };
     let started = std::time::Instant::now();
     let bytes =
         std::fs::read(&file).with_context(|| format!("Không đọc được tệp {}", file.display()))?;

@@ -1,6 +1,7 @@
 //! Reading spreadsheets people send: `.xlsx` (calamine) and `.csv` (csv), as a header row and
 //! rows of text cells, with a Vietnamese message for every way a file can be unreadable.
 
+pub mod history;
 pub mod households;
 
 use std::io::Cursor;

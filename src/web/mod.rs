@@ -11,6 +11,7 @@ pub mod duplicates;
 pub mod error;
 pub mod forms;
 pub mod health;
+pub mod history;
 pub mod home;
 pub mod households;
 pub mod imports;
@@ -350,6 +351,37 @@ fn routes() -> Routes {
             "/nhan-giup/dang-ky",
             Access::Roles(AGENCY),
             get(sponsorships::pledge_form),
+        ),
+        r(
+            Method::GET,
+            "/nhan-giup/nhap-lich-su",
+            Access::Roles(DISTRICT),
+            get(history::upload_form),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup/nhap-lich-su",
+            Access::Roles(DISTRICT),
+            post(history::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(imports::UPLOAD_LIMIT)),
+        ),
+        r(
+            Method::GET,
+            "/nhan-giup/nhap-lich-su/mau.csv",
+            Access::Roles(DISTRICT),
+            get(history::template_csv),
+        ),
+        r(
+            Method::GET,
+            "/nhan-giup/nhap-lich-su/{id}",
+            Access::Roles(DISTRICT),
+            get(history::show_preview),
+        ),
+        r(
+            Method::POST,
+            "/nhan-giup/nhap-lich-su/{id}",
+            Access::Roles(DISTRICT),
+            post(history::confirm),
         ),
         r(
             Method::GET,

@@ -134,6 +134,7 @@ pub struct ListPage {
     pub states: Vec<(&'static str, &'static str)>,
     pub lines: Vec<WorkLine>,
     pub can_pledge: bool,
+    pub can_import: bool,
 }
 
 pub async fn list(
@@ -177,6 +178,7 @@ pub async fn list(
             .collect(),
         lines: rows.into_iter().map(work_line).collect(),
         can_pledge: actor.role == Role::Agency,
+        can_import: actor.is_district(),
     })
 }
 

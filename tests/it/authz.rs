@@ -310,6 +310,33 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid) -> Vec<Case
             "L 403 403 200 200 403 403",
         ),
         get(
+            "/nhan-giup/nhap-lich-su",
+            "/nhan-giup/nhap-lich-su".into(),
+            "L 200 200 403 403 403 403",
+        ),
+        post(
+            "/nhan-giup/nhap-lich-su",
+            "/nhan-giup/nhap-lich-su".into(),
+            vec![],
+            "L 400 400 403 403 403 403",
+        ),
+        get(
+            "/nhan-giup/nhap-lich-su/mau.csv",
+            "/nhan-giup/nhap-lich-su/mau.csv".into(),
+            "L 200 200 403 403 403 403",
+        ),
+        get(
+            "/nhan-giup/nhap-lich-su/{id}",
+            format!("/nhan-giup/nhap-lich-su/{random}"),
+            "L 404 404 403 403 403 403",
+        ),
+        post(
+            "/nhan-giup/nhap-lich-su/{id}",
+            format!("/nhan-giup/nhap-lich-su/{random}"),
+            vec![],
+            "L 404 404 403 403 403 403",
+        ),
+        get(
             "/nhan-giup/{id}",
             format!("/nhan-giup/{sponsorship}"),
             "L 200 200 200 404 200 404",

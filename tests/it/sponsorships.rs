@@ -782,3 +782,146 @@ async fn dashboards_show_each_role_its_work() {
     let b = browser(&app, &w, 3).await;
     assert!(!b.get("/nhan-giup").await.text.contains("Hoàng Văn Thụ"));
 }
+
+async fn upload_history(b: &Browser<'_>, csv: &str) -> Page {
+    let form = reqwest::multipart::Form::new().part(
+        "tep",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("lich-su.csv"),
+    );
+    Page::from(
+        b.c.post(b.app.url("/nhan-giup/nhap-lich-su"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn history_import_matches_rows_and_asks_a_person_about_the_rest() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    sqlx::query(
+        "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+         VALUES (2019, 'Đợt 2019', '2019-07-15', '2019-07-31', 5000000)",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    // Two men of the same name in X's village: father and son.
+    let mut tams = Vec::new();
+    for year in [1960, 1990] {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
+             SELECT '06073', village_id, 'Lý Văn Tâm', $1, 'tay', 3, 'poor', 2024 FROM households WHERE id = $2
+             RETURNING id",
+        )
+        .bind(year)
+        .bind(w.household_x)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        tams.push(id);
+    }
+    let csv = "Năm,Cơ quan đơn vị,Họ tên chủ hộ,Thôn,Xã,Số CCCD,Hình thức hỗ trợ,Nội dung hỗ trợ,Giá trị (đồng)\n\
+               2019,Phòng Nông nghiệp và PTNT,HOANG VAN THU,Thôn Nà Pàn,Hoa Thám,,Con giống,01 con bò,16.000.000\n\
+               2019,Phòng Tư pháp; Phòng Nông nghiệp và PTNT,Nong T. Lan,Thôn Nà Pàn,06091,020190004321,Cây giống,Cây quế,9000000\n\
+               2019,Phòng Nông nghiệp và PTNT,Ly Van Tam,Thôn Nà Pàn,Xã Hoa Thám,,Con giống,Lợn nái,6000000\n\
+               2019,Phòng Nông nghiệp và PTNT,Nguyễn Văn Vắng,Thôn Nà Pàn,Xã Hoa Thám,,Con giống,Dê,6000000\n";
+    let clerk = browser(&app, &w, 1).await;
+    let up = upload_history(&clerk, csv).await;
+    assert_eq!(up.status, 303, "{}", up.text);
+    let preview_url = up.location().unwrap();
+    let preview = clerk.get(&preview_url).await;
+    assert_eq!(
+        preview.text_of("#summary"),
+        "4 dòng · 2 khớp một hộ · 1 khớp nhiều hộ · 1 không khớp · 0 lỗi"
+    );
+    assert!(preview.text_of("table.matched").contains("Hoàng Văn Thụ"));
+    assert!(preview.text_of("table.several").contains("sinh 1960"));
+    assert!(preview.text_of("table.none").contains("Nguyễn Văn Vắng"));
+    assert_eq!(
+        count(&app, "sponsorships").await,
+        0,
+        "nothing written by the preview"
+    );
+    // Confirming without resolving the ambiguous row is refused.
+    let refused = clerk.post(&preview_url, &[]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("Dòng 4"));
+    assert_eq!(count(&app, "sponsorships").await, 0);
+    // The son is the one: confirm.
+    let son = tams[1].to_string();
+    let ok = clerk.post(&preview_url, &[("chon_4", son.as_str())]).await;
+    assert_eq!(ok.status, 303);
+    let written: Vec<(Uuid, String, i64, i64)> = sqlx::query_as(
+        "SELECT s.household_id, s.state, s.delivered_value,
+                (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id)
+         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id WHERE c.year = 2019 ORDER BY s.pledged_value DESC",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        written,
+        vec![
+            (w.household_x, "follow_up".into(), 16_000_000, 1),
+            (w.household_y, "follow_up".into(), 9_000_000, 2),
+            (tams[1], "follow_up".into(), 6_000_000, 1),
+        ]
+    );
+    // The same batch cannot be confirmed twice; the same file again finds the rows imported.
+    clerk.post(&preview_url, &[("chon_4", son.as_str())]).await;
+    assert_eq!(count(&app, "sponsorships").await, 3);
+    let again = upload_history(&clerk, csv).await;
+    let page = clerk.get(&again.location().unwrap()).await;
+    assert!(
+        page.text_of("table.problems")
+            .contains("đã có lượt giúp đỡ năm 2019")
+    );
+    assert_eq!(
+        clerk
+            .post(&again.location().unwrap(), &[("chon_4", son.as_str())])
+            .await
+            .status,
+        422
+    );
+    assert_eq!(count(&app, "sponsorships").await, 3);
+    // The household's page now shows 2019 help; pledging it this year needs a reason.
+    let a = browser(&app, &w, 2).await;
+    let form = a
+        .get(&format!("/nhan-giup/dang-ky?ho={}", w.household_x))
+        .await;
+    assert!(form.text_of(".helped-before").contains("2019"));
+}
+
+#[tokio::test]
+async fn history_import_with_bad_rows_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let clerk = browser(&app, &w, 1).await;
+    let csv = "Năm,Cơ quan đơn vị,Họ tên chủ hộ,Thôn,Xã,Nội dung hỗ trợ,Giá trị (đồng)\n\
+               2024,Phòng Nông nghiệp và PTNT,Hoàng Văn Thụ,Thôn Nà Pàn,Hoa Thám,Bò,16000000\n\
+               2018,Công ty Không Có,Hoàng Văn Thụ,Thôn Nà Pàn,Hoa Thám,Bò,16000000\n\
+               abc,Phòng Tư pháp,Hoàng Văn Thụ,Thôn Nà Pàn,Xã Không Có,Bò,-5\n";
+    let up = upload_history(&clerk, csv).await;
+    let url = up.location().unwrap();
+    let page = clerk.get(&url).await;
+    let problems = page.text_of("table.problems");
+    for expected in [
+        "không phải năm trước đợt hiện tại",
+        "Công ty Không Có",
+        "Năm phải là một số",
+        "Không có xã",
+        "âm",
+    ] {
+        assert!(problems.contains(expected), "{expected} in {problems}");
+    }
+    assert_eq!(clerk.post(&url, &[]).await.status, 422);
+    assert_eq!(count(&app, "sponsorships").await, 0);
+    // Agency and commune staff cannot import history.
+    let a = browser(&app, &w, 2).await;
+    assert_eq!(upload_history(&a, csv).await.status, 403);
+    assert_eq!(a.get(&url).await.status, 403);
+}
