@@ -435,6 +435,24 @@ async fn lock(
     Ok((state, delivered, target, pledged_on))
 }
 
+/// Was this form (its one-time token) already recorded in `table`? Asked under the
+/// sponsorship's row lock, so two copies of one form cannot both pass.
+async fn already_recorded(
+    conn: &mut PgConnection,
+    table: &'static str,
+    submission: Option<Uuid>,
+) -> sqlx::Result<bool> {
+    let Some(token) = submission else {
+        return Ok(false);
+    };
+    sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE submission = $1)"
+    ))
+    .bind(token)
+    .fetch_one(conn)
+    .await
+}
+
 /// Confirm, reject (with a reason) or cancel (with a reason) a sponsorship.
 pub async fn decide(
     conn: &mut PgConnection,
@@ -494,15 +512,8 @@ pub async fn deliver(
     submission: Option<Uuid>,
 ) -> Result<State, ChangeError> {
     let (state, delivered, target, pledged_on) = lock(conn, id).await?;
-    if let Some(token) = submission {
-        let seen: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deliveries WHERE submission = $1)")
-                .bind(token)
-                .fetch_one(&mut *conn)
-                .await?;
-        if seen {
-            return Err(ChangeError::AlreadyRecorded);
-        }
+    if already_recorded(conn, "deliveries", submission).await? {
+        return Err(ChangeError::AlreadyRecorded);
     }
     if d.delivered_on < pledged_on {
         return Err(ChangeError::Refused(
@@ -579,16 +590,8 @@ pub async fn visit(
     submission: Option<Uuid>,
 ) -> Result<State, ChangeError> {
     let (state, ..) = lock(conn, id).await?;
-    if let Some(token) = submission {
-        let seen: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM follow_up_visits WHERE submission = $1)",
-        )
-        .bind(token)
-        .fetch_one(&mut *conn)
-        .await?;
-        if seen {
-            return Err(ChangeError::AlreadyRecorded);
-        }
+    if already_recorded(conn, "follow_up_visits", submission).await? {
+        return Err(ChangeError::AlreadyRecorded);
     }
     let next = sponsorship::next(state, Event::Visit).map_err(ChangeError::Refused)?;
     let visit_id: Uuid = sqlx::query_scalar(

@@ -886,6 +886,31 @@ pub async fn cancel(
 // ----------------------------------------------------------------------------------------------
 // Deliveries and visits
 
+/// The end of a recorded change: committed with a message, or (a form sent twice) nothing more
+/// written and the user told so; `Err(why)` when the state does not allow it.
+async fn settle(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    session: &Session,
+    result: Result<SState, ChangeError>,
+    ok: impl FnOnce(SState) -> String,
+    twice: &str,
+) -> AppResult<Result<(), &'static str>> {
+    match result {
+        Ok(next) => {
+            tx.commit().await?;
+            flash(session, "ok", ok(next)).await;
+            Ok(Ok(()))
+        }
+        Err(ChangeError::AlreadyRecorded) => {
+            flash(session, "ok", twice).await;
+            Ok(Ok(()))
+        }
+        Err(ChangeError::Refused(why)) => Ok(Err(why)),
+        Err(ChangeError::NotFound) => Err(AppError::NotFound),
+        Err(ChangeError::Db(e)) => Err(e.into()),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct DeliveryForm {
     #[serde(flatten)]
@@ -912,41 +937,20 @@ pub async fn deliver(
         Err(e) => Errors(e),
         Ok(delivery) => {
             let mut tx = state.db.begin().await?;
-            match db::deliver(
-                &mut tx,
-                &By::from(&actor),
-                d.id,
-                agency,
-                &delivery,
-                token(&f.phieu),
-            )
-            .await
-            {
-                Ok(next) => {
-                    tx.commit().await?;
-                    let msg = if next == SState::TargetReached {
-                        format!(
-                            "Đã ghi nhận trao {} — hộ đã nhận đủ mức hỗ trợ.",
-                            format_vnd(delivery.total_value)
-                        )
-                    } else {
-                        format!("Đã ghi nhận trao {}.", format_vnd(delivery.total_value))
-                    };
-                    flash(&session, "ok", msg).await;
-                    return Ok(Redirect::to(&back).into_response());
+            let by = By::from(&actor);
+            let result = db::deliver(&mut tx, &by, d.id, agency, &delivery, token(&f.phieu)).await;
+            let ok = |next: SState| {
+                let total = format_vnd(delivery.total_value);
+                if next == SState::TargetReached {
+                    format!("Đã ghi nhận trao {total} — hộ đã nhận đủ mức hỗ trợ.")
+                } else {
+                    format!("Đã ghi nhận trao {total}.")
                 }
-                Err(ChangeError::AlreadyRecorded) => {
-                    flash(
-                        &session,
-                        "ok",
-                        "Lần trao này đã được ghi nhận (biểu mẫu gửi hai lần).",
-                    )
-                    .await;
-                    return Ok(Redirect::to(&back).into_response());
-                }
-                Err(ChangeError::Refused(why)) => error("trao", why.to_string()),
-                Err(ChangeError::NotFound) => return Err(AppError::NotFound),
-                Err(ChangeError::Db(e)) => return Err(e.into()),
+            };
+            let twice = "Lần trao này đã được ghi nhận (biểu mẫu gửi hai lần).";
+            match settle(tx, &session, result, ok, twice).await? {
+                Ok(()) => return Ok(Redirect::to(&back).into_response()),
+                Err(why) => error("trao", why.to_string()),
             }
         }
     };
@@ -993,24 +997,12 @@ pub async fn visit(
             Err(e) => Errors(e),
             Ok(v) => {
                 let mut tx = state.db.begin().await?;
-                match db::visit(&mut tx, &By::from(&actor), d.id, &v, token(&f.phieu)).await {
-                    Ok(_) => {
-                        tx.commit().await?;
-                        flash(&session, "ok", "Đã ghi lần thăm hộ.").await;
-                        return Ok(Redirect::to(&back).into_response());
-                    }
-                    Err(ChangeError::AlreadyRecorded) => {
-                        flash(
-                            &session,
-                            "ok",
-                            "Lần thăm này đã được ghi (biểu mẫu gửi hai lần).",
-                        )
-                        .await;
-                        return Ok(Redirect::to(&back).into_response());
-                    }
-                    Err(ChangeError::Refused(why)) => error("tham", why.to_string()),
-                    Err(ChangeError::NotFound) => return Err(AppError::NotFound),
-                    Err(ChangeError::Db(e)) => return Err(e.into()),
+                let result = db::visit(&mut tx, &By::from(&actor), d.id, &v, token(&f.phieu)).await;
+                let ok = |_| "Đã ghi lần thăm hộ.".to_string();
+                let twice = "Lần thăm này đã được ghi (biểu mẫu gửi hai lần).";
+                match settle(tx, &session, result, ok, twice).await? {
+                    Ok(()) => return Ok(Redirect::to(&back).into_response()),
+                    Err(why) => error("tham", why.to_string()),
                 }
             }
         }
