@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, AppResult};
-use super::imports::{UPLOAD_LIMIT, download};
+use super::imports::{download, receive};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
 use crate::domain::money::format_vnd;
@@ -56,56 +56,10 @@ pub async fn upload(
     ctx: Ctx,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("tep") => {
-                let name: String = field
-                    .file_name()
-                    .unwrap_or("tep")
-                    .chars()
-                    .take(200)
-                    .collect();
-                match field.bytes().await {
-                    Ok(b) => file = Some((name, b.to_vec())),
-                    Err(_) => {
-                        let msg = format!(
-                            "Tệp lớn hơn giới hạn {} MB hoặc tải lên bị gián đoạn.",
-                            UPLOAD_LIMIT / 1024 / 1024
-                        );
-                        return Ok((StatusCode::PAYLOAD_TOO_LARGE, upload_page(ctx, Some(msg)))
-                            .into_response());
-                    }
-                }
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(e) => {
-                let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
-                let msg = "Không đọc được tệp tải lên (có thể tệp quá lớn).".to_string();
-                return Ok((status, upload_page(ctx, Some(msg))).into_response());
-            }
-        }
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let msg = "Hãy chọn một tệp .xlsx hoặc .csv có dữ liệu.".to_string();
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            upload_page(ctx, Some(msg)),
-        )
-            .into_response());
+    let (name, bytes) = match receive(&mut multipart).await {
+        Ok(u) => (u.name, u.bytes),
+        Err((status, msg)) => return Ok((status, upload_page(ctx, Some(msg))).into_response()),
     };
-    if let Err(msg) = read_table(&bytes, &name) {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            upload_page(ctx, Some(msg)),
-        )
-            .into_response());
-    }
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO import_batches (user_id, kind, filename, payload) VALUES ($1, 'history', $2, $3) RETURNING id",
     )

@@ -55,6 +55,69 @@ pub async fn upload_form(
     upload_page(&state, &actor, ctx, None).await
 }
 
+/// An uploaded spreadsheet (form field `tep`) that `read_table` can read, and the form's other
+/// fields.
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub fields: Vec<(String, String)>,
+}
+
+/// Read a multipart upload: a refusal carries its status (413 too large, 400 unreadable, 422 no
+/// file or not a spreadsheet) and the Vietnamese message for the upload page.
+pub async fn receive(multipart: &mut Multipart) -> Result<Upload, (StatusCode, String)> {
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Tệp lớn hơn giới hạn {} MB hoặc tải lên bị gián đoạn.",
+                UPLOAD_LIMIT / 1024 / 1024
+            ),
+        )
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut fields = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "Không đọc được tệp tải lên.".into(),
+                ));
+            }
+        };
+        match field.name().map(str::to_string) {
+            Some(n) if n == "tep" => {
+                let name: String = field
+                    .file_name()
+                    .unwrap_or("tep")
+                    .chars()
+                    .take(200)
+                    .collect();
+                let bytes = field.bytes().await.map_err(|_| too_large())?;
+                file = Some((name, bytes.to_vec()));
+            }
+            Some(n) => fields.push((n, field.text().await.unwrap_or_default())),
+            None => {}
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Hãy chọn một tệp .xlsx hoặc .csv có dữ liệu.".into(),
+        ));
+    };
+    read_table(&bytes, &name).map_err(|msg| (StatusCode::UNPROCESSABLE_ENTITY, msg))?;
+    Ok(Upload {
+        name,
+        bytes,
+        fields,
+    })
+}
+
 /// Receive the file, keep it as a pending batch, and show its preview.
 pub async fn upload(
     State(state): State<AppState>,
@@ -62,66 +125,20 @@ pub async fn upload(
     ctx: Ctx,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut commune = String::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                let msg = format!("Tệp lớn hơn giới hạn {} MB.", UPLOAD_LIMIT / 1024 / 1024);
-                let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
-                return Ok((StatusCode::PAYLOAD_TOO_LARGE, page).into_response());
-            }
-            Err(_) => {
-                let page = upload_page(
-                    &state,
-                    &actor,
-                    ctx,
-                    Some("Không đọc được tệp tải lên.".into()),
-                )
-                .await?;
-                return Ok((StatusCode::BAD_REQUEST, page).into_response());
-            }
-        };
-        match field.name() {
-            Some("tep") => {
-                let name = field
-                    .file_name()
-                    .unwrap_or("tep")
-                    .chars()
-                    .take(200)
-                    .collect::<String>();
-                match field.bytes().await {
-                    Ok(b) => file = Some((name, b.to_vec())),
-                    Err(_) => {
-                        let msg = format!(
-                            "Tệp lớn hơn giới hạn {} MB hoặc tải lên bị gián đoạn.",
-                            UPLOAD_LIMIT / 1024 / 1024
-                        );
-                        let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
-                        return Ok((StatusCode::PAYLOAD_TOO_LARGE, page).into_response());
-                    }
-                }
-            }
-            Some("xa") => commune = field.text().await.unwrap_or_default().trim().to_string(),
-            _ => {}
+    let upload = match receive(&mut multipart).await {
+        Ok(u) => u,
+        Err((status, msg)) => {
+            let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
+            return Ok((status, page).into_response());
         }
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let page = upload_page(
-            &state,
-            &actor,
-            ctx,
-            Some("Hãy chọn một tệp .xlsx hoặc .csv có dữ liệu.".into()),
-        )
-        .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    if let Err(msg) = read_table(&bytes, &name) {
-        let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
+    let (name, bytes) = (upload.name, upload.bytes);
+    let commune = upload
+        .fields
+        .iter()
+        .find(|(k, _)| k == "xa")
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
     // Old unconfirmed batches are of no use.
     sqlx::query("DELETE FROM import_batches WHERE created_at < now() - interval '1 day'")
         .execute(&state.db)
