@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Xuất báo cáo ra tệp .xlsx hoặc .csv (toàn huyện).
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
     /// Kiểm tra trùng hộ: quét các cặp nghi trùng, hoặc đánh giá ngưỡng trên bộ cặp tên có nhãn.
     Dedupe {
         #[command(subcommand)]
@@ -114,6 +119,53 @@ pub enum ImportWhat {
         /// chúng trên trình duyệt để chọn hộ).
         #[arg(long)]
         skip_unmatched: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// Báo cáo tổng hợp của một đợt: .xlsx có các trang tổng hợp, danh sách hộ, theo xã, theo
+    /// loại đơn vị, theo hình thức, đơn vị chưa đạt; .csv là danh sách hộ kèm dòng tổng cộng.
+    Summary {
+        #[arg(long)]
+        campaign: i32,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Chỉ một xã (mã 2024; với --merged là mã xã mới).
+        #[arg(long)]
+        commune: Option<String>,
+        /// Chỉ một loại đơn vị chủ trì (department, school, …).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Gộp các xã năm 2024 theo xã mới từ 01/07/2025.
+        #[arg(long)]
+        merged: bool,
+    },
+    /// Kết quả từng cơ quan, đơn vị trong một đợt.
+    Agencies {
+        #[arg(long)]
+        campaign: i32,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Hộ được giúp đỡ qua các năm và số hộ thoát nghèo về sau.
+    Years {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
     },
 }
 
@@ -261,6 +313,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             with_db(
                 &source,
                 |pool| async move { import_command(&pool, what).await },
+            )
+            .await
+        }
+        Command::Export { what } => {
+            with_db(
+                &source,
+                |pool| async move { export_command(&pool, what).await },
             )
             .await
         }
@@ -458,6 +517,81 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+async fn export_command(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result<()> {
+    use crate::domain::roles::Scope;
+    use crate::report::{self, export};
+    let campaign_of = |year: i32| async move {
+        report::campaign_by_year(pool, year)
+            .await?
+            .with_context(|| format!("Không có đợt vận động năm {year}."))
+    };
+    let write = |format: ExportFormat, output: &PathBuf, tables: Vec<(&str, export::Table)>| {
+        let bytes = match format {
+            ExportFormat::Xlsx => export::xlsx(&tables)?,
+            ExportFormat::Csv => {
+                // A CSV holds one table: the main one (the list, or the only table).
+                tables
+                    .iter()
+                    .find(|(n, _)| *n == "Danh sách hộ")
+                    .or(tables.first())
+                    .map(|(_, t)| export::csv(t))
+                    .unwrap_or_default()
+            }
+        };
+        std::fs::write(output, &bytes)
+            .with_context(|| format!("Không ghi được tệp {}", output.display()))?;
+        println!("Đã ghi {} ({} byte).", output.display(), bytes.len());
+        anyhow::Ok(())
+    };
+    match what {
+        ExportWhat::Summary {
+            campaign,
+            format,
+            output,
+            commune,
+            kind,
+            merged,
+        } => {
+            let c = campaign_of(campaign).await?;
+            let f = report::Filter {
+                campaign: c.id,
+                commune,
+                kind,
+                merged,
+            };
+            let s = report::summary(pool, &f, &Scope::District)
+                .await?
+                .context("Không có đợt vận động.")?;
+            println!(
+                "Đợt {}: {} hộ đã xác nhận, cam kết {} đồng, đã trao {} đồng.",
+                s.campaign.year, s.totals.confirmed, s.totals.pledged, s.totals.delivered
+            );
+            write(
+                format,
+                &output,
+                export::summary_tables(&s, "Phạm vi: Toàn huyện"),
+            )
+        }
+        ExportWhat::Agencies {
+            campaign,
+            format,
+            output,
+            kind,
+        } => {
+            let c = campaign_of(campaign).await?;
+            let rows =
+                report::agency_results(pool, c.id, kind.as_deref(), &Scope::District).await?;
+            let table = export::agencies_table(&rows, c.year, "Phạm vi: Toàn huyện");
+            write(format, &output, vec![("Kết quả đơn vị", table)])
+        }
+        ExportWhat::Years { format, output } => {
+            let rows = report::years(pool, &Scope::District).await?;
+            let table = export::years_table(&rows, "Phạm vi: Toàn huyện");
+            write(format, &output, vec![("Qua các năm", table)])
+        }
+    }
 }
 
 async fn import_history(

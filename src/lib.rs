@@ -19,5 +19,6 @@ pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod pgcluster;
+pub mod report;
 pub mod server;
 pub mod web;

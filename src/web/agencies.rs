@@ -94,7 +94,7 @@ pub struct KindOption {
     pub label: &'static str,
 }
 
-fn kinds() -> Vec<KindOption> {
+pub fn kinds() -> Vec<KindOption> {
     KINDS
         .iter()
         .map(|k| KindOption {

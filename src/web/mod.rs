@@ -17,6 +17,7 @@ pub mod households;
 pub mod imports;
 pub mod page;
 pub mod places;
+pub mod reports;
 pub mod sponsorships;
 
 use std::path::PathBuf;
@@ -332,6 +333,62 @@ fn routes() -> Routes {
             "/trung-ho/gop/{id}/hoan-tac",
             Access::Roles(DISTRICT),
             post(duplicates::unmerge),
+        ),
+        // Reports (R9): scoped inside each handler, so every signed-in user gets their own part.
+        r(Method::GET, "/bao-cao", signed_in, get(reports::summary)),
+        r(
+            Method::GET,
+            "/bao-cao/tong-hop.xlsx",
+            signed_in,
+            get(reports::summary_xlsx),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/tong-hop.csv",
+            signed_in,
+            get(reports::summary_csv),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/in",
+            signed_in,
+            get(reports::summary_print),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/don-vi",
+            signed_in,
+            get(reports::agencies),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/don-vi.xlsx",
+            signed_in,
+            get(reports::agencies_xlsx),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/don-vi.csv",
+            signed_in,
+            get(reports::agencies_csv),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/nhieu-nam",
+            signed_in,
+            get(reports::years),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/nhieu-nam.xlsx",
+            signed_in,
+            get(reports::years_xlsx),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/nhieu-nam.csv",
+            signed_in,
+            get(reports::years_csv),
         ),
         // Sponsorships (R2–R8)
         r(

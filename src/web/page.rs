@@ -73,6 +73,10 @@ impl Ctx {
             label: "Hộ nghèo",
         });
         items.push(NavItem {
+            href: "/bao-cao",
+            label: "Báo cáo",
+        });
+        items.push(NavItem {
             href: "/trung-ho",
             label: "Kiểm tra trùng hộ",
         });

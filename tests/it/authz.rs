@@ -292,6 +292,53 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid) -> Vec<Case
             vec![],
             "L 404 404 403 403 403 403",
         ),
+        // Reports: every signed-in user gets their own part (scope is tested in tests/it/reports.rs).
+        get("/bao-cao", "/bao-cao".into(), "L 200 200 200 200 200 200"),
+        get(
+            "/bao-cao/tong-hop.xlsx",
+            "/bao-cao/tong-hop.xlsx".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/tong-hop.csv",
+            "/bao-cao/tong-hop.csv".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/in",
+            "/bao-cao/in".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/don-vi",
+            "/bao-cao/don-vi".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/don-vi.xlsx",
+            "/bao-cao/don-vi.xlsx".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/don-vi.csv",
+            "/bao-cao/don-vi.csv".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/nhieu-nam",
+            "/bao-cao/nhieu-nam".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/nhieu-nam.xlsx",
+            "/bao-cao/nhieu-nam.xlsx".into(),
+            "L 200 200 200 200 200 200",
+        ),
+        get(
+            "/bao-cao/nhieu-nam.csv",
+            "/bao-cao/nhieu-nam.csv".into(),
+            "L 200 200 200 200 200 200",
+        ),
         // Sponsorships: one of household X, pledged by agency A.
         get(
             "/nhan-giup",

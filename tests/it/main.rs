@@ -9,4 +9,5 @@ mod duplicates;
 mod fixtures;
 mod foundation;
 mod registry;
+mod reports;
 mod sponsorships;

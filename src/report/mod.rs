@@ -1,0 +1,489 @@
+//! Reports (issue #7, R9): the district summary of a campaign, the per-agency results and the
+//! multi-year view. Each report is computed once into a plain struct; the page, the CSV, the xlsx
+//! and the print page all render that struct, so their totals cannot disagree.
+//!
+//! Scope: every query takes the user's [`Scope`]. Agency staff see the sponsorships their agency
+//! is a member of, commune officials their commune's, clerks everything — in every format.
+
+pub mod export;
+
+use std::collections::BTreeMap;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db::agencies;
+use crate::domain::labels;
+use crate::domain::roles::Scope;
+
+/// States that count (R3): confirmed by the commune and not cancelled.
+const COUNTED: &str = "('confirmed', 'delivering', 'target_reached', 'follow_up')";
+
+/// What a report is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub campaign: Uuid,
+    /// A 2024 commune code; with `merged`, the code of a commune as of 01/07/2025.
+    pub commune: Option<String>,
+    /// Agency kind of the lead agency.
+    pub kind: Option<String>,
+    /// Group 2024 communes into the communes they became on 01/07/2025.
+    pub merged: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignInfo {
+    pub id: Uuid,
+    pub year: i32,
+    pub name: String,
+    pub target: i64,
+    pub report_deadline: chrono::NaiveDate,
+}
+
+pub async fn campaign_by_year(pool: &PgPool, year: i32) -> sqlx::Result<Option<CampaignInfo>> {
+    sqlx::query_as(
+        "SELECT id, year, name, target_per_household AS target, report_deadline FROM campaigns WHERE year = $1",
+    )
+    .bind(year)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn campaign(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignInfo>> {
+    sqlx::query_as(
+        "SELECT id, year, name, target_per_household AS target, report_deadline FROM campaigns WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// One confirmed sponsorship as the list of adopted households shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Adopted {
+    pub agencies: String,
+    pub head_name: String,
+    pub village: String,
+    pub commune_code: String,
+    pub commune: String,
+    pub merged_code: String,
+    pub merged_name: String,
+    pub lead_kind: String,
+    pub members: i64,
+    pub state: String,
+    pub form: String,
+    pub quantity: String,
+    pub pledged: i64,
+    pub delivered: i64,
+    pub is_late: bool,
+    pub in_priority: bool,
+    pub note: Option<String>,
+}
+
+impl Adopted {
+    /// The note column of the official list: what a reader of the report needs to know.
+    pub fn remark(&self) -> String {
+        let mut parts = vec![labels::sponsorship_state(&self.state).to_string()];
+        if self.members > 1 {
+            parts.push(format!("nhóm {} đơn vị", self.members));
+        }
+        if self.is_late {
+            parts.push("đăng ký trễ hạn".into());
+        }
+        parts.join("; ")
+    }
+}
+
+/// One line of a breakdown (by commune, by agency kind, by form of support).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    pub key: String,
+    pub label: String,
+    pub households: i64,
+    pub pledged: i64,
+    pub delivered: i64,
+    pub reached: i64,
+}
+
+impl Breakdown {
+    fn add(&mut self, a: &Adopted, target: i64) {
+        self.households += 1;
+        self.pledged += a.pledged;
+        self.delivered += a.delivered;
+        self.reached += i64::from(a.delivered >= target);
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Agencies that are a member of at least one confirmed sponsorship.
+    pub agencies: i64,
+    /// Live pledges (proposed or confirmed, not rejected or cancelled).
+    pub adopted: i64,
+    pub confirmed: i64,
+    pub pledged: i64,
+    pub delivered: i64,
+    pub reached: i64,
+    pub joint_groups: i64,
+    pub priority_households: i64,
+    pub priority_delivered: i64,
+}
+
+/// An agency short of its quota.
+#[derive(Debug, Clone)]
+pub struct Short {
+    pub name: String,
+    pub kind: &'static str,
+    pub expected: i32,
+    pub counted: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub campaign: CampaignInfo,
+    pub totals: Totals,
+    pub by_commune: Vec<Breakdown>,
+    pub by_kind: Vec<Breakdown>,
+    pub by_form: Vec<Breakdown>,
+    pub short: Vec<Short>,
+    pub list: Vec<Adopted>,
+}
+
+impl Summary {
+    /// Share of confirmed households in priority communes, in whole percent.
+    pub fn priority_share(&self) -> i64 {
+        percent(self.totals.priority_households, self.totals.confirmed)
+    }
+    pub fn priority_value_share(&self) -> i64 {
+        percent(self.totals.priority_delivered, self.totals.delivered)
+    }
+}
+
+pub fn percent(part: i64, whole: i64) -> i64 {
+    if whole <= 0 {
+        0
+    } else {
+        (part.saturating_mul(100) + whole / 2) / whole
+    }
+}
+
+/// The scope as SQL parameters: (agency, commune).
+fn scope_params(scope: &Scope) -> (Option<Uuid>, Option<String>, bool) {
+    match scope {
+        Scope::District => (None, None, false),
+        Scope::Agency(a) => (Some(*a), None, false),
+        Scope::Commune(c) => (None, Some(c.clone()), false),
+        Scope::Nothing => (None, None, true),
+    }
+}
+
+/// The district summary of a campaign, within the user's scope and the filter.
+pub async fn summary(pool: &PgPool, f: &Filter, scope: &Scope) -> sqlx::Result<Option<Summary>> {
+    let Some(campaign) = campaign(pool, f.campaign).await? else {
+        return Ok(None);
+    };
+    let (agency, own_commune, nothing) = scope_params(scope);
+    let list: Vec<Adopted> = if nothing {
+        Vec::new()
+    } else {
+        sqlx::query_as(
+            "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
+                       JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
+                    h.head_name, v.name AS village, co.code AS commune_code, co.name AS commune,
+                    co.merged_into_code AS merged_code, co.merged_into_name AS merged_name, la.kind AS lead_kind,
+                    (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
+                    s.state, s.support_form AS form,
+                    coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
+                              FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
+                    s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late,
+                    EXISTS (SELECT 1 FROM campaign_priority_communes p
+                            WHERE p.campaign_id = s.campaign_id AND p.commune_code = h.commune_code) AS in_priority,
+                    s.note
+             FROM sponsorships s
+             JOIN households h ON h.id = s.household_id
+             JOIN villages v ON v.id = h.village_id
+             JOIN communes co ON co.code = h.commune_code
+             JOIN agencies la ON la.id = s.lead_agency_id
+             WHERE s.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')
+               AND ($2::text IS NULL OR (CASE WHEN $3 THEN co.merged_into_code ELSE co.code END) = $2)
+               AND ($4::text IS NULL OR la.kind = $4)
+               AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
+                                                WHERE x.sponsorship_id = s.id AND x.agency_id = $5))
+               AND ($6::text IS NULL OR h.commune_code = $6)
+             ORDER BY co.name, v.name, h.head_name, s.id",
+        )
+        .bind(f.campaign)
+        .bind(&f.commune)
+        .bind(f.merged)
+        .bind(&f.kind)
+        .bind(agency)
+        .bind(&own_commune)
+        .fetch_all(pool)
+        .await?
+    };
+    let target = campaign.target;
+    let adopted = list.len() as i64;
+    let list: Vec<Adopted> = list
+        .into_iter()
+        .filter(|a| crate::domain::sponsorship::State::parse(&a.state).is_some_and(|s| s.counts()))
+        .collect();
+    let mut totals = Totals {
+        adopted,
+        ..Default::default()
+    };
+    let mut by_commune: BTreeMap<String, Breakdown> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, Breakdown> = BTreeMap::new();
+    let mut by_form: BTreeMap<String, Breakdown> = BTreeMap::new();
+    for a in &list {
+        totals.confirmed += 1;
+        totals.pledged += a.pledged;
+        totals.delivered += a.delivered;
+        totals.reached += i64::from(a.delivered >= target);
+        totals.joint_groups += i64::from(a.members > 1);
+        if a.in_priority {
+            totals.priority_households += 1;
+            totals.priority_delivered += a.delivered;
+        }
+        let (ckey, clabel) = if f.merged {
+            (a.merged_code.clone(), a.merged_name.clone())
+        } else {
+            (a.commune_code.clone(), a.commune.clone())
+        };
+        by_commune
+            .entry(clabel.clone())
+            .or_insert_with(|| Breakdown {
+                key: ckey,
+                label: clabel,
+                ..Default::default()
+            })
+            .add(a, target);
+        by_kind
+            .entry(a.lead_kind.clone())
+            .or_insert_with(|| Breakdown {
+                key: a.lead_kind.clone(),
+                label: labels::agency_kind(&a.lead_kind).to_string(),
+                ..Default::default()
+            })
+            .add(a, target);
+        by_form
+            .entry(a.form.clone())
+            .or_insert_with(|| Breakdown {
+                key: a.form.clone(),
+                label: labels::support_form(&a.form).to_string(),
+                ..Default::default()
+            })
+            .add(a, target);
+    }
+    totals.agencies = if nothing {
+        0
+    } else {
+        sqlx::query_scalar(&format!(
+            "SELECT count(DISTINCT m.agency_id) FROM sponsorships s
+             JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
+             JOIN households h ON h.id = s.household_id JOIN communes co ON co.code = h.commune_code
+             JOIN agencies la ON la.id = s.lead_agency_id
+             WHERE s.campaign_id = $1 AND s.state IN {COUNTED}
+               AND ($2::text IS NULL OR (CASE WHEN $3 THEN co.merged_into_code ELSE co.code END) = $2)
+               AND ($4::text IS NULL OR la.kind = $4)
+               AND ($5::uuid IS NULL OR m.agency_id = $5)
+               AND ($6::text IS NULL OR h.commune_code = $6)"
+        ))
+        .bind(f.campaign)
+        .bind(&f.commune)
+        .bind(f.merged)
+        .bind(&f.kind)
+        .bind(agency)
+        .bind(&own_commune)
+        .fetch_one(pool)
+        .await?
+    };
+    // Agencies short of their quota: the district sees all, an agency itself; quotas are not a
+    // commune's business and a commune filter does not apply to them.
+    let short = match scope {
+        Scope::District | Scope::Agency(_) => {
+            agencies::list_with_quota(pool, f.campaign, f.kind.as_deref())
+                .await?
+                .into_iter()
+                .filter(|r| !r.met())
+                .filter(|r| agency.is_none_or(|a| a == r.id))
+                .map(|r| Short {
+                    expected: r.quota().households,
+                    counted: r.counted(),
+                    kind: labels::agency_kind(&r.kind),
+                    name: r.name,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(Some(Summary {
+        campaign,
+        totals,
+        by_commune: by_commune.into_values().collect(),
+        by_kind: by_kind.into_values().collect(),
+        by_form: by_form.into_values().collect(),
+        short,
+        list,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-agency results
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgencyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub staff_count: i32,
+    pub named_school: bool,
+    pub override_quota: Option<i32>,
+    pub override_reason: Option<String>,
+    pub adopted: i64,
+    pub confirmed: i64,
+    pub confirmed_lead: i64,
+    /// Value delivered by this agency itself (its deliveries), in confirmed sponsorships.
+    pub delivered: i64,
+    /// Follow-up visits during the campaign's year to households it helped in earlier years.
+    pub visits: i64,
+    pub effective: i64,
+    pub partly: i64,
+    pub not_effective: i64,
+}
+
+impl AgencyRow {
+    fn quota_row(&self) -> agencies::QuotaRow {
+        agencies::QuotaRow {
+            id: self.id,
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            staff_count: self.staff_count,
+            named_school: self.named_school,
+            override_quota: self.override_quota,
+            override_reason: self.override_reason.clone(),
+            adopted: self.adopted,
+            confirmed: self.confirmed,
+            confirmed_lead: self.confirmed_lead,
+        }
+    }
+    pub fn quota(&self) -> crate::domain::quota::Quota {
+        self.quota_row().quota()
+    }
+    pub fn counted(&self) -> i64 {
+        self.quota_row().counted()
+    }
+    pub fn met(&self) -> bool {
+        self.quota_row().met()
+    }
+}
+
+/// Each agency's results in a campaign: quota, adopted, confirmed, delivered, and follow-up
+/// visits that year with their evaluation. Agency staff get their own row; commune officials get
+/// the agencies working in their commune, counted in their commune only.
+pub async fn agency_results(
+    pool: &PgPool,
+    campaign: Uuid,
+    kind: Option<&str>,
+    scope: &Scope,
+) -> sqlx::Result<Vec<AgencyRow>> {
+    let (agency, commune, nothing) = scope_params(scope);
+    if nothing {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&format!(
+        "WITH mine AS (
+            SELECT m.agency_id, m.is_lead, s.id, s.state
+            FROM sponsorships s JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
+            JOIN households h ON h.id = s.household_id
+            WHERE s.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')
+              AND ($4::text IS NULL OR h.commune_code = $4)),
+         given AS (
+            SELECT d.agency_id, sum(d.total_value)::bigint AS delivered
+            FROM deliveries d JOIN sponsorships s ON s.id = d.sponsorship_id
+            JOIN households h ON h.id = s.household_id
+            WHERE s.campaign_id = $1 AND s.state IN {COUNTED} AND ($4::text IS NULL OR h.commune_code = $4)
+            GROUP BY d.agency_id),
+         visited AS (
+            SELECT m.agency_id, count(*) AS visits,
+                   count(*) FILTER (WHERE fv.evaluation = 'effective') AS effective,
+                   count(*) FILTER (WHERE fv.evaluation = 'partly') AS partly,
+                   count(*) FILTER (WHERE fv.evaluation = 'not_effective') AS not_effective
+            FROM follow_up_visits fv JOIN sponsorships s ON s.id = fv.sponsorship_id
+            JOIN campaigns ec ON ec.id = s.campaign_id
+            JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
+            JOIN households h ON h.id = s.household_id
+            WHERE ec.year < (SELECT year FROM campaigns WHERE id = $1)
+              AND extract(year FROM fv.visited_on) = (SELECT year FROM campaigns WHERE id = $1)
+              AND ($4::text IS NULL OR h.commune_code = $4)
+            GROUP BY m.agency_id)
+         SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
+                o.quota AS override_quota, o.reason AS override_reason,
+                (SELECT count(*) FROM mine WHERE mine.agency_id = a.id) AS adopted,
+                (SELECT count(*) FROM mine WHERE mine.agency_id = a.id AND mine.state IN {COUNTED}) AS confirmed,
+                (SELECT count(*) FROM mine WHERE mine.agency_id = a.id AND mine.is_lead AND mine.state IN {COUNTED}) AS confirmed_lead,
+                coalesce(g.delivered, 0)::bigint AS delivered,
+                coalesce(vi.visits, 0) AS visits, coalesce(vi.effective, 0) AS effective,
+                coalesce(vi.partly, 0) AS partly, coalesce(vi.not_effective, 0) AS not_effective
+         FROM agencies a
+         LEFT JOIN agency_quota_overrides o ON o.agency_id = a.id AND o.campaign_id = $1
+         LEFT JOIN given g ON g.agency_id = a.id
+         LEFT JOIN visited vi ON vi.agency_id = a.id
+         WHERE ($2::text IS NULL OR a.kind = $2) AND ($3::uuid IS NULL OR a.id = $3)
+           AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM mine WHERE mine.agency_id = a.id))
+         ORDER BY a.kind, a.name"
+    ))
+    .bind(campaign)
+    .bind(kind)
+    .bind(agency)
+    .bind(&commune)
+    .fetch_all(pool)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multi-year view
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct YearRow {
+    pub year: i32,
+    /// Households with a confirmed sponsorship that year.
+    pub helped: i64,
+    pub delivered: i64,
+    /// Of those, recorded as near-poor (and not yet escaped) in a later year.
+    pub near_poor_later: i64,
+    /// Of those, recorded as escaped poverty in a later year.
+    pub escaped_later: i64,
+}
+
+pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
+    let (agency, commune, nothing) = scope_params(scope);
+    if nothing {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&format!(
+        "WITH helped AS (
+            SELECT DISTINCT ON (c.year, s.household_id) c.year, s.household_id, s.delivered_value
+            FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+            JOIN households h ON h.id = s.household_id
+            WHERE s.state IN {COUNTED}
+              AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
+                                               WHERE x.sponsorship_id = s.id AND x.agency_id = $1))
+              AND ($2::text IS NULL OR h.commune_code = $2)),
+         later AS (
+            SELECT hp.year, hp.household_id, hp.delivered_value,
+                   EXISTS (SELECT 1 FROM household_status_history st WHERE st.household_id = hp.household_id
+                           AND st.year > hp.year AND st.status = 'escaped') AS escaped,
+                   EXISTS (SELECT 1 FROM household_status_history st WHERE st.household_id = hp.household_id
+                           AND st.year > hp.year AND st.status = 'near_poor') AS near_poor
+            FROM helped hp)
+         SELECT c.year, count(l.household_id) AS helped, coalesce(sum(l.delivered_value), 0)::bigint AS delivered,
+                count(l.household_id) FILTER (WHERE l.near_poor AND NOT l.escaped) AS near_poor_later,
+                count(l.household_id) FILTER (WHERE l.escaped) AS escaped_later
+         FROM campaigns c LEFT JOIN later l ON l.year = c.year
+         GROUP BY c.year ORDER BY c.year"
+    ))
+    .bind(agency)
+    .bind(&commune)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,562 @@
+//! Reports (issue #7): the expected figures are computed here from the test's own data — not by
+//! the code under test — and compared with the page, the CSV and the xlsx (read back with
+//! calamine, a reader that is not the writer library); scope in every format; an empty campaign.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use reqwest::Client;
+use uuid::Uuid;
+
+use crate::fixtures::{World, household, world};
+use crate::harness::{Page, TestApp, client};
+
+/// One sponsorship of the test data, with the figures the report must show.
+struct Spons {
+    household: Uuid,
+    members: Vec<Uuid>,
+    state: &'static str,
+    pledged: i64,
+    delivered: i64,
+}
+
+const TARGET: i64 = 8_000_000;
+
+/// Which sponsorships of the test data an actor may see.
+type Keep<'a> = Box<dyn Fn(usize, &Spons) -> bool + 'a>;
+const COUNTED: [&str; 4] = ["confirmed", "delivering", "target_reached", "follow_up"];
+
+async fn insert(app: &TestApp, campaign: Uuid, s: &Spons) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary,
+             pledged_value, delivered_value, rejection_reason)
+         VALUES ($1, $2, $3, $4, 'livestock', 'Bò 1 con', $5, $6, CASE WHEN $4 = 'rejected' THEN 'Trùng hộ' END)
+         RETURNING id",
+    )
+    .bind(campaign)
+    .bind(s.household)
+    .bind(s.members[0])
+    .bind(s.state)
+    .bind(s.pledged)
+    .bind(s.delivered)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    for (i, a) in s.members.iter().enumerate() {
+        sqlx::query("INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(a)
+            .bind(i == 0)
+            .execute(app.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
+         VALUES ($1, 1, 'livestock', 'Bò', 1, 'con', $2)",
+    )
+    .bind(id)
+    .bind(s.pledged)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    if s.delivered > 0 {
+        // Delivered by the last member (the lead when alone).
+        sqlx::query(
+            "INSERT INTO deliveries (sponsorship_id, agency_id, delivered_on, item, quantity, unit, unit_value,
+                 total_value, delivered_by)
+             VALUES ($1, $2, '2024-07-20', 'Bò', 1, 'con', $3, $3, 'A')",
+        )
+        .bind(id)
+        .bind(s.members.last().unwrap())
+        .bind(s.delivered)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+    id
+}
+
+struct Data_ {
+    w: World,
+    list: Vec<Spons>,
+    /// Commune of each sponsorship's household, in `list` order.
+    communes: Vec<&'static str>,
+}
+
+async fn data(app: &TestApp) -> Data_ {
+    let w = world(app).await;
+    let campaign: Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE year = 2024")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    // Hưng Đạo (06067) became part of Hoa Thám (06073) on 01/07/2025; it is no priority commune.
+    let hung_dao = household(app, "06067", "Hoàng Thị Mai", "020185001111").await;
+    let x2 = household(app, "06073", "Lục Văn Tư", "020085002222").await;
+    let y2 = household(app, "06091", "Vi Văn Ba", "020085003333").await;
+    let list = vec![
+        Spons {
+            household: w.household_x,
+            members: vec![w.agency_a],
+            state: "target_reached",
+            pledged: 10_000_000,
+            delivered: 8_000_000,
+        },
+        Spons {
+            household: w.household_y,
+            members: vec![w.agency_b, w.agency_a],
+            state: "delivering",
+            pledged: 9_000_000,
+            delivered: 3_000_000,
+        },
+        Spons {
+            household: hung_dao,
+            members: vec![w.agency_b],
+            state: "target_reached",
+            pledged: 8_000_000,
+            delivered: 8_500_000,
+        },
+        Spons {
+            household: x2,
+            members: vec![w.agency_a],
+            state: "proposed",
+            pledged: 5_000_000,
+            delivered: 0,
+        },
+        Spons {
+            household: y2,
+            members: vec![w.agency_b],
+            state: "rejected",
+            pledged: 7_000_000,
+            delivered: 0,
+        },
+    ];
+    for s in &list {
+        insert(app, campaign, s).await;
+    }
+    Data_ {
+        w,
+        list,
+        communes: vec!["06073", "06091", "06067", "06073", "06091"],
+    }
+}
+
+/// The expected totals for the sponsorships `keep` selects: (confirmed, pledged, delivered, reached).
+fn expected(d: &Data_, keep: impl Fn(usize, &Spons) -> bool) -> (i64, i64, i64, i64) {
+    let mut t = (0, 0, 0, 0);
+    for (i, s) in d.list.iter().enumerate() {
+        if keep(i, s) && COUNTED.contains(&s.state) {
+            t.0 += 1;
+            t.1 += s.pledged;
+            t.2 += s.delivered;
+            t.3 += i64::from(s.delivered >= TARGET);
+        }
+    }
+    t
+}
+
+async fn as_user(app: &TestApp, w: &World, who: usize) -> Client {
+    let c = client();
+    let (u, p) = &w.logins[who];
+    app.login_with(&c, u, p).await;
+    c
+}
+
+async fn get(app: &TestApp, c: &Client, path: &str) -> reqwest::Response {
+    c.get(app.url(path)).send().await.expect("GET")
+}
+
+fn vnd(n: i64) -> String {
+    giupdo::domain::money::format_vnd(n)
+}
+
+/// The CSV's data rows and its totals row, BOM checked.
+fn read_csv(bytes: &[u8]) -> (Vec<Vec<String>>, Vec<String>) {
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
+    let mut r = csv::ReaderBuilder::new().from_reader(&bytes[3..]);
+    let mut rows: Vec<Vec<String>> = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let total = rows.pop().expect("totals row");
+    (rows, total)
+}
+
+/// A sheet's data rows (below the header row) and its totals row, read with calamine.
+fn read_sheet(bytes: &[u8], name: &str) -> (Vec<Vec<Data>>, Vec<Data>) {
+    let mut book = Xlsx::new(Cursor::new(bytes.to_vec())).expect("a valid xlsx");
+    let range = book.worksheet_range(name).expect("sheet");
+    let mut rows: Vec<Vec<Data>> = range
+        .rows()
+        .skip(giupdo::report::export::HEADER_ROW as usize + 1)
+        .map(<[Data]>::to_vec)
+        .collect();
+    // calamine's range starts at the first used cell (row 0 here: the issuing body).
+    assert_eq!(range.start(), Some((0, 0)));
+    let total = rows.pop().expect("totals row");
+    (rows, total)
+}
+
+fn num(d: &Data) -> i64 {
+    match d {
+        Data::Float(f) => *f as i64,
+        Data::Int(i) => *i,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn summary_totals_agree_on_the_page_in_csv_and_in_xlsx() {
+    let app = TestApp::spawn().await;
+    let d = data(&app).await;
+    let (confirmed, pledged, delivered, reached) = expected(&d, |_, _| true);
+    assert_eq!(
+        (confirmed, pledged, delivered, reached),
+        (3, 27_000_000, 19_500_000, 2)
+    );
+    let clerk = as_user(&app, &d.w, 1).await;
+
+    let page = Page::from(get(&app, &clerk, "/bao-cao?nam=2024").await).await;
+    assert_eq!(page.status, 200);
+    let figure = |label: &str| {
+        page.texts(".report-figures .figure")
+            .into_iter()
+            .find(|f| f.starts_with(label))
+            .unwrap_or_default()
+    };
+    assert!(
+        figure("Hộ được đăng ký").ends_with('4'),
+        "adopted counts the proposed one"
+    );
+    assert!(figure("Hộ đã được xã xác nhận").ends_with(&confirmed.to_string()));
+    assert!(figure("Giá trị cam kết").contains(&vnd(pledged)));
+    assert!(figure("Giá trị đã trao").contains(&vnd(delivered)));
+    assert!(figure("Hộ đạt mức hỗ trợ").ends_with(&reached.to_string()));
+    assert!(figure("Nhóm đơn vị cùng giúp").ends_with('1'));
+    assert!(figure("Cơ quan, đơn vị tham gia").ends_with('2'));
+    // Priority communes (Hoa Thám, Thiện Thuật): 2 of the 3 confirmed households.
+    assert!(figure("Hộ ở xã ưu tiên").contains("2 (67% số hộ"));
+    assert_eq!(page.text_of("#total-pledged"), vnd(pledged));
+    assert_eq!(page.text_of("#total-delivered"), vnd(delivered));
+    assert_eq!(page.count("table.list tbody tr"), confirmed as usize);
+    assert!(
+        !page.text_of("table.list").contains("Vi Văn Ba"),
+        "rejected is out"
+    );
+    assert!(
+        !page.text_of("table.list").contains("Lục Văn Tư"),
+        "unconfirmed is out"
+    );
+    // The charts carry their numbers as text.
+    assert!(
+        page.text.contains("<svg")
+            && page
+                .html()
+                .select(&scraper::Selector::parse("svg desc").unwrap())
+                .count()
+                >= 2
+    );
+
+    let csv = get(&app, &clerk, "/bao-cao/tong-hop.csv?nam=2024").await;
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let (rows, total) = read_csv(&csv.bytes().await.unwrap());
+    assert_eq!(rows.len() as i64, confirmed);
+    let col_sum = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].parse::<i64>().unwrap())
+            .sum::<i64>()
+    };
+    assert_eq!((col_sum(6), col_sum(7)), (pledged, delivered));
+    assert_eq!(
+        (
+            total[6].parse::<i64>().unwrap(),
+            total[7].parse::<i64>().unwrap()
+        ),
+        (pledged, delivered)
+    );
+
+    let xlsx = get(&app, &clerk, "/bao-cao/tong-hop.xlsx?nam=2024").await;
+    let bytes = xlsx.bytes().await.unwrap();
+    let (rows, total) = read_sheet(&bytes, "Danh sách hộ");
+    assert_eq!(rows.len() as i64, confirmed);
+    assert_eq!(rows.iter().map(|r| num(&r[6])).sum::<i64>(), pledged);
+    assert_eq!((num(&total[6]), num(&total[7])), (pledged, delivered));
+    let (by_commune, commune_total) = read_sheet(&bytes, "Theo xã");
+    assert_eq!(by_commune.len(), 3);
+    assert_eq!(
+        (num(&commune_total[1]), num(&commune_total[3])),
+        (confirmed, delivered)
+    );
+    let (figures, _) = read_sheet(&bytes, "Tổng hợp");
+    let fig = |label: &str| {
+        figures
+            .iter()
+            .chain(std::iter::once(&read_sheet(&bytes, "Tổng hợp").1))
+            .find(|r| r[0] == Data::String(label.to_string()))
+            .map(|r| num(&r[1]))
+            .unwrap()
+    };
+    assert_eq!(fig("Giá trị đã trao (đồng)"), delivered);
+    assert_eq!(fig("Hộ đạt mức hỗ trợ"), reached);
+}
+
+#[tokio::test]
+async fn merged_communes_group_2024_communes_into_their_successors() {
+    let app = TestApp::spawn().await;
+    let d = data(&app).await;
+    let clerk = as_user(&app, &d.w, 1).await;
+    let plain = Page::from(get(&app, &clerk, "/bao-cao?nam=2024").await).await;
+    assert_eq!(plain.count("section.by-commune tbody tr"), 3);
+    let merged = Page::from(get(&app, &clerk, "/bao-cao?nam=2024&gop=1").await).await;
+    let rows = merged.texts("section.by-commune tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let hoa_tham = rows.iter().find(|r| r.contains("Xã Hoa Thám")).unwrap();
+    let (n, _, delivered, _) = expected(&d, |i, _| matches!(d.communes[i], "06073" | "06067"));
+    assert!(hoa_tham.contains(&vnd(delivered)) && n == 2, "{hoa_tham}");
+    // Filtering by a new commune takes in the old ones it absorbed.
+    let one = Page::from(get(&app, &clerk, "/bao-cao?nam=2024&gop=1&xa=06073").await).await;
+    assert_eq!(one.count("table.list tbody tr"), 2);
+}
+
+#[tokio::test]
+async fn every_format_keeps_to_the_users_scope() {
+    let app = TestApp::spawn().await;
+    let d = data(&app).await;
+    // (actor index, which sponsorships they may see)
+    let a = d.w.agency_a;
+    let b = d.w.agency_b;
+    let cases: Vec<(usize, Keep)> = vec![
+        (2, Box::new(move |_, s: &Spons| s.members.contains(&a))),
+        (3, Box::new(move |_, s: &Spons| s.members.contains(&b))),
+        (4, Box::new(|i, _| d.communes[i] == "06073")),
+        (5, Box::new(|i, _| d.communes[i] == "06091")),
+    ];
+    for (who, keep) in cases {
+        let c = as_user(&app, &d.w, who).await;
+        let visible: Vec<String> = d
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| keep(*i, s) && COUNTED.contains(&s.state))
+            .map(|(_, s)| s.household.to_string())
+            .collect();
+        let (n, pledged, delivered, _) = expected(&d, &keep);
+        assert_eq!(n as usize, visible.len());
+        let page = Page::from(get(&app, &c, "/bao-cao?nam=2024&xa=06091").await).await;
+        assert_eq!(page.status, 200);
+        // A commune filter cannot widen a commune official's scope.
+        if who == 4 {
+            assert_eq!(page.count("table.list tbody tr"), n as usize);
+        }
+        let page = Page::from(get(&app, &c, "/bao-cao?nam=2024").await).await;
+        assert_eq!(page.count("table.list tbody tr"), n as usize, "actor {who}");
+        assert_eq!(
+            page.text_of("#total-delivered"),
+            vnd(delivered),
+            "actor {who}"
+        );
+        let (rows, total) = read_csv(
+            &get(&app, &c, "/bao-cao/tong-hop.csv?nam=2024")
+                .await
+                .bytes()
+                .await
+                .unwrap(),
+        );
+        assert_eq!(rows.len() as i64, n);
+        assert_eq!(total[6].parse::<i64>().unwrap(), pledged);
+        let bytes = get(&app, &c, "/bao-cao/tong-hop.xlsx?nam=2024")
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        let (rows, total) = read_sheet(&bytes, "Danh sách hộ");
+        assert_eq!(rows.len() as i64, n);
+        assert_eq!(num(&total[7]), delivered);
+        let print = Page::from(get(&app, &c, "/bao-cao/in?nam=2024").await).await;
+        assert_eq!(print.count("table.list tbody tr"), n as usize);
+        // Nobody's export names a household outside their scope.
+        for (i, s) in d.list.iter().enumerate() {
+            if !keep(i, s) {
+                let name: String =
+                    sqlx::query_scalar("SELECT head_name FROM households WHERE id = $1")
+                        .bind(s.household)
+                        .fetch_one(app.pool())
+                        .await
+                        .unwrap();
+                // (Not the whole page: a commune is named “Xã Hoàng Văn Thụ” in the filter.)
+                assert!(
+                    !page.text_of("section.adopted").contains(&name),
+                    "{name} shown to actor {who}"
+                );
+                assert!(
+                    !print.text.contains(&name),
+                    "{name} printed for actor {who}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn per_agency_results_and_the_print_page() {
+    let app = TestApp::spawn().await;
+    let d = data(&app).await;
+    // An earlier sponsorship of A, visited during 2024 (R8).
+    let y2019: Uuid = sqlx::query_scalar(
+        "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+         VALUES (2019, 'Đợt 2019', '2019-07-15', '2019-07-31', 5000000) RETURNING id",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let old = insert(
+        &app,
+        y2019,
+        &Spons {
+            household: d.w.household_x,
+            members: vec![d.w.agency_a],
+            state: "follow_up",
+            pledged: 6_000_000,
+            delivered: 6_000_000,
+        },
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, evaluation, household_status)
+         VALUES ($1, '2024-08-01', 'Bò khỏe', 'effective', 'escaped')",
+    )
+    .bind(old)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO household_status_history (household_id, year, status) VALUES ($1, 2022, 'escaped')")
+        .bind(d.w.household_x)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let clerk = as_user(&app, &d.w, 1).await;
+    let page = Page::from(get(&app, &clerk, "/bao-cao/don-vi?nam=2024").await).await;
+    let row = |name: &str| {
+        page.texts("table.agency-results tbody tr")
+            .into_iter()
+            .find(|r| r.contains(name))
+            .unwrap()
+    };
+    // A: member of the three live ones, two confirmed, leads one; delivered 8.000.000 (its own)
+    // and 3.000.000 (in B's group: the test data has the last member deliver).
+    let a = row("Phòng Nông nghiệp");
+    assert!(
+        a.contains("Đạt") && !a.contains("Chưa đạt") && a.contains(&vnd(11_000_000)),
+        "{a}"
+    );
+    assert!(a.contains("1 hiệu quả"), "{a}");
+    // B (6 staff, joins groups): both confirmed count; delivered 8.500.000 itself.
+    let b = row("Phòng Tư pháp");
+    assert!(
+        b.contains(&vnd(8_500_000)) && !b.contains("Chưa đạt"),
+        "{b}"
+    );
+    let csv = get(&app, &clerk, "/bao-cao/don-vi.csv?nam=2024")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let (rows, total) = read_csv(&csv);
+    let a_row = rows
+        .iter()
+        .find(|r| r[1].starts_with("Phòng Nông nghiệp"))
+        .unwrap();
+    assert_eq!(&a_row[5..8], &["3", "2", "1"]);
+    assert_eq!(
+        total[9].parse::<i64>().unwrap(),
+        19_500_000,
+        "deliveries of all agencies"
+    );
+    let xlsx = get(&app, &clerk, "/bao-cao/don-vi.xlsx?nam=2024")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let (_, xt) = read_sheet(&xlsx, "Kết quả đơn vị");
+    assert_eq!((num(&xt[9]), num(&xt[10])), (19_500_000, 1));
+    // Agency B sees only its own row.
+    let b_user = as_user(&app, &d.w, 3).await;
+    let own = Page::from(get(&app, &b_user, "/bao-cao/don-vi?nam=2024").await).await;
+    assert_eq!(own.count("table.agency-results tbody tr"), 1);
+    assert!(!own.text.contains("Phòng Nông nghiệp"));
+
+    // The multi-year view: 2019 helped X, who escaped poverty in 2022.
+    let years = Page::from(get(&app, &clerk, "/bao-cao/nhieu-nam").await).await;
+    let y = years.texts("table.years tbody tr");
+    let y2019 = y.iter().find(|r| r.starts_with("2019")).unwrap();
+    assert!(y2019.contains("100%"), "{y2019}");
+    let y2024 = y.iter().find(|r| r.starts_with("2024")).unwrap();
+    assert!(y2024.contains(&vnd(19_500_000)), "{y2024}");
+
+    // The print page in the official layout, totals as on the summary.
+    let print = Page::from(get(&app, &clerk, "/bao-cao/in?nam=2024").await).await;
+    for text in [
+        "ỦY BAN NHÂN DÂN",
+        "HUYỆN BÌNH GIA",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "/BC-UBND",
+        "Bình Gia, ngày",
+    ] {
+        assert!(print.text.contains(text), "{text}");
+    }
+    assert_eq!(print.count("[contenteditable]#so"), 1);
+    assert_eq!(print.count("[contenteditable]#ngay"), 1);
+    assert_eq!(print.count("[contenteditable]#nguoi-ky"), 1);
+    assert_eq!(print.text_of("#print-total"), "27.000.000");
+    assert!(print.text.contains("print.css"));
+}
+
+#[tokio::test]
+async fn an_empty_campaign_gives_an_empty_report_not_an_error() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    sqlx::query(
+        "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+         VALUES (2023, 'Đợt 2023', '2023-07-15', '2023-07-31', 8000000)",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let clerk = as_user(&app, &w, 1).await;
+    let page = Page::from(get(&app, &clerk, "/bao-cao?nam=2023").await).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Chưa có hộ nào"));
+    let (rows, total) = read_csv(
+        &get(&app, &clerk, "/bao-cao/tong-hop.csv?nam=2023")
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert!(rows.is_empty());
+    assert_eq!(total[6], "0");
+    let bytes = get(&app, &clerk, "/bao-cao/tong-hop.xlsx?nam=2023")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let (rows, total) = read_sheet(&bytes, "Danh sách hộ");
+    assert!(rows.is_empty());
+    assert_eq!(num(&total[6]), 0);
+    for path in [
+        "/bao-cao/in?nam=2023",
+        "/bao-cao/don-vi?nam=2023",
+        "/bao-cao/don-vi.xlsx?nam=2023",
+        "/bao-cao/nhieu-nam",
+    ] {
+        assert_eq!(get(&app, &clerk, path).await.status(), 200, "{path}");
+    }
+    // A year without a campaign is a 404 page, not an error.
+    assert_eq!(get(&app, &clerk, "/bao-cao?nam=1999").await.status(), 404);
+}
