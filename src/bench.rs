@@ -33,6 +33,21 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// Reports: the summary page, the per-agency and multi-year pages, and the spreadsheet export
+    /// on a large dataset.
+    Reports {
+        #[arg(long, default_value_t = 2_000_000)]
+        households: usize,
+        /// Sponsorships over all campaigns.
+        #[arg(long, default_value_t = 500_000)]
+        sponsorships: usize,
+        /// Of those, in the current campaign (the rest spread evenly over the earlier ones).
+        #[arg(long, default_value_t = 60_000)]
+        current: usize,
+        /// Requests per page scenario.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+    },
     /// Duplicate check: the as-you-type candidates at growing registry sizes, and a commune scan.
     Duplicates {
         /// Registry sizes to measure at, ascending.
@@ -88,6 +103,12 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
             requests,
             commune,
         } => duplicates_bench(&pool, &sizes, requests, &commune).await,
+        BenchWhat::Reports {
+            households,
+            sponsorships,
+            current,
+            requests,
+        } => reports_bench(&pool, households, sponsorships, current, requests).await,
     };
     pool.close().await;
     tokio::task::spawn_blocking(move || guard.release()).await??;
@@ -255,39 +276,7 @@ async fn registry(
         t.elapsed().as_secs_f64()
     );
 
-    // The app itself, in-process, signed in as a clerk.
-    let password = "bench-mat-khau-123".to_string();
-    let mut tx = pool.begin().await?;
-    users::create(
-        &mut tx,
-        &By::system("bench"),
-        &NewUser {
-            username: "bench.clerk".into(),
-            full_name: "Bench".into(),
-            password_hash: password_auth::generate_hash(&password),
-            role: Role::Clerk,
-            agency_id: None,
-            commune_code: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let app = web::app(AppState::new(pool.clone(), WebConfig::default()));
-    let peer = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9)));
-    let mut login = Request::post("/dang-nhap")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!(
-            "username=bench.clerk&password={password}"
-        )))?;
-    login.extensions_mut().insert(peer);
-    let resp = app.clone().oneshot(login).await?;
-    let cookie = resp
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("bench login failed")?
-        .to_string();
+    let (app, cookie) = signed_in_app(pool).await?;
     let a_cccd: String = sqlx::query_scalar(
         "SELECT cccd FROM households WHERE cccd IS NOT NULL LIMIT 1 OFFSET 5000",
     )
@@ -317,32 +306,8 @@ async fn registry(
     println!("| scenario | p50 (ms) | p95 (ms) | max (ms) |");
     println!("|---|---:|---:|---:|");
     for (name, path) in scenarios {
-        let mut times = Vec::with_capacity(requests);
-        for i in 0..requests + 5 {
-            let req = Request::get(path.as_str())
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())?;
-            let t = Instant::now();
-            let resp = app.clone().oneshot(req).await?;
-            let status = resp.status();
-            let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
-            if !status.is_success() {
-                bail!("{path}: {status}");
-            }
-            if i >= 5 {
-                times.push(t.elapsed());
-            }
-        }
-        times.sort();
-        let pct = |p: f64| {
-            times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
-        };
-        println!(
-            "| {name} | {:.1} | {:.1} | {:.1} |",
-            pct(0.50),
-            pct(0.95),
-            pct(1.0)
-        );
+        let (p50, p95, max) = percentiles(time_get(&app, &cookie, &path, requests).await?);
+        println!("| {name} | {p50:.1} | {p95:.1} | {max:.1} |");
     }
     Ok(())
 }
@@ -483,6 +448,212 @@ const GIVEN: &[&str] = &[
     "Linh",
     "Loan",
 ];
+
+/// The app itself, in-process, and the session cookie of a clerk signed in to it.
+async fn signed_in_app(pool: &PgPool) -> anyhow::Result<(axum::Router, String)> {
+    let password = "bench-mat-khau-123".to_string();
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE username = 'bench.clerk')")
+            .fetch_one(pool)
+            .await?;
+    if !exists {
+        let mut tx = pool.begin().await?;
+        users::create(
+            &mut tx,
+            &By::system("bench"),
+            &NewUser {
+                username: "bench.clerk".into(),
+                full_name: "Bench".into(),
+                password_hash: password_auth::generate_hash(&password),
+                role: Role::Clerk,
+                agency_id: None,
+                commune_code: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let app = web::app(AppState::new(pool.clone(), WebConfig::default()));
+    let peer = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9)));
+    let mut login = Request::post("/dang-nhap")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username=bench.clerk&password={password}"
+        )))?;
+    login.extensions_mut().insert(peer);
+    let resp = app.clone().oneshot(login).await?;
+    let cookie = resp
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("bench login failed")?
+        .to_string();
+    Ok((app, cookie))
+}
+
+/// `requests` timed GETs of `path` (after 3 untimed ones), each body read in full.
+async fn time_get(
+    app: &axum::Router,
+    cookie: &str,
+    path: &str,
+    requests: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(requests);
+    for i in 0..requests + 3 {
+        let req = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())?;
+        let t = Instant::now();
+        let resp = app.clone().oneshot(req).await?;
+        let status = resp.status();
+        let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+        if !status.is_success() {
+            bail!("{path}: {status}");
+        }
+        if i >= 3 {
+            times.push(t.elapsed());
+        }
+    }
+    Ok(times)
+}
+
+/// Reports at scale: households, and sponsorships spread over the campaigns 2014–2024 with the
+/// current one holding `current` of them (its lines, members and deliveries too).
+async fn reports_bench(
+    pool: &PgPool,
+    households: usize,
+    sponsorships: usize,
+    current: usize,
+    requests: usize,
+) -> anyhow::Result<()> {
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(pool)
+        .await?;
+    let t = Instant::now();
+    fill(pool, households.saturating_sub(have as usize)).await?;
+    let fill_households = t.elapsed();
+    let t = Instant::now();
+    let campaigns: Vec<(uuid::Uuid, i32, bool)> =
+        sqlx::query_as("SELECT id, year, is_current FROM campaigns ORDER BY year")
+            .fetch_all(pool)
+            .await?;
+    let earlier = campaigns.iter().filter(|c| !c.2).count().max(1);
+    sqlx::query("DELETE FROM sponsorships")
+        .execute(pool)
+        .await?;
+    for (i, (id, _, is_current)) in campaigns.iter().enumerate() {
+        let n = if *is_current {
+            current
+        } else {
+            sponsorships.saturating_sub(current) / earlier
+        };
+        // Each campaign takes a different slice of the registry, so households recur across years.
+        sqlx::query(
+            "WITH h AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM households
+                        ORDER BY id OFFSET $3 LIMIT $2),
+                  a AS (SELECT array_agg(id ORDER BY name) AS ids FROM agencies),
+                  s AS (
+                    INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                        support_summary, pledged_value, delivered_value, pledged_on)
+                    SELECT $1, h.id, a.ids[1 + h.k % array_length(a.ids, 1)],
+                           CASE WHEN NOT $4 THEN 'follow_up'
+                                WHEN h.k % 6 = 0 THEN 'proposed'
+                                WHEN h.k % 6 IN (1, 2) THEN 'delivering'
+                                WHEN h.k % 6 = 3 THEN 'confirmed'
+                                ELSE 'target_reached' END,
+                           (ARRAY['livestock','seedlings','tools','house_repair','cash','training'])[1 + h.k % 6],
+                           'Hỗ trợ mẫu', 8000000 + (h.k % 9) * 1000000,
+                           CASE WHEN $4 AND h.k % 6 IN (0, 3) THEN 0
+                                WHEN $4 AND h.k % 6 IN (1, 2) THEN 4000000
+                                ELSE 8000000 + (h.k % 9) * 1000000 END,
+                           make_date(2014 + $5, 6, 20)
+                    FROM h, a RETURNING id, lead_agency_id, support_form, pledged_value, delivered_value),
+                  m AS (INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+                        SELECT id, lead_agency_id, true, pledged_value FROM s),
+                  l AS (INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
+                        SELECT id, 1, support_form, 'Vật phẩm mẫu', 1, 'gói', pledged_value FROM s)
+             INSERT INTO deliveries (sponsorship_id, agency_id, delivered_on, item, quantity, unit, unit_value,
+                 total_value, delivered_by)
+             SELECT id, lead_agency_id, make_date(2014 + $5, 7, 20), 'Vật phẩm mẫu', 1, 'gói', delivered_value,
+                    delivered_value, 'Cán bộ mẫu'
+             FROM s WHERE delivered_value > 0",
+        )
+        .bind(id)
+        .bind(n as i64)
+        .bind((i * 97_003 % households.max(1)) as i64)
+        .bind(is_current)
+        .bind(i as i32)
+        .execute(pool)
+        .await?;
+    }
+    sqlx::query("ANALYZE").execute(pool).await?;
+    let fill_sponsorships = t.elapsed();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM sponsorships")
+        .fetch_one(pool)
+        .await?;
+    let year: i32 = sqlx::query_scalar("SELECT year FROM campaigns WHERE is_current")
+        .fetch_one(pool)
+        .await?;
+    let confirmed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+         WHERE c.is_current AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')",
+    )
+    .fetch_one(pool)
+    .await?;
+    println!(
+        "Data: {households} households ({:.0} s to fill), {total} sponsorships over {} campaigns ({:.0} s), \
+         {confirmed} confirmed in {year}.\n",
+        fill_households.as_secs_f64(),
+        campaigns.len(),
+        fill_sponsorships.as_secs_f64()
+    );
+    let (app, cookie) = signed_in_app(pool).await?;
+    let scenarios = [
+        (
+            "summary page, whole district, current campaign",
+            format!("/bao-cao?nam={year}"),
+            requests,
+        ),
+        (
+            "summary page, one commune",
+            format!("/bao-cao?nam={year}&xa=06073"),
+            requests,
+        ),
+        (
+            "summary page, merged communes",
+            format!("/bao-cao?nam={year}&gop=1"),
+            requests,
+        ),
+        (
+            "per-agency results page",
+            format!("/bao-cao/don-vi?nam={year}"),
+            requests,
+        ),
+        (
+            "multi-year view, whole dataset",
+            "/bao-cao/nhieu-nam".to_string(),
+            requests.min(20),
+        ),
+        (
+            "summary .xlsx, every confirmed household of the campaign",
+            format!("/bao-cao/tong-hop.xlsx?nam={year}"),
+            requests.min(10),
+        ),
+        (
+            "summary .csv",
+            format!("/bao-cao/tong-hop.csv?nam={year}"),
+            requests.min(10),
+        ),
+    ];
+    println!("| scenario | requests | p50 (ms) | p95 (ms) | max (ms) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, path, n) in scenarios {
+        let (p50, p95, max) = percentiles(time_get(&app, &cookie, &path, n).await?);
+        println!("| {name} | {n} | {p50:.0} | {p95:.0} | {max:.0} |");
+    }
+    Ok(())
+}
 
 fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
     times.sort();

@@ -561,7 +561,7 @@ async fn export_command(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
                 kind,
                 merged,
             };
-            let s = report::summary(pool, &f, &Scope::District)
+            let s = report::summary(pool, &f, &Scope::District, report::Rows::All)
                 .await?
                 .context("Không có đợt vận động.")?;
             println!(

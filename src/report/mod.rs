@@ -76,7 +76,6 @@ pub struct Adopted {
     pub pledged: i64,
     pub delivered: i64,
     pub is_late: bool,
-    pub in_priority: bool,
     pub note: Option<String>,
 }
 
@@ -103,15 +102,6 @@ pub struct Breakdown {
     pub pledged: i64,
     pub delivered: i64,
     pub reached: i64,
-}
-
-impl Breakdown {
-    fn add(&mut self, a: &Adopted, target: i64) {
-        self.households += 1;
-        self.pledged += a.pledged;
-        self.delivered += a.delivered;
-        self.reached += i64::from(a.delivered >= target);
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,7 +157,7 @@ pub fn percent(part: i64, whole: i64) -> i64 {
     }
 }
 
-/// The scope as SQL parameters: (agency, commune).
+/// The scope as SQL parameters: (agency, commune, sees nothing).
 fn scope_params(scope: &Scope) -> (Option<Uuid>, Option<String>, bool) {
     match scope {
         Scope::District => (None, None, false),
@@ -177,41 +167,117 @@ fn scope_params(scope: &Scope) -> (Option<Uuid>, Option<String>, bool) {
     }
 }
 
-/// The district summary of a campaign, within the user's scope and the filter.
-pub async fn summary(pool: &PgPool, f: &Filter, scope: &Scope) -> sqlx::Result<Option<Summary>> {
+/// Which rows of the list of adopted households to fetch: the page shows a window of them, the
+/// spreadsheet, the CSV and the print page all of them. Totals never depend on it.
+#[derive(Debug, Clone, Copy)]
+pub enum Rows {
+    All,
+    Window { offset: i64, limit: i64 },
+}
+
+/// The sponsorships a summary is about, as SQL: `s` (sponsorship), `co` (its commune) and `la`
+/// (lead agency) in scope; $1 campaign, $2 commune filter, $3 merged, $4 kind, $5 agency scope,
+/// $6 commune scope. Clauses for absent parameters are left out rather than left to the planner.
+/// Households are not read: the sponsorship carries its commune.
+fn scoped_from(f: &Filter, agency: Option<Uuid>, own_commune: Option<&str>) -> String {
+    let mut sql = String::from(
+        "FROM sponsorships s
+         JOIN communes co ON co.code = s.commune_code
+         JOIN agencies la ON la.id = s.lead_agency_id
+         WHERE s.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')",
+    );
+    if f.commune.is_some() {
+        sql.push_str(if f.merged {
+            " AND co.merged_into_code = $2"
+        } else {
+            " AND co.code = $2"
+        });
+    }
+    if f.kind.is_some() {
+        sql.push_str(" AND la.kind = $4");
+    }
+    if agency.is_some() {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $5)",
+        );
+    }
+    if own_commune.is_some() {
+        sql.push_str(" AND s.commune_code = $6");
+    }
+    // Keep every parameter referenced so their types are known even when a clause is left out.
+    sql.push_str(
+        " AND ($2::text IS NULL OR true) AND ($3::bool OR true) AND ($4::text IS NULL OR true)",
+    );
+    sql.push_str(" AND ($5::uuid IS NULL OR true) AND ($6::text IS NULL OR true)");
+    sql
+}
+
+/// One group of the summary's aggregate query.
+#[derive(sqlx::FromRow)]
+struct Group {
+    commune_code: String,
+    commune: String,
+    merged_code: String,
+    merged_name: String,
+    lead_kind: String,
+    form: String,
+    in_priority: bool,
+    adopted: i64,
+    confirmed: i64,
+    pledged: i64,
+    delivered: i64,
+    reached: i64,
+    joint: i64,
+}
+
+fn add(map: &mut BTreeMap<String, Breakdown>, order: &str, key: &str, label: &str, g: &Group) {
+    let b = map.entry(order.to_string()).or_insert_with(|| Breakdown {
+        key: key.to_string(),
+        label: label.to_string(),
+        ..Default::default()
+    });
+    b.households += g.confirmed;
+    b.pledged += g.pledged;
+    b.delivered += g.delivered;
+    b.reached += g.reached;
+}
+
+/// The district summary of a campaign, within the user's scope and the filter. Totals and
+/// breakdowns are aggregated in PostgreSQL; `rows` says how much of the list to fetch.
+pub async fn summary(
+    pool: &PgPool,
+    f: &Filter,
+    scope: &Scope,
+    rows: Rows,
+) -> sqlx::Result<Option<Summary>> {
     let Some(campaign) = campaign(pool, f.campaign).await? else {
         return Ok(None);
     };
     let (agency, own_commune, nothing) = scope_params(scope);
-    let list: Vec<Adopted> = if nothing {
+    let from = scoped_from(f, agency, own_commune.as_deref());
+    let groups: Vec<Group> = if nothing {
         Vec::new()
     } else {
-        sqlx::query_as(
-            "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
-                       JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
-                    h.head_name, v.name AS village, co.code AS commune_code, co.name AS commune,
-                    co.merged_into_code AS merged_code, co.merged_into_name AS merged_name, la.kind AS lead_kind,
-                    (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
-                    s.state, s.support_form AS form,
-                    coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
-                              FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
-                    s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late,
+        sqlx::query_as(&format!(
+            "SELECT co.code AS commune_code, co.name AS commune, co.merged_into_code AS merged_code,
+                    co.merged_into_name AS merged_name, la.kind AS lead_kind, s.support_form AS form,
                     EXISTS (SELECT 1 FROM campaign_priority_communes p
-                            WHERE p.campaign_id = s.campaign_id AND p.commune_code = h.commune_code) AS in_priority,
-                    s.note
-             FROM sponsorships s
-             JOIN households h ON h.id = s.household_id
-             JOIN villages v ON v.id = h.village_id
-             JOIN communes co ON co.code = h.commune_code
-             JOIN agencies la ON la.id = s.lead_agency_id
-             WHERE s.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')
-               AND ($2::text IS NULL OR (CASE WHEN $3 THEN co.merged_into_code ELSE co.code END) = $2)
-               AND ($4::text IS NULL OR la.kind = $4)
-               AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
-                                                WHERE x.sponsorship_id = s.id AND x.agency_id = $5))
-               AND ($6::text IS NULL OR h.commune_code = $6)
-             ORDER BY co.name, v.name, h.head_name, s.id",
-        )
+                            WHERE p.campaign_id = $1 AND p.commune_code = co.code) AS in_priority,
+                    count(*) AS adopted,
+                    count(*) FILTER (WHERE s.state IN {COUNTED}) AS confirmed,
+                    coalesce(sum(s.pledged_value) FILTER (WHERE s.state IN {COUNTED}), 0)::bigint AS pledged,
+                    coalesce(sum(s.delivered_value) FILTER (WHERE s.state IN {COUNTED}), 0)::bigint AS delivered,
+                    count(*) FILTER (WHERE s.state IN {COUNTED} AND s.delivered_value >= c.target_per_household) AS reached,
+                    count(*) FILTER (WHERE s.state IN {COUNTED} AND EXISTS (
+                        SELECT 1 FROM sponsorship_agencies j WHERE j.sponsorship_id = s.id AND NOT j.is_lead)) AS joint
+             {from_with_campaign}
+             GROUP BY co.code, co.name, co.merged_into_code, co.merged_into_name, la.kind, s.support_form",
+            from_with_campaign = from.replacen(
+                "JOIN agencies la ON la.id = s.lead_agency_id",
+                "JOIN agencies la ON la.id = s.lead_agency_id JOIN campaigns c ON c.id = s.campaign_id",
+                1
+            )
+        ))
         .bind(f.campaign)
         .bind(&f.commune)
         .bind(f.merged)
@@ -221,72 +287,93 @@ pub async fn summary(pool: &PgPool, f: &Filter, scope: &Scope) -> sqlx::Result<O
         .fetch_all(pool)
         .await?
     };
-    let target = campaign.target;
-    let adopted = list.len() as i64;
-    let list: Vec<Adopted> = list
-        .into_iter()
-        .filter(|a| crate::domain::sponsorship::State::parse(&a.state).is_some_and(|s| s.counts()))
-        .collect();
-    let mut totals = Totals {
-        adopted,
-        ..Default::default()
-    };
+    let mut totals = Totals::default();
     let mut by_commune: BTreeMap<String, Breakdown> = BTreeMap::new();
     let mut by_kind: BTreeMap<String, Breakdown> = BTreeMap::new();
     let mut by_form: BTreeMap<String, Breakdown> = BTreeMap::new();
-    for a in &list {
-        totals.confirmed += 1;
-        totals.pledged += a.pledged;
-        totals.delivered += a.delivered;
-        totals.reached += i64::from(a.delivered >= target);
-        totals.joint_groups += i64::from(a.members > 1);
-        if a.in_priority {
-            totals.priority_households += 1;
-            totals.priority_delivered += a.delivered;
+    for g in &groups {
+        totals.adopted += g.adopted;
+        if g.confirmed == 0 {
+            continue;
+        }
+        totals.confirmed += g.confirmed;
+        totals.pledged += g.pledged;
+        totals.delivered += g.delivered;
+        totals.reached += g.reached;
+        totals.joint_groups += g.joint;
+        if g.in_priority {
+            totals.priority_households += g.confirmed;
+            totals.priority_delivered += g.delivered;
         }
         let (ckey, clabel) = if f.merged {
-            (a.merged_code.clone(), a.merged_name.clone())
+            (&g.merged_code, &g.merged_name)
         } else {
-            (a.commune_code.clone(), a.commune.clone())
+            (&g.commune_code, &g.commune)
         };
-        by_commune
-            .entry(clabel.clone())
-            .or_insert_with(|| Breakdown {
-                key: ckey,
-                label: clabel,
-                ..Default::default()
-            })
-            .add(a, target);
-        by_kind
-            .entry(a.lead_kind.clone())
-            .or_insert_with(|| Breakdown {
-                key: a.lead_kind.clone(),
-                label: labels::agency_kind(&a.lead_kind).to_string(),
-                ..Default::default()
-            })
-            .add(a, target);
-        by_form
-            .entry(a.form.clone())
-            .or_insert_with(|| Breakdown {
-                key: a.form.clone(),
-                label: labels::support_form(&a.form).to_string(),
-                ..Default::default()
-            })
-            .add(a, target);
+        // Communes are listed by name; kinds and forms by their code.
+        add(&mut by_commune, clabel, ckey, clabel, g);
+        add(
+            &mut by_kind,
+            &g.lead_kind,
+            &g.lead_kind,
+            labels::agency_kind(&g.lead_kind),
+            g,
+        );
+        add(
+            &mut by_form,
+            &g.form,
+            &g.form,
+            labels::support_form(&g.form),
+            g,
+        );
     }
-    totals.agencies = if nothing {
+    let list: Vec<Adopted> = if nothing || totals.confirmed == 0 {
+        Vec::new()
+    } else {
+        let (offset, limit) = match rows {
+            Rows::All => (0, i64::MAX),
+            Rows::Window { offset, limit } => (offset, limit),
+        };
+        sqlx::query_as(&format!(
+            "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
+                       JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
+                    h.head_name, v.name AS village, co.code AS commune_code, co.name AS commune,
+                    co.merged_into_code AS merged_code, co.merged_into_name AS merged_name, la.kind AS lead_kind,
+                    (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
+                    s.state, s.support_form AS form,
+                    coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
+                              FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
+                    s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late,
+                    s.note
+             FROM (SELECT s.id {from}
+                     AND s.state IN {COUNTED}) pick
+             JOIN sponsorships s ON s.id = pick.id
+             JOIN households h ON h.id = s.household_id
+             JOIN villages v ON v.id = h.village_id
+             JOIN communes co ON co.code = s.commune_code
+             JOIN agencies la ON la.id = s.lead_agency_id
+             ORDER BY co.name, v.name, h.head_name, s.id
+             OFFSET $7 LIMIT $8"
+        ))
+        .bind(f.campaign)
+        .bind(&f.commune)
+        .bind(f.merged)
+        .bind(&f.kind)
+        .bind(agency)
+        .bind(&own_commune)
+        .bind(offset)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    };
+    totals.agencies = if nothing || totals.confirmed == 0 {
         0
     } else {
         sqlx::query_scalar(&format!(
-            "SELECT count(DISTINCT m.agency_id) FROM sponsorships s
-             JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
-             JOIN households h ON h.id = s.household_id JOIN communes co ON co.code = h.commune_code
-             JOIN agencies la ON la.id = s.lead_agency_id
-             WHERE s.campaign_id = $1 AND s.state IN {COUNTED}
-               AND ($2::text IS NULL OR (CASE WHEN $3 THEN co.merged_into_code ELSE co.code END) = $2)
-               AND ($4::text IS NULL OR la.kind = $4)
-               AND ($5::uuid IS NULL OR m.agency_id = $5)
-               AND ($6::text IS NULL OR h.commune_code = $6)"
+            "SELECT count(DISTINCT m.agency_id)
+             FROM (SELECT s.id {from} AND s.state IN {COUNTED}) pick
+             JOIN sponsorship_agencies m ON m.sponsorship_id = pick.id
+             WHERE ($5::uuid IS NULL OR m.agency_id = $5)"
         ))
         .bind(f.campaign)
         .bind(&f.commune)
@@ -392,16 +479,17 @@ pub async fn agency_results(
     }
     sqlx::query_as(&format!(
         "WITH mine AS (
-            SELECT m.agency_id, m.is_lead, s.id, s.state
+            SELECT m.agency_id, count(*) AS adopted,
+                   count(*) FILTER (WHERE s.state IN {COUNTED}) AS confirmed,
+                   count(*) FILTER (WHERE m.is_lead AND s.state IN {COUNTED}) AS confirmed_lead
             FROM sponsorships s JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
-            JOIN households h ON h.id = s.household_id
             WHERE s.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')
-              AND ($4::text IS NULL OR h.commune_code = $4)),
+              AND ($4::text IS NULL OR s.commune_code = $4)
+            GROUP BY m.agency_id),
          given AS (
             SELECT d.agency_id, sum(d.total_value)::bigint AS delivered
             FROM deliveries d JOIN sponsorships s ON s.id = d.sponsorship_id
-            JOIN households h ON h.id = s.household_id
-            WHERE s.campaign_id = $1 AND s.state IN {COUNTED} AND ($4::text IS NULL OR h.commune_code = $4)
+            WHERE s.campaign_id = $1 AND s.state IN {COUNTED} AND ($4::text IS NULL OR s.commune_code = $4)
             GROUP BY d.agency_id),
          visited AS (
             SELECT m.agency_id, count(*) AS visits,
@@ -411,25 +499,24 @@ pub async fn agency_results(
             FROM follow_up_visits fv JOIN sponsorships s ON s.id = fv.sponsorship_id
             JOIN campaigns ec ON ec.id = s.campaign_id
             JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
-            JOIN households h ON h.id = s.household_id
             WHERE ec.year < (SELECT year FROM campaigns WHERE id = $1)
               AND extract(year FROM fv.visited_on) = (SELECT year FROM campaigns WHERE id = $1)
-              AND ($4::text IS NULL OR h.commune_code = $4)
+              AND ($4::text IS NULL OR s.commune_code = $4)
             GROUP BY m.agency_id)
          SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
                 o.quota AS override_quota, o.reason AS override_reason,
-                (SELECT count(*) FROM mine WHERE mine.agency_id = a.id) AS adopted,
-                (SELECT count(*) FROM mine WHERE mine.agency_id = a.id AND mine.state IN {COUNTED}) AS confirmed,
-                (SELECT count(*) FROM mine WHERE mine.agency_id = a.id AND mine.is_lead AND mine.state IN {COUNTED}) AS confirmed_lead,
+                coalesce(mi.adopted, 0) AS adopted, coalesce(mi.confirmed, 0) AS confirmed,
+                coalesce(mi.confirmed_lead, 0) AS confirmed_lead,
                 coalesce(g.delivered, 0)::bigint AS delivered,
                 coalesce(vi.visits, 0) AS visits, coalesce(vi.effective, 0) AS effective,
                 coalesce(vi.partly, 0) AS partly, coalesce(vi.not_effective, 0) AS not_effective
          FROM agencies a
          LEFT JOIN agency_quota_overrides o ON o.agency_id = a.id AND o.campaign_id = $1
+         LEFT JOIN mine mi ON mi.agency_id = a.id
          LEFT JOIN given g ON g.agency_id = a.id
          LEFT JOIN visited vi ON vi.agency_id = a.id
          WHERE ($2::text IS NULL OR a.kind = $2) AND ($3::uuid IS NULL OR a.id = $3)
-           AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM mine WHERE mine.agency_id = a.id))
+           AND ($4::text IS NULL OR mi.agency_id IS NOT NULL)
          ORDER BY a.kind, a.name"
     ))
     .bind(campaign)
@@ -460,26 +547,37 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
     if nothing {
         return Ok(Vec::new());
     }
+    // A household is adopted at most once per campaign (R4), so the confirmed sponsorships of a
+    // year are its helped households. Status years are folded once per household: escaped (or
+    // near-poor) "later" means its latest such year is after the year it was helped.
+    let mut scoped = String::new();
+    if agency.is_some() {
+        scoped.push_str(
+            " AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $1)",
+        );
+    }
+    if commune.is_some() {
+        scoped.push_str(" AND s.commune_code = $2");
+    }
     sqlx::query_as(&format!(
-        "WITH helped AS (
-            SELECT DISTINCT ON (c.year, s.household_id) c.year, s.household_id, s.delivered_value
+        "WITH st AS (
+            SELECT household_id,
+                   max(year) FILTER (WHERE status = 'escaped') AS escaped,
+                   max(year) FILTER (WHERE status = 'near_poor') AS near_poor
+            FROM household_status_history GROUP BY household_id),
+         helped AS (
+            SELECT c.year, s.household_id, s.delivered_value
             FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
-            JOIN households h ON h.id = s.household_id
-            WHERE s.state IN {COUNTED}
-              AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
-                                               WHERE x.sponsorship_id = s.id AND x.agency_id = $1))
-              AND ($2::text IS NULL OR h.commune_code = $2)),
-         later AS (
-            SELECT hp.year, hp.household_id, hp.delivered_value,
-                   EXISTS (SELECT 1 FROM household_status_history st WHERE st.household_id = hp.household_id
-                           AND st.year > hp.year AND st.status = 'escaped') AS escaped,
-                   EXISTS (SELECT 1 FROM household_status_history st WHERE st.household_id = hp.household_id
-                           AND st.year > hp.year AND st.status = 'near_poor') AS near_poor
-            FROM helped hp)
-         SELECT c.year, count(l.household_id) AS helped, coalesce(sum(l.delivered_value), 0)::bigint AS delivered,
-                count(l.household_id) FILTER (WHERE l.near_poor AND NOT l.escaped) AS near_poor_later,
-                count(l.household_id) FILTER (WHERE l.escaped) AS escaped_later
-         FROM campaigns c LEFT JOIN later l ON l.year = c.year
+            WHERE s.state IN {COUNTED} {scoped}
+              AND ($1::uuid IS NULL OR true) AND ($2::text IS NULL OR true))
+         SELECT c.year, count(hp.household_id) AS helped,
+                coalesce(sum(hp.delivered_value), 0)::bigint AS delivered,
+                count(hp.household_id) FILTER (WHERE st.near_poor > hp.year
+                                                AND NOT coalesce(st.escaped > hp.year, false)) AS near_poor_later,
+                count(hp.household_id) FILTER (WHERE st.escaped > hp.year) AS escaped_later
+         FROM campaigns c
+         LEFT JOIN helped hp ON hp.year = c.year
+         LEFT JOIN st ON st.household_id = hp.household_id
          GROUP BY c.year ORDER BY c.year"
     ))
     .bind(agency)

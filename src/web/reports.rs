@@ -19,7 +19,7 @@ use crate::domain::labels;
 use crate::domain::money::{format_vnd, group_thousands};
 use crate::domain::roles::{Actor, Scope};
 use crate::report::export::{self, Table};
-use crate::report::{self, AgencyRow, CampaignInfo, Filter, Summary, YearRow, percent};
+use crate::report::{self, AgencyRow, CampaignInfo, Filter, Rows, Summary, YearRow, percent};
 
 #[derive(Deserialize, Default, Clone)]
 pub struct Params {
@@ -113,10 +113,11 @@ async fn load_summary(
     state: &AppState,
     actor: &Actor,
     p: &Params,
+    rows: Rows,
 ) -> AppResult<(Summary, Filter, String)> {
     let campaign = chosen_campaign(state, p).await?;
     let f = filter(actor, p, &campaign);
-    let s = report::summary(&state.db, &f, &actor.scope())
+    let s = report::summary(&state.db, &f, &actor.scope(), rows)
         .await?
         .ok_or(AppError::NotFound)?;
     let subtitle = describe(state, actor, &f).await?;
@@ -266,7 +267,15 @@ pub async fn summary(
     ctx: Ctx,
     Query(p): Query<Params>,
 ) -> AppResult<SummaryPage> {
-    let (s, f, subtitle) = load_summary(&state, &actor, &p).await?;
+    let page = nonblank(&p.trang)
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 100_000);
+    let window = Rows::Window {
+        offset: ((page - 1) * LIST_PAGE) as i64,
+        limit: LIST_PAGE as i64,
+    };
+    let (s, f, subtitle) = load_summary(&state, &actor, &p, window).await?;
     let tt = &s.totals;
     let figures = vec![
         ("Cơ quan, đơn vị tham gia", group_thousands(tt.agencies)),
@@ -286,11 +295,7 @@ pub async fn summary(
             ),
         ),
     ];
-    let page = nonblank(&p.trang)
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100_000);
-    let pages = s.list.len().div_ceil(LIST_PAGE).max(1);
+    let pages = (tt.confirmed as usize).div_ceil(LIST_PAGE).max(1);
     let link = |n: usize| {
         let mut q = p.clone();
         q.trang = Some(n.to_string());
@@ -309,10 +314,8 @@ pub async fn summary(
         .list
         .iter()
         .enumerate()
-        .skip((page - 1) * LIST_PAGE)
-        .take(LIST_PAGE)
         .map(|(i, a)| ListLine {
-            stt: i + 1,
+            stt: (page - 1) * LIST_PAGE + i + 1,
             agencies: a.agencies.clone(),
             head_name: a.head_name.clone(),
             place: format!("{}, {}", a.village, a.commune),
@@ -370,7 +373,7 @@ pub async fn summary(
         charts,
         short: s.short.clone(),
         list,
-        list_total: s.list.len(),
+        list_total: s.totals.confirmed as usize,
         page,
         prev_link: (page > 1).then(|| link(page - 1)),
         next_link: (page < pages).then(|| link(page + 1)),
@@ -398,7 +401,7 @@ pub async fn summary_xlsx(
     CurrentUser(actor): CurrentUser,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    let (s, _, subtitle) = load_summary(&state, &actor, &p).await?;
+    let (s, _, subtitle) = load_summary(&state, &actor, &p, Rows::All).await?;
     let name = file_name("bao-cao-tong-hop", s.campaign.year, "xlsx");
     xlsx_response(&export::summary_tables(&s, &subtitle), name)
 }
@@ -408,7 +411,7 @@ pub async fn summary_csv(
     CurrentUser(actor): CurrentUser,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    let (s, _, subtitle) = load_summary(&state, &actor, &p).await?;
+    let (s, _, subtitle) = load_summary(&state, &actor, &p, Rows::All).await?;
     Ok(download(
         export::csv(&export::summary_list(&s, &subtitle)),
         &file_name("danh-sach-ho", s.campaign.year, "csv"),
@@ -442,7 +445,7 @@ pub async fn summary_print(
     CurrentUser(actor): CurrentUser,
     Query(p): Query<Params>,
 ) -> AppResult<PrintPage> {
-    let (s, _, subtitle) = load_summary(&state, &actor, &p).await?;
+    let (s, _, subtitle) = load_summary(&state, &actor, &p, Rows::All).await?;
     let now = today();
     let list = s
         .list
