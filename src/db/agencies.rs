@@ -178,11 +178,15 @@ pub async fn list_with_quota(
                 o.quota AS override_quota, o.reason AS override_reason,
                 count(s.id) FILTER (WHERE s.state NOT IN ('rejected', 'cancelled')) AS adopted,
                 count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
-                count(s.id) FILTER (WHERE sa.is_lead AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed_lead
+                count(s.id) FILTER (WHERE s.is_lead AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed_lead
          FROM agencies a
          LEFT JOIN agency_quota_overrides o ON o.agency_id = a.id AND o.campaign_id = $1
-         LEFT JOIN sponsorship_agencies sa ON sa.agency_id = a.id
-         LEFT JOIN sponsorships s ON s.id = sa.sponsorship_id AND s.campaign_id = $1
+         -- Only this campaign's memberships (reached through the campaign's index, not by
+         -- reading every membership of every year).
+         LEFT JOIN (SELECT s.id, s.state, sa.agency_id, sa.is_lead
+                    FROM sponsorship_agencies sa
+                    JOIN sponsorships s ON s.id = sa.sponsorship_id AND s.campaign_id = $1
+                    WHERE sa.campaign_id = $1) s ON s.agency_id = a.id
          WHERE ($2::text IS NULL OR a.kind = $2)
          GROUP BY a.id, o.quota, o.reason
          ORDER BY a.kind, a.name",

@@ -88,6 +88,15 @@ pub fn pool_options() -> PgPoolOptions {
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(3))
         .test_before_acquire(true)
+        // PostgreSQL's JIT compiles any query the planner costs above 100.000 — a report over a
+        // campaign of 60.000 sponsorships — and spent 175 ms of a 270 ms query compiling it.
+        // The app's queries are short and many; the compiler never pays for itself here.
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(conn, "SET jit = off").await?;
+                Ok(())
+            })
+        })
 }
 
 /// Apply every migration, including the session store's table.

@@ -255,9 +255,10 @@ pub async fn summary(
     };
     let (agency, own_commune, nothing) = scope_params(scope);
     let from = scoped_from(f, agency, own_commune.as_deref());
-    let groups: Vec<Group> = if nothing {
-        Vec::new()
-    } else {
+    let groups = async {
+        if nothing {
+            return Ok::<Vec<Group>, sqlx::Error>(Vec::new());
+        }
         sqlx::query_as(&format!(
             "SELECT co.code AS commune_code, co.name AS commune, co.merged_into_code AS merged_code,
                     co.merged_into_name AS merged_name, la.kind AS lead_kind, s.support_form AS form,
@@ -268,13 +269,14 @@ pub async fn summary(
                     coalesce(sum(s.pledged_value) FILTER (WHERE s.state IN {COUNTED}), 0)::bigint AS pledged,
                     coalesce(sum(s.delivered_value) FILTER (WHERE s.state IN {COUNTED}), 0)::bigint AS delivered,
                     count(*) FILTER (WHERE s.state IN {COUNTED} AND s.delivered_value >= c.target_per_household) AS reached,
-                    count(*) FILTER (WHERE s.state IN {COUNTED} AND EXISTS (
-                        SELECT 1 FROM sponsorship_agencies j WHERE j.sponsorship_id = s.id AND NOT j.is_lead)) AS joint
+                    count(*) FILTER (WHERE s.state IN {COUNTED} AND j.sponsorship_id IS NOT NULL) AS joint
              {from_with_campaign}
              GROUP BY co.code, co.name, co.merged_into_code, co.merged_into_name, la.kind, s.support_form",
             from_with_campaign = from.replacen(
                 "JOIN agencies la ON la.id = s.lead_agency_id",
-                "JOIN agencies la ON la.id = s.lead_agency_id JOIN campaigns c ON c.id = s.campaign_id",
+                "JOIN agencies la ON la.id = s.lead_agency_id JOIN campaigns c ON c.id = s.campaign_id
+                 LEFT JOIN (SELECT DISTINCT sponsorship_id FROM sponsorship_agencies
+                            WHERE campaign_id = $1 AND NOT is_lead) j ON j.sponsorship_id = s.id",
                 1
             )
         ))
@@ -285,9 +287,101 @@ pub async fn summary(
         .bind(agency)
         .bind(&own_commune)
         .fetch_all(pool)
-        .await?
+        .await
     };
-    let mut totals = Totals::default();
+    let list = async {
+        if nothing {
+            return Ok::<Vec<Adopted>, sqlx::Error>(Vec::new());
+        }
+        let (offset, limit) = match rows {
+            Rows::All => (0, i64::MAX),
+            Rows::Window { offset, limit } => (offset, limit),
+        };
+        // The window is chosen first (sorting needs only names), then only its rows get their
+        // agencies and lines: PostgreSQL would otherwise compute them for every row before the sort.
+        sqlx::query_as(&format!(
+            "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
+                       JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
+                    w.head_name, w.village, co.code AS commune_code, co.name AS commune,
+                    co.merged_into_code AS merged_code, co.merged_into_name AS merged_name, la.kind AS lead_kind,
+                    (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
+                    s.state, s.support_form AS form,
+                    coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
+                              FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
+                    s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late, s.note
+             FROM (SELECT s.id, co.name AS commune_name, v.name AS village, h.head_name
+                   {from} AND s.state IN {COUNTED}
+                   ORDER BY co.name, v.name, h.head_name, s.id
+                   OFFSET $7 LIMIT $8) w
+             JOIN sponsorships s ON s.id = w.id
+             JOIN communes co ON co.code = s.commune_code
+             JOIN agencies la ON la.id = s.lead_agency_id
+             ORDER BY w.commune_name, w.village, w.head_name, s.id",
+            from = from.replacen(
+                "JOIN communes co ON co.code = s.commune_code",
+                "JOIN communes co ON co.code = s.commune_code
+                 JOIN households h ON h.id = s.household_id JOIN villages v ON v.id = h.village_id",
+                1
+            )
+        ))
+        .bind(f.campaign)
+        .bind(&f.commune)
+        .bind(f.merged)
+        .bind(&f.kind)
+        .bind(agency)
+        .bind(&own_commune)
+        .bind(offset)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    };
+    let taking_part = async {
+        if nothing {
+            return Ok::<i64, sqlx::Error>(0);
+        }
+        sqlx::query_scalar(&format!(
+            "SELECT count(DISTINCT m.agency_id)
+             FROM (SELECT s.id {from} AND s.state IN {COUNTED}) pick
+             JOIN sponsorship_agencies m ON m.sponsorship_id = pick.id AND m.campaign_id = $1
+             WHERE ($5::uuid IS NULL OR m.agency_id = $5)"
+        ))
+        .bind(f.campaign)
+        .bind(&f.commune)
+        .bind(f.merged)
+        .bind(&f.kind)
+        .bind(agency)
+        .bind(&own_commune)
+        .fetch_one(pool)
+        .await
+    };
+    // Agencies short of their quota: the district sees all, an agency itself; quotas are not a
+    // commune's business and a commune filter does not apply to them.
+    let short = async {
+        if !matches!(scope, Scope::District | Scope::Agency(_)) {
+            return Ok::<Vec<Short>, sqlx::Error>(Vec::new());
+        }
+        Ok(
+            agencies::list_with_quota(pool, f.campaign, f.kind.as_deref())
+                .await?
+                .into_iter()
+                .filter(|r| !r.met())
+                .filter(|r| agency.is_none_or(|a| a == r.id))
+                .map(|r| Short {
+                    expected: r.quota().households,
+                    counted: r.counted(),
+                    kind: labels::agency_kind(&r.kind),
+                    name: r.name,
+                })
+                .collect(),
+        )
+    };
+    // Four independent queries: run them at once on separate connections.
+    let (groups, list, taking_part, short) = tokio::try_join!(groups, list, taking_part, short)?;
+
+    let mut totals = Totals {
+        agencies: taking_part,
+        ..Default::default()
+    };
     let mut by_commune: BTreeMap<String, Breakdown> = BTreeMap::new();
     let mut by_kind: BTreeMap<String, Breakdown> = BTreeMap::new();
     let mut by_form: BTreeMap<String, Breakdown> = BTreeMap::new();
@@ -327,82 +421,6 @@ pub async fn summary(
             g,
         );
     }
-    let list: Vec<Adopted> = if nothing || totals.confirmed == 0 {
-        Vec::new()
-    } else {
-        let (offset, limit) = match rows {
-            Rows::All => (0, i64::MAX),
-            Rows::Window { offset, limit } => (offset, limit),
-        };
-        sqlx::query_as(&format!(
-            "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
-                       JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
-                    h.head_name, v.name AS village, co.code AS commune_code, co.name AS commune,
-                    co.merged_into_code AS merged_code, co.merged_into_name AS merged_name, la.kind AS lead_kind,
-                    (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
-                    s.state, s.support_form AS form,
-                    coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
-                              FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
-                    s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late,
-                    s.note
-             FROM (SELECT s.id {from}
-                     AND s.state IN {COUNTED}) pick
-             JOIN sponsorships s ON s.id = pick.id
-             JOIN households h ON h.id = s.household_id
-             JOIN villages v ON v.id = h.village_id
-             JOIN communes co ON co.code = s.commune_code
-             JOIN agencies la ON la.id = s.lead_agency_id
-             ORDER BY co.name, v.name, h.head_name, s.id
-             OFFSET $7 LIMIT $8"
-        ))
-        .bind(f.campaign)
-        .bind(&f.commune)
-        .bind(f.merged)
-        .bind(&f.kind)
-        .bind(agency)
-        .bind(&own_commune)
-        .bind(offset)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?
-    };
-    totals.agencies = if nothing || totals.confirmed == 0 {
-        0
-    } else {
-        sqlx::query_scalar(&format!(
-            "SELECT count(DISTINCT m.agency_id)
-             FROM (SELECT s.id {from} AND s.state IN {COUNTED}) pick
-             JOIN sponsorship_agencies m ON m.sponsorship_id = pick.id
-             WHERE ($5::uuid IS NULL OR m.agency_id = $5)"
-        ))
-        .bind(f.campaign)
-        .bind(&f.commune)
-        .bind(f.merged)
-        .bind(&f.kind)
-        .bind(agency)
-        .bind(&own_commune)
-        .fetch_one(pool)
-        .await?
-    };
-    // Agencies short of their quota: the district sees all, an agency itself; quotas are not a
-    // commune's business and a commune filter does not apply to them.
-    let short = match scope {
-        Scope::District | Scope::Agency(_) => {
-            agencies::list_with_quota(pool, f.campaign, f.kind.as_deref())
-                .await?
-                .into_iter()
-                .filter(|r| !r.met())
-                .filter(|r| agency.is_none_or(|a| a == r.id))
-                .map(|r| Short {
-                    expected: r.quota().households,
-                    counted: r.counted(),
-                    kind: labels::agency_kind(&r.kind),
-                    name: r.name,
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    };
     Ok(Some(Summary {
         campaign,
         totals,
@@ -482,8 +500,8 @@ pub async fn agency_results(
             SELECT m.agency_id, count(*) AS adopted,
                    count(*) FILTER (WHERE s.state IN {COUNTED}) AS confirmed,
                    count(*) FILTER (WHERE m.is_lead AND s.state IN {COUNTED}) AS confirmed_lead
-            FROM sponsorships s JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
-            WHERE s.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')
+            FROM sponsorship_agencies m JOIN sponsorships s ON s.id = m.sponsorship_id AND s.campaign_id = $1
+            WHERE m.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')
               AND ($4::text IS NULL OR s.commune_code = $4)
             GROUP BY m.agency_id),
          given AS (

@@ -42,6 +42,15 @@ impl Params {
     }
 }
 
+/// The years there are campaigns for, newest first (the campaign selector).
+async fn years_of_campaigns(state: &AppState) -> AppResult<Vec<i32>> {
+    Ok(
+        sqlx::query_scalar("SELECT year FROM campaigns ORDER BY year DESC")
+            .fetch_all(&state.db)
+            .await?,
+    )
+}
+
 /// The campaign asked for (by year), or the current one.
 async fn chosen_campaign(state: &AppState, p: &Params) -> AppResult<CampaignInfo> {
     let year = match nonblank(&p.nam).and_then(|y| y.parse::<i32>().ok()) {
@@ -350,11 +359,7 @@ pub async fn summary(
     };
     Ok(SummaryPage {
         query: p.query(),
-        campaigns: crate::db::campaigns::list(&state.db)
-            .await?
-            .into_iter()
-            .map(|c| c.year)
-            .collect(),
+        campaigns: years_of_campaigns(&state).await?,
         communes,
         kinds: kinds(),
         may_filter_commune: !matches!(actor.scope(), Scope::Commune(_)),
@@ -605,11 +610,7 @@ pub async fn agencies(
     Ok(AgenciesPage {
         query: p.query(),
         year: campaign.year,
-        campaigns: crate::db::campaigns::list(&state.db)
-            .await?
-            .into_iter()
-            .map(|c| c.year)
-            .collect(),
+        campaigns: years_of_campaigns(&state).await?,
         kinds: kinds(),
         subtitle,
         met: rows.iter().filter(|r| r.met()).count(),
