@@ -47,6 +47,10 @@ pub enum BenchWhat {
         /// Requests per page scenario.
         #[arg(long, default_value_t = 50)]
         requests: usize,
+        /// Keep the database of the previous `bench reports` run when it holds this dataset
+        /// (only the requests are measured again).
+        #[arg(long)]
+        reuse: bool,
     },
     /// Duplicate check: the as-you-type candidates at growing registry sizes, and a commune scan.
     Duplicates {
@@ -79,19 +83,29 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
         .max_connections(1)
         .connect(&cluster.url_for("postgres"))
         .await?;
-    sqlx::query("DROP DATABASE IF EXISTS giupdo_bench WITH (FORCE)")
-        .execute(&admin)
+    let reuse = matches!(what, BenchWhat::Reports { reuse: true, .. })
+        && sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'giupdo_bench')",
+        )
+        .fetch_one(&admin)
         .await?;
-    sqlx::query("CREATE DATABASE giupdo_bench")
-        .execute(&admin)
-        .await?;
+    if !reuse {
+        sqlx::query("DROP DATABASE IF EXISTS giupdo_bench WITH (FORCE)")
+            .execute(&admin)
+            .await?;
+        sqlx::query("CREATE DATABASE giupdo_bench")
+            .execute(&admin)
+            .await?;
+    }
     admin.close().await;
     let pool = crate::db::pool_options()
         .max_connections(8)
         .connect(&cluster.url_for("giupdo_bench"))
         .await?;
     crate::db::migrate(&pool).await?;
-    crate::demo::load(&pool).await?;
+    if !reuse {
+        crate::demo::load(&pool).await?;
+    }
     let result = match what {
         BenchWhat::Registry {
             households,
@@ -108,7 +122,8 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
             sponsorships,
             current,
             requests,
-        } => reports_bench(&pool, households, sponsorships, current, requests).await,
+            reuse,
+        } => reports_bench(&pool, households, sponsorships, current, requests, reuse).await,
     };
     pool.close().await;
     tokio::task::spawn_blocking(move || guard.release()).await??;
@@ -526,18 +541,27 @@ async fn reports_bench(
     sponsorships: usize,
     current: usize,
     requests: usize,
+    reuse: bool,
 ) -> anyhow::Result<()> {
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
         .fetch_one(pool)
         .await?;
-    let t = Instant::now();
-    fill(pool, households.saturating_sub(have as usize)).await?;
-    let fill_households = t.elapsed();
+    let have_sponsorships: i64 = sqlx::query_scalar("SELECT count(*) FROM sponsorships")
+        .fetch_one(pool)
+        .await?;
     let t = Instant::now();
     let campaigns: Vec<(uuid::Uuid, i32, bool)> =
         sqlx::query_as("SELECT id, year, is_current FROM campaigns ORDER BY year")
             .fetch_all(pool)
             .await?;
+    let refill = !(reuse
+        && have as usize >= households
+        && have_sponsorships as usize >= sponsorships * 9 / 10);
+    if refill {
+        fill(pool, households.saturating_sub(have as usize)).await?;
+    }
+    let fill_households = t.elapsed();
+    let t = Instant::now();
     let earlier = campaigns.iter().filter(|c| !c.2).count().max(1);
     sqlx::query("DELETE FROM sponsorships")
         .execute(pool)
@@ -587,7 +611,11 @@ async fn reports_bench(
         .execute(pool)
         .await?;
     }
-    sqlx::query("ANALYZE").execute(pool).await?;
+    // Measure a settled database, as a running district has: not autovacuum's first pass over
+    // freshly loaded tables competing for the two cores,
+    // nor the checkpoint writing the gigabyte just loaded.
+    sqlx::query("VACUUM (ANALYZE)").execute(pool).await?;
+    sqlx::query("CHECKPOINT").execute(pool).await?;
     let fill_sponsorships = t.elapsed();
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM sponsorships")
         .fetch_one(pool)

@@ -93,7 +93,13 @@ pub fn pool_options() -> PgPoolOptions {
         // The app's queries are short and many; the compiler never pays for itself here.
         .after_connect(|conn, _| {
             Box::pin(async move {
-                sqlx::Executor::execute(conn, "SET jit = off").await?;
+                // Requests run side by side on two cores; a query forking parallel workers
+                // competes with the others rather than finishing sooner.
+                sqlx::Executor::execute(
+                    &mut *conn,
+                    "SET jit = off; SET max_parallel_workers_per_gather = 0",
+                )
+                .await?;
                 Ok(())
             })
         })

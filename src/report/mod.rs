@@ -242,6 +242,64 @@ fn add(map: &mut BTreeMap<String, Breakdown>, order: &str, key: &str, label: &st
     b.reached += g.reached;
 }
 
+/// Rows `offset..offset + limit` of the list of confirmed households, in the official order
+/// (commune, village, head of household), optionally only in the communes `only`. The window is
+/// chosen first (sorting needs only names), then only its rows get their agencies and lines:
+/// PostgreSQL would otherwise compute them for every row before the sort.
+#[allow(clippy::too_many_arguments)]
+async fn list_rows(
+    pool: &PgPool,
+    f: &Filter,
+    from: &str,
+    agency: Option<Uuid>,
+    own_commune: &Option<String>,
+    offset: i64,
+    limit: i64,
+    only: Option<Vec<String>>,
+) -> sqlx::Result<Vec<Adopted>> {
+    sqlx::query_as(&format!(
+        "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
+                   JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
+                w.head_name, w.village, co.code AS commune_code, co.name AS commune,
+                co.merged_into_code AS merged_code, co.merged_into_name AS merged_name, la.kind AS lead_kind,
+                (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
+                s.state, s.support_form AS form,
+                coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
+                          FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
+                s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late, s.note
+         FROM (SELECT s.id, co.name AS commune_name, v.name AS village, h.head_name
+               {from} AND s.state IN {COUNTED} {only}
+               ORDER BY co.name, v.name, h.head_name, s.id
+               OFFSET $7 LIMIT $8) w
+         JOIN sponsorships s ON s.id = w.id
+         JOIN communes co ON co.code = s.commune_code
+         JOIN agencies la ON la.id = s.lead_agency_id
+         ORDER BY w.commune_name, w.village, w.head_name, s.id",
+        from = from.replacen(
+            "JOIN communes co ON co.code = s.commune_code",
+            "JOIN communes co ON co.code = s.commune_code
+             JOIN households h ON h.id = s.household_id JOIN villages v ON v.id = h.village_id",
+            1
+        ),
+        only = if only.is_some() {
+            "AND s.commune_code = ANY($9)"
+        } else {
+            "AND ($9::text[] IS NULL OR true)"
+        }
+    ))
+    .bind(f.campaign)
+    .bind(&f.commune)
+    .bind(f.merged)
+    .bind(&f.kind)
+    .bind(agency)
+    .bind(own_commune)
+    .bind(offset)
+    .bind(limit)
+    .bind(only)
+    .fetch_all(pool)
+    .await
+}
+
 /// The district summary of a campaign, within the user's scope and the filter. Totals and
 /// breakdowns are aggregated in PostgreSQL; `rows` says how much of the list to fetch.
 pub async fn summary(
@@ -289,55 +347,33 @@ pub async fn summary(
         .fetch_all(pool)
         .await
     };
-    let list = async {
-        if nothing {
-            return Ok::<Vec<Adopted>, sqlx::Error>(Vec::new());
+    // The whole list is fetched alongside the figures; a window of it once the figures say in
+    // which communes the window lies.
+    let whole = async {
+        match rows {
+            Rows::All if !nothing => {
+                list_rows(pool, f, &from, agency, &own_commune, 0, i64::MAX, None)
+                    .await
+                    .map(Some)
+            }
+            Rows::All => Ok(Some(Vec::new())),
+            Rows::Window { .. } => Ok(None),
         }
-        let (offset, limit) = match rows {
-            Rows::All => (0, i64::MAX),
-            Rows::Window { offset, limit } => (offset, limit),
-        };
-        // The window is chosen first (sorting needs only names), then only its rows get their
-        // agencies and lines: PostgreSQL would otherwise compute them for every row before the sort.
-        sqlx::query_as(&format!(
-            "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
-                       JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
-                    w.head_name, w.village, co.code AS commune_code, co.name AS commune,
-                    co.merged_into_code AS merged_code, co.merged_into_name AS merged_name, la.kind AS lead_kind,
-                    (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
-                    s.state, s.support_form AS form,
-                    coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
-                              FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
-                    s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late, s.note
-             FROM (SELECT s.id, co.name AS commune_name, v.name AS village, h.head_name
-                   {from} AND s.state IN {COUNTED}
-                   ORDER BY co.name, v.name, h.head_name, s.id
-                   OFFSET $7 LIMIT $8) w
-             JOIN sponsorships s ON s.id = w.id
-             JOIN communes co ON co.code = s.commune_code
-             JOIN agencies la ON la.id = s.lead_agency_id
-             ORDER BY w.commune_name, w.village, w.head_name, s.id",
-            from = from.replacen(
-                "JOIN communes co ON co.code = s.commune_code",
-                "JOIN communes co ON co.code = s.commune_code
-                 JOIN households h ON h.id = s.household_id JOIN villages v ON v.id = h.village_id",
-                1
-            )
-        ))
-        .bind(f.campaign)
-        .bind(&f.commune)
-        .bind(f.merged)
-        .bind(&f.kind)
-        .bind(agency)
-        .bind(&own_commune)
-        .bind(offset)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
     };
+    let commune_order = async {
+        sqlx::query_scalar::<_, String>("SELECT code FROM communes ORDER BY name")
+            .fetch_all(pool)
+            .await
+    };
+    // Agencies taking part: for the whole district unfiltered, the quota rows below already
+    // count each agency's confirmed memberships; otherwise one query.
+    let unfiltered = matches!(scope, Scope::District) && f.commune.is_none() && f.kind.is_none();
     let taking_part = async {
         if nothing {
-            return Ok::<i64, sqlx::Error>(0);
+            return Ok::<Option<i64>, sqlx::Error>(Some(0));
+        }
+        if unfiltered {
+            return Ok(None);
         }
         sqlx::query_scalar(&format!(
             "SELECT count(DISTINCT m.agency_id)
@@ -353,30 +389,86 @@ pub async fn summary(
         .bind(&own_commune)
         .fetch_one(pool)
         .await
+        .map(Some)
     };
     // Agencies short of their quota: the district sees all, an agency itself; quotas are not a
     // commune's business and a commune filter does not apply to them.
-    let short = async {
+    let quota_rows = async {
         if !matches!(scope, Scope::District | Scope::Agency(_)) {
-            return Ok::<Vec<Short>, sqlx::Error>(Vec::new());
+            return Ok::<Vec<agencies::QuotaRow>, sqlx::Error>(Vec::new());
         }
-        Ok(
-            agencies::list_with_quota(pool, f.campaign, f.kind.as_deref())
-                .await?
-                .into_iter()
-                .filter(|r| !r.met())
-                .filter(|r| agency.is_none_or(|a| a == r.id))
-                .map(|r| Short {
-                    expected: r.quota().households,
-                    counted: r.counted(),
-                    kind: labels::agency_kind(&r.kind),
-                    name: r.name,
-                })
-                .collect(),
-        )
+        agencies::list_with_quota(pool, f.campaign, f.kind.as_deref()).await
     };
-    // Four independent queries: run them at once on separate connections.
-    let (groups, list, taking_part, short) = tokio::try_join!(groups, list, taking_part, short)?;
+    // Independent queries: run them at once on separate connections.
+    let (groups, whole, taking_part, quota_rows, commune_order) =
+        tokio::try_join!(groups, whole, taking_part, quota_rows, commune_order)?;
+    let taking_part =
+        taking_part.unwrap_or_else(|| quota_rows.iter().filter(|r| r.confirmed > 0).count() as i64);
+    let short: Vec<Short> = quota_rows
+        .into_iter()
+        .filter(|r| !r.met())
+        .filter(|r| agency.is_none_or(|a| a == r.id))
+        .map(|r| Short {
+            expected: r.quota().households,
+            counted: r.counted(),
+            kind: labels::agency_kind(&r.kind),
+            name: r.name,
+        })
+        .collect();
+    let list = match (whole, rows) {
+        (Some(list), _) => list,
+        (None, Rows::Window { offset, limit }) if !nothing => {
+            // Confirmed households per commune, in the list's order: skip whole communes before
+            // the window, and sort only the communes it covers.
+            let mut skipped = 0;
+            let mut only = Vec::new();
+            for code in &commune_order {
+                let n: i64 = groups
+                    .iter()
+                    .filter(|g| &g.commune_code == code)
+                    .map(|g| g.confirmed)
+                    .sum();
+                if n == 0 {
+                    continue;
+                }
+                if skipped + n <= offset && only.is_empty() {
+                    skipped += n;
+                    continue;
+                }
+                only.push(code.clone());
+                let covered: i64 = skipped
+                    + only
+                        .iter()
+                        .map(|c| {
+                            groups
+                                .iter()
+                                .filter(|g| &g.commune_code == c)
+                                .map(|g| g.confirmed)
+                                .sum::<i64>()
+                        })
+                        .sum::<i64>();
+                if covered >= offset + limit {
+                    break;
+                }
+            }
+            if only.is_empty() {
+                Vec::new()
+            } else {
+                list_rows(
+                    pool,
+                    f,
+                    &from,
+                    agency,
+                    &own_commune,
+                    offset - skipped,
+                    limit,
+                    Some(only),
+                )
+                .await?
+            }
+        }
+        _ => Vec::new(),
+    };
 
     let mut totals = Totals {
         agencies: taking_part,

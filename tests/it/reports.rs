@@ -560,3 +560,68 @@ async fn an_empty_campaign_gives_an_empty_report_not_an_error() {
     // A year without a campaign is a 404 page, not an error.
     assert_eq!(get(&app, &clerk, "/bao-cao?nam=1999").await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_pages_of_the_list_follow_the_spreadsheet_across_communes() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let campaign: Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE year = 2024")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    // 230 confirmed households in three communes: the pages of 100 cut through communes.
+    for (i, commune) in ["06073", "06091", "06067"].iter().enumerate() {
+        for k in 0..[90, 70, 70][i] {
+            let h = household(
+                &app,
+                commune,
+                &format!("Hộ số {k:03} {commune}"),
+                &format!("0200850{i}{k:04}"),
+            )
+            .await;
+            insert(
+                &app,
+                campaign,
+                &Spons {
+                    household: h,
+                    members: vec![w.agency_a],
+                    state: "confirmed",
+                    pledged: 8_000_000,
+                    delivered: 0,
+                },
+            )
+            .await;
+        }
+    }
+    let clerk = as_user(&app, &w, 1).await;
+    let mut paged = Vec::new();
+    for page in 1..=3 {
+        let p =
+            Page::from(get(&app, &clerk, &format!("/bao-cao?nam=2024&trang={page}")).await).await;
+        for row in p
+            .html()
+            .select(&scraper::Selector::parse("table.list tbody tr").unwrap())
+        {
+            let cells: Vec<String> = row
+                .text()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            paged.push((cells[0].clone(), cells[2].clone()));
+        }
+    }
+    let (rows, _) = read_csv(
+        &get(&app, &clerk, "/bao-cao/tong-hop.csv?nam=2024")
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    let whole: Vec<(String, String)> = rows.iter().map(|r| (r[0].clone(), r[2].clone())).collect();
+    assert_eq!(whole.len(), 230);
+    assert_eq!(
+        paged, whole,
+        "page rows and numbers are the spreadsheet's, in order"
+    );
+}
