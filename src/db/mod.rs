@@ -95,9 +95,14 @@ pub fn pool_options() -> PgPoolOptions {
             Box::pin(async move {
                 // Requests run side by side on two cores; a query forking parallel workers
                 // competes with the others rather than finishing sooner.
+                // sqlx prepares every statement; after five runs PostgreSQL may switch a statement
+                // to a generic plan that ignores its parameters — a plan for "some campaign, some
+                // commune, some window" that made the report page three times slower once warm.
+                // Planning each run costs well under a millisecond here.
                 sqlx::Executor::execute(
                     &mut *conn,
-                    "SET jit = off; SET max_parallel_workers_per_gather = 0",
+                    "SET jit = off; SET max_parallel_workers_per_gather = 0; \
+                     SET plan_cache_mode = force_custom_plan",
                 )
                 .await?;
                 Ok(())
