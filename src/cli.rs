@@ -37,6 +37,19 @@ pub enum Command {
     Serve(ServeArgs),
     /// Áp dụng các migration cơ sở dữ liệu.
     Migrate,
+    /// Sao lưu toàn bộ cơ sở dữ liệu vào một tệp (pg_dump dạng custom).
+    Backup {
+        /// Tệp sao lưu sẽ ghi (chỉ xuất hiện khi sao lưu xong).
+        file: PathBuf,
+    },
+    /// Khôi phục cơ sở dữ liệu từ tệp sao lưu: thay toàn bộ, tất cả hoặc không gì cả.
+    /// Nên dừng ứng dụng trước khi khôi phục.
+    Restore {
+        file: PathBuf,
+        /// Đồng ý thay thế một cơ sở dữ liệu đang có dữ liệu.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Nạp bộ dữ liệu mẫu Bình Gia 2024 (chạy lại nhiều lần không nhân đôi dữ liệu).
     Demo,
     /// Cụm PostgreSQL riêng: url | status | stop.
@@ -309,6 +322,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Db { action } => db_command(&source, action).await,
+        Command::Backup { file } => backup_command(&source, file).await,
+        Command::Restore { file, yes } => restore_command(&source, file, yes).await,
         Command::Import { what } => {
             with_db(
                 &source,
@@ -409,6 +424,49 @@ async fn db_command(source: &DbSource, action: DbAction) -> anyhow::Result<()> {
         Ok(())
     })
     .await?
+}
+
+async fn backup_command(source: &DbSource, file: PathBuf) -> anyhow::Result<()> {
+    let database = Database::open(source).await?;
+    let target = crate::backup::Target::from_url(database.url().expose());
+    let result = match target {
+        Ok(t) => {
+            let f = file.clone();
+            tokio::task::spawn_blocking(move || crate::backup::backup(&t, &f)).await?
+        }
+        Err(e) => Err(e),
+    };
+    let closed = database.close().await;
+    let bytes = result?;
+    closed?;
+    println!(
+        "Đã sao lưu vào {} ({} KB).",
+        file.display(),
+        bytes.div_ceil(1024)
+    );
+    Ok(())
+}
+
+async fn restore_command(source: &DbSource, file: PathBuf, yes: bool) -> anyhow::Result<()> {
+    let database = Database::open(source).await?;
+    let result = async {
+        if !yes && crate::backup::has_data(&database.pool).await? {
+            bail!(
+                "Cơ sở dữ liệu đang có dữ liệu; khôi phục sẽ thay thế toàn bộ. Chạy lại với --yes nếu chắc chắn (nên sao lưu trước)."
+            );
+        }
+        let target = crate::backup::Target::from_url(database.url().expose())?;
+        // The pool holds no locks, but its idle connections would keep old catalog snapshots.
+        database.pool.close().await;
+        let f = file.clone();
+        tokio::task::spawn_blocking(move || crate::backup::restore(&target, &f)).await?
+    }
+    .await;
+    let closed = database.close().await;
+    result?;
+    closed?;
+    println!("Đã khôi phục từ {}.", file.display());
+    Ok(())
 }
 
 /// A password from stdin: hidden prompt on a terminal, first line of a pipe otherwise.

@@ -10,6 +10,7 @@
 //! - [`web`]: HTTP handlers, one module per area, and the middleware stack.
 //! - [`demo`]: the demo data set of Bình Gia 2024.
 
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

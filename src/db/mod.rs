@@ -26,6 +26,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// An open database: the pool, and the private cluster's usage guard when we run one.
 pub struct Database {
     pub pool: PgPool,
+    url: crate::config::Secret,
     guard: Option<ClusterGuard>,
     started_cluster: bool,
 }
@@ -54,9 +55,15 @@ impl Database {
             .map_err(|e| anyhow::anyhow!("Không kết nối được cơ sở dữ liệu: {e}"))?;
         Ok(Database {
             pool,
+            url: crate::config::Secret::new(url),
             guard,
             started_cluster: started,
         })
+    }
+
+    /// The URL the pool connects with (for PostgreSQL's own client tools).
+    pub fn url(&self) -> &crate::config::Secret {
+        &self.url
     }
 
     /// Whether this process started the private cluster (it will stop it on close).

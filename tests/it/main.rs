@@ -10,4 +10,5 @@ mod fixtures;
 mod foundation;
 mod registry;
 mod reports;
+mod resilience;
 mod sponsorships;
