@@ -134,3 +134,111 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Issue #8's race, through the web as people meet it: a hundred agencies' staff, each signed in
+/// in their own browser, press "Đăng ký" for the same household at the same instant.
+#[tokio::test]
+async fn a_hundred_agencies_adopting_one_household_at_once_through_the_web_exactly_one_wins() {
+    use giupdo::db::audit::By;
+    use giupdo::db::users::{self, NewUser};
+    use giupdo::domain::roles::Role;
+
+    const N: usize = 100;
+    let app = crate::harness::TestApp::spawn().await;
+    let household =
+        crate::fixtures::household(&app, "06073", "Hoàng Văn Thụ", "020085001234").await;
+    // One password hash for all: hashing a hundred times would only slow the test.
+    let password = "mat-khau-chung-123";
+    let hash = password_auth::generate_hash(password);
+    let mut names = Vec::new();
+    for i in 0..N {
+        let name = format!("Cơ quan số {i:03}");
+        let agency = crate::fixtures::agency(&app, &name, "state_agency", 20).await;
+        let mut tx = app.pool().begin().await.unwrap();
+        users::create(
+            &mut tx,
+            &By::system("test"),
+            &NewUser {
+                username: format!("cq{i:03}"),
+                full_name: format!("Cán bộ {i:03}"),
+                password_hash: hash.clone(),
+                role: Role::Agency,
+                agency_id: Some(agency),
+                commune_code: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        names.push(name);
+    }
+    let mut browsers = Vec::new();
+    for i in 0..N {
+        let c = crate::harness::client();
+        app.login_with(&c, &format!("cq{i:03}"), password).await;
+        browsers.push(c);
+    }
+    let before_audit = app.audit_count().await;
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(N));
+    let form: Vec<(String, String)> = vec![
+        ("ho".into(), household.to_string()),
+        ("hinh_thuc_0".into(), "livestock".into()),
+        ("vat_pham_0".into(), "Bò cái".into()),
+        ("so_luong_0".into(), "1".into()),
+        ("don_vi_0".into(), "con".into()),
+        ("gia_tri_0".into(), "16000000".into()),
+    ];
+    let mut tasks = Vec::new();
+    for c in browsers {
+        let url = app.url("/nhan-giup");
+        let start = start.clone();
+        let form = form.clone();
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let r = c.post(url).form(&form).send().await.expect("POST");
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        }));
+    }
+    let mut wins = 0;
+    let mut refusals = Vec::new();
+    for t in tasks {
+        let (status, text) = t.await.unwrap();
+        match status {
+            303 => wins += 1,
+            _ => refusals.push((status, text)),
+        }
+    }
+    let holder: String = sqlx::query_scalar(
+        "SELECT a.name FROM sponsorships s JOIN agencies a ON a.id = s.lead_agency_id \
+         WHERE s.household_id = $1",
+    )
+    .bind(household)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        wins,
+        1,
+        "statuses: {:?}",
+        refusals.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(refusals.len(), N - 1);
+    for (status, text) in &refusals {
+        assert_eq!(*status, 422);
+        assert!(
+            text.contains(&format!("Hộ này đã được {holder} nhận giúp đỡ")),
+            "the refusal names {holder}"
+        );
+    }
+    // Nothing half-written: one sponsorship, its one support line, one audit row for it.
+    let counts: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM sponsorships), (SELECT count(*) FROM support_lines)",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(counts, (1, 1));
+    assert_eq!(app.audit_count().await, before_audit + 1);
+    assert!(names.contains(&holder));
+}
