@@ -184,7 +184,7 @@ fn row(n: usize, villages: &[(String, String)]) -> Vec<String> {
     ]
 }
 
-fn csv_file(
+pub fn csv_file(
     rows: std::ops::Range<usize>,
     villages: &[(String, String)],
 ) -> anyhow::Result<Vec<u8>> {

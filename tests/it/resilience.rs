@@ -242,3 +242,215 @@ async fn a_hundred_agencies_adopting_one_household_at_once_through_the_web_exact
     assert_eq!(app.audit_count().await, before_audit + 1);
     assert!(names.contains(&holder));
 }
+
+/// The backend serving `db`'s connection that has begun writing (it holds a transaction id).
+async fn writing_backend(pool: &PgPool, db: &str) -> Option<i32> {
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_xid IS NOT NULL \
+         AND pid <> pg_backend_pid() LIMIT 1",
+    )
+    .bind(db)
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+}
+
+/// Wait until the server has ended backend `pid` (it notices its client is gone).
+async fn backend_gone(pool: &PgPool, pid: i32) {
+    for _ in 0..600 {
+        let alive: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+                .bind(pid)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("backend {pid} still there after 30 s");
+}
+
+fn sigkill(child: &std::process::Child) {
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+}
+
+#[tokio::test]
+async fn an_import_killed_half_way_leaves_nothing_and_the_same_import_then_writes_all() {
+    let db = TestDb::new().await;
+    giupdo::demo::load(&db.pool).await.expect("demo");
+    let villages: Vec<(String, String)> =
+        sqlx::query_as("SELECT commune_code, name FROM villages ORDER BY commune_code, name")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    const ROWS: usize = 30_000;
+    let dir = tempdir();
+    let file = dir.join("ho-ngheo.csv");
+    std::fs::write(
+        &file,
+        giupdo::bench::csv_file(500_000..500_000 + ROWS, &villages).unwrap(),
+    )
+    .unwrap();
+    let before = fingerprint(&db.pool).await;
+
+    let mut child = giupdo(&db)
+        .args(["import", "households"])
+        .arg(&file)
+        .args(["--confirm-duplicates", "tệp sinh thử"])
+        .stdout(std::fs::File::create(dir.join("out.txt")).unwrap())
+        .stderr(std::fs::File::create(dir.join("err.txt")).unwrap())
+        .spawn()
+        .unwrap();
+    // Kill it once its transaction has begun writing rows.
+    let mut killed = None;
+    for _ in 0..6000 {
+        if let Some(pid) = writing_backend(&db.pool, &db.name).await {
+            sigkill(&child);
+            killed = Some(pid);
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let pid = killed.unwrap_or_else(|| {
+        panic!(
+            "the import ended before it was caught writing: {}{}",
+            std::fs::read_to_string(dir.join("out.txt")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("err.txt")).unwrap_or_default()
+        )
+    });
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed, not finished");
+    backend_gone(&db.pool, pid).await;
+    assert_eq!(fingerprint(&db.pool).await, before, "none of it");
+
+    let (ok, out) = run(giupdo(&db)
+        .args(["import", "households"])
+        .arg(&file)
+        .args(["--confirm-duplicates", "tệp sinh thử"]));
+    assert!(ok, "{out}");
+    let imported: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM households WHERE household_code LIKE 'BENCH-%'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(imported, ROWS as i64, "all of it");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_server_killed_in_the_middle_of_a_merge_leaves_both_households_as_they_were() {
+    use std::io::{BufRead as _, BufReader};
+    let db = TestDb::new().await;
+    giupdo::demo::load(&db.pool).await.expect("demo");
+    // Two records of one household, the second with a sponsorship that a merge would move.
+    let (a, b): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT h1.id, h2.id FROM households h1 JOIN households h2 \
+           ON h2.commune_code = h1.commune_code AND h2.id <> h1.id \
+         JOIN sponsorships s ON s.household_id = h2.id \
+         WHERE h1.merged_into IS NULL AND h2.merged_into IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM sponsorships s1 WHERE s1.household_id = h1.id) \
+         LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let password = "mat-khau-quan-tri-123";
+    {
+        use giupdo::db::users::{self, NewUser};
+        let mut tx = db.pool.begin().await.unwrap();
+        users::create(
+            &mut tx,
+            &giupdo::db::audit::By::system("test"),
+            &NewUser {
+                username: "canbo.huyen".into(),
+                full_name: "Cán bộ huyện".into(),
+                password_hash: password_auth::generate_hash(password),
+                role: giupdo::domain::roles::Role::Clerk,
+                agency_id: None,
+                commune_code: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut server = giupdo(&db)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server output").unwrap();
+        if let Some(rest) = line.strip_prefix("giupdo đang phục vụ tại http://") {
+            break rest.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let c = crate::harness::client();
+    let login = c
+        .post(format!("http://{addr}/dang-nhap"))
+        .form(&[("username", "canbo.huyen"), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let before = fingerprint(&db.pool).await;
+
+    // Hold the audit trail so the merge, which writes its audit row last, stops there with
+    // everything else of it written but not committed.
+    let mut holder = db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE audit_log IN SHARE MODE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let url = format!("http://{addr}/trung-ho/gop");
+    let form = [
+        ("a", a.to_string()),
+        ("b", b.to_string()),
+        ("giu", "a".to_string()),
+        ("ly_do", "Cùng một hộ, nhập hai lần".to_string()),
+    ];
+    let request = tokio::spawn(async move { c.post(url).form(&form).send().await });
+    let mut waiting = None;
+    for _ in 0..1000 {
+        waiting = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_xid IS NOT NULL \
+             AND wait_event_type = 'Lock' LIMIT 1",
+        )
+        .bind(&db.name)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap();
+        if waiting.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let pid: i32 = waiting.expect("the merge was caught half-written, waiting on the audit trail");
+    let moved_so_far: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE pid = $1 AND locktype = 'transactionid' AND granted",
+    )
+    .bind(pid)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(moved_so_far > 0, "the merge's transaction had written");
+    sigkill(&server);
+    server.wait().unwrap();
+    holder.rollback().await.unwrap();
+    backend_gone(&db.pool, pid).await;
+    assert!(
+        request.await.unwrap().is_err(),
+        "the browser saw the server die"
+    );
+    assert_eq!(fingerprint(&db.pool).await, before, "none of the merge");
+}
