@@ -129,6 +129,55 @@ fn header_label(field: &str) -> &'static str {
 
 /// Check a whole file: every problem by line and column, duplicates within the file and with
 /// the registry. Writes nothing.
+/// Which column holds which field (the first one wins), and the headers not recognised.
+pub fn column_index(headers: &[String]) -> (HashMap<&'static str, usize>, Vec<String>) {
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    let mut unknown = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        match field_for_header(h) {
+            Some(f) => {
+                index.entry(f).or_insert(i);
+            }
+            None if !h.trim().is_empty() => unknown.push(h.trim().to_string()),
+            None => {}
+        }
+    }
+    (index, unknown)
+}
+
+/// One row of the file as the household form's input (missing cells are empty).
+pub fn row_input(index: &HashMap<&'static str, usize>, cells: &[String]) -> HouseholdInput {
+    let cell = |field: &str| {
+        index
+            .get(field)
+            .and_then(|i| cells.get(*i))
+            .cloned()
+            .unwrap_or_default()
+    };
+    HouseholdInput {
+        commune_code: cell("commune_code"),
+        village: cell("village"),
+        head_name: cell("head_name"),
+        birth_year: cell("birth_year"),
+        gender: cell("gender"),
+        cccd: cell("cccd"),
+        household_code: cell("household_code"),
+        ethnicity: cell("ethnicity"),
+        members: cell("members"),
+        status: cell("status"),
+        status_year: cell("status_year"),
+        lacks_capital: cell("lacks_capital"),
+        lacks_land: cell("lacks_land"),
+        lacks_labour: cell("lacks_labour"),
+        lacks_technique: cell("lacks_technique"),
+        illness: cell("illness"),
+        other_needs: cell("other_needs"),
+        will_to_escape: cell("will_to_escape"),
+        phone: cell("phone"),
+        notes: cell("notes"),
+    }
+}
+
 pub async fn preview(
     pool: &PgPool,
     table: &Table,
@@ -142,17 +191,7 @@ pub async fn preview(
         message: m,
     };
 
-    let mut index: HashMap<&'static str, usize> = HashMap::new();
-    let mut unknown = Vec::new();
-    for (i, h) in table.headers.iter().enumerate() {
-        match field_for_header(h) {
-            Some(f) => {
-                index.entry(f).or_insert(i);
-            }
-            None if !h.trim().is_empty() => unknown.push(h.trim().to_string()),
-            None => {}
-        }
-    }
+    let (index, unknown) = column_index(&table.headers);
     let missing: Vec<&str> = COLUMNS
         .iter()
         .filter(|(f, _, required)| *required && !index.contains_key(f))
@@ -223,35 +262,7 @@ pub async fn preview(
 
     let mut rows = Vec::new();
     for (line, cells) in &table.rows {
-        let cell = |field: &str| {
-            index
-                .get(field)
-                .and_then(|i| cells.get(*i))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let mut input = HouseholdInput {
-            commune_code: cell("commune_code"),
-            village: cell("village"),
-            head_name: cell("head_name"),
-            birth_year: cell("birth_year"),
-            gender: cell("gender"),
-            cccd: cell("cccd"),
-            household_code: cell("household_code"),
-            ethnicity: cell("ethnicity"),
-            members: cell("members"),
-            status: cell("status"),
-            status_year: cell("status_year"),
-            lacks_capital: cell("lacks_capital"),
-            lacks_land: cell("lacks_land"),
-            lacks_labour: cell("lacks_labour"),
-            lacks_technique: cell("lacks_technique"),
-            illness: cell("illness"),
-            other_needs: cell("other_needs"),
-            will_to_escape: cell("will_to_escape"),
-            phone: cell("phone"),
-            notes: cell("notes"),
-        };
+        let mut input = row_input(&index, cells);
         let typed_commune = input.commune_code.trim().to_string();
         let mut commune_problem = None;
         if typed_commune.is_empty() {

@@ -48,6 +48,13 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
              Trong Excel hãy chọn Lưu thành → “CSV UTF-8 (phân cách bằng dấu phẩy)”."
         ));
     }
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(format!(
+            "Tệp có ký tự NUL (byte 0) ở dòng {line}: đây không phải tệp CSV văn bản. \
+             Trong Excel hãy chọn Lưu thành → “CSV UTF-8 (phân cách bằng dấu phẩy)”."
+        ));
+    }
     // Excel in a Vietnamese locale writes ';' between cells: take whichever the header uses most.
     let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |c: u8| first_line.iter().filter(|b| **b == c).count();
@@ -103,7 +110,8 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, String> {
 fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
+        // An xlsx can escape a NUL (`_x0000_`); it is never meant, and PostgreSQL refuses it.
+        Data::String(s) => s.replace('\0', "").trim().to_string(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
@@ -118,7 +126,7 @@ fn cell_text(d: &Data) -> String {
             .as_datetime()
             .map(|d| d.format("%d/%m/%Y").to_string())
             .unwrap_or_default(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.replace('\0', ""),
         Data::Error(e) => format!("#{e:?}"),
     }
 }

@@ -179,6 +179,56 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     out
 }
 
+/// Text with a NUL character (`%00`) is refused before any handler sees it: no one types one, it
+/// only comes from tools and attacks, and PostgreSQL cannot store it in a text column (it would
+/// fail the statement half-way through a request). Forms and query strings are checked; uploads
+/// are checked by the file reader, which says which file is at fault.
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let has_nul = |b: &[u8]| b.contains(&0) || b.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"));
+    let query_nul = req.uri().query().is_some_and(|q| has_nul(q.as_bytes()));
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !query_nul && !is_form {
+        return next.run(req).await;
+    }
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let (parts, body) = req.into_parts();
+    let bytes = if is_form {
+        match axum::body::to_bytes(body, super::BODY_LIMIT).await {
+            Ok(b) => b,
+            Err(_) => {
+                let mut resp = StatusCode::PAYLOAD_TOO_LARGE.into_response();
+                resp.extensions_mut().insert(ErrorPageWanted);
+                return resp;
+            }
+        }
+    } else {
+        axum::body::Bytes::new()
+    };
+    if query_nul || has_nul(&bytes) {
+        tracing::warn!("refused a request with a NUL character");
+        let page = ErrorPage {
+            status: 400,
+            title: "Dữ liệu không hợp lệ",
+            message: "Dữ liệu gửi lên có ký tự NUL (mã 0), ký tự không dùng được trong văn bản. \
+                      Không có gì được ghi. Hãy gõ lại nội dung rồi gửi lại.",
+            request_id,
+        };
+        let body = page.render().unwrap_or_default();
+        return (StatusCode::BAD_REQUEST, Html(body)).into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
 /// A panicking handler becomes a 500 page, never a dropped connection.
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");

@@ -576,6 +576,7 @@ pub fn app(state: AppState) -> Router {
         .nest_service("/static", static_files)
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(error::refuse_nul))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::load_actor,
