@@ -41,7 +41,7 @@ fn form<T: DeserializeOwned>(fields: &[&str], values: Vec<String>) -> T {
 /// A message a Vietnamese user can read: not empty, and written in Vietnamese (it has the
 /// language's letters; every message of the app does).
 fn vietnamese(m: &str) -> bool {
-    !m.trim().is_empty() && m.chars().any(|c| !c.is_ascii())
+    !m.trim().is_empty() && !m.is_ascii()
 }
 
 const HOUSEHOLD_FIELDS: &[&str] = &[
