@@ -52,6 +52,23 @@ pub enum BenchWhat {
         #[arg(long)]
         reuse: bool,
     },
+    /// Load: virtual users of every role, each signed in with its own session, run a mix of page
+    /// views, searches, duplicate checks and pledges against the app over TCP; then the same users
+    /// fetch a static file and dynamic pages to compare their throughput.
+    Load {
+        /// Concurrent virtual users.
+        #[arg(long, default_value_t = 50)]
+        users: usize,
+        /// Length of the mixed run, in seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Households added to the demo data before the run.
+        #[arg(long, default_value_t = 100_000)]
+        households: usize,
+        /// Length of each static/dynamic comparison run, in seconds (0: skip it).
+        #[arg(long, default_value_t = 10)]
+        compare_seconds: u64,
+    },
     /// Duplicate check: the as-you-type candidates at growing registry sizes, and a commune scan.
     Duplicates {
         /// Registry sizes to measure at, ascending.
@@ -112,6 +129,22 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
             import_rows,
             requests,
         } => registry(&pool, households, import_rows, requests).await,
+        BenchWhat::Load {
+            users,
+            seconds,
+            households,
+            compare_seconds,
+        } => {
+            load_bench(
+                &cluster.url_for("giupdo_bench"),
+                &pool,
+                users,
+                seconds,
+                households,
+                compare_seconds,
+            )
+            .await
+        }
         BenchWhat::Duplicates {
             sizes,
             requests,
@@ -531,6 +564,103 @@ async fn time_get(
         }
     }
     Ok(times)
+}
+
+/// The app on a local TCP port as `giupdo serve` runs it (TCP_NODELAY included), for load runs.
+pub async fn serve_local(pool: PgPool) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    use axum::serve::ListenerExt as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = web::app(AppState::new(pool, WebConfig::default()));
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    Ok((format!("http://{addr}"), handle))
+}
+
+async fn load_bench(
+    url: &str,
+    pool: &PgPool,
+    users: usize,
+    seconds: u64,
+    households: usize,
+    compare_seconds: u64,
+) -> anyhow::Result<()> {
+    use crate::loadtest;
+    let t = Instant::now();
+    fill(pool, households).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(pool)
+        .await?;
+    let plan = loadtest::prepare(pool, users).await?;
+    println!(
+        "Dữ liệu: {total} hộ, {} tài khoản thử tải ({:.1} s chuẩn bị)",
+        plan.accounts.len(),
+        t.elapsed().as_secs_f64()
+    );
+    // The app gets its own pool, as `giupdo serve` has.
+    let app_pool = crate::db::pool_options().connect(url).await?;
+    let (base, server) = serve_local(app_pool.clone()).await?;
+    let since = chrono::Utc::now();
+    // Warm-up: caches, prepared statements, connections.
+    loadtest::run(&base, &plan, users, Duration::from_secs(2)).await?;
+    let outcome = loadtest::run(&base, &plan, users, Duration::from_secs(seconds)).await?;
+    println!();
+    loadtest::print(&outcome, users);
+    let half = loadtest::half_written(pool, since).await?;
+    println!("Lượt ghi dở dang (nhận giúp thiếu dòng hỗ trợ hoặc nhật ký): {half}");
+
+    if compare_seconds > 0 {
+        println!();
+        println!(
+            "{:<34} {:>10} {:>8} {:>8} {:>8} {:>7} {:>9}",
+            "trang (cùng {users} người dùng)",
+            "yêu cầu/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "lỗi",
+            "so với tĩnh"
+        );
+        let d = Duration::from_secs(compare_seconds);
+        let clerk = plan
+            .accounts
+            .iter()
+            .find(|a| a.role == Role::Clerk)
+            .context("cần ít nhất 10 người dùng để có cán bộ huyện")?;
+        let mut static_rate = 0.0;
+        for (label, path, signed_in) in [
+            ("tệp tĩnh /static/app.css", "/static/app.css", false),
+            ("trang đăng nhập (mẫu, phiên)", "/dang-nhap", false),
+            ("trang chủ cán bộ huyện (CSDL)", "/", true),
+            ("danh sách hộ, trang 1 (CSDL)", "/ho", true),
+        ] {
+            let r = loadtest::hammer(&base, path, signed_in.then_some(&clerk.username), users, d)
+                .await?;
+            if static_rate == 0.0 {
+                static_rate = r.rate;
+            }
+            println!(
+                "{label:<34} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>8.0} %",
+                r.rate,
+                r.p50,
+                r.p95,
+                r.p99,
+                r.errors,
+                100.0 * r.rate / static_rate
+            );
+        }
+    }
+    server.abort();
+    app_pool.close().await;
+    Ok(())
 }
 
 /// Reports at scale: households, and sponsorships spread over the campaigns 2014–2024 with the

@@ -19,6 +19,7 @@ pub mod dedupe;
 pub mod demo;
 pub mod domain;
 pub mod import;
+pub mod loadtest;
 pub mod pgcluster;
 pub mod report;
 pub mod server;

@@ -20,8 +20,8 @@ pub async fn campaign_figures(pool: &PgPool, campaign: Uuid) -> sqlx::Result<Cam
     sqlx::query_as(
         "SELECT
             (SELECT count(*) FROM agencies) AS agencies,
-            (SELECT count(*) FROM households WHERE merged_into IS NULL) AS households,
-            (SELECT count(*) FROM households WHERE status = 'poor' AND merged_into IS NULL) AS poor_households,
+            (SELECT coalesce(sum(n), 0)::bigint FROM household_tallies) AS households,
+            (SELECT coalesce(sum(n), 0)::bigint FROM household_tallies WHERE status = 'poor') AS poor_households,
             (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1
                 AND s.state NOT IN ('rejected', 'cancelled')) AS sponsorships,
             (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1
@@ -53,14 +53,14 @@ pub struct CommuneProgress {
 pub async fn by_commune(pool: &PgPool, campaign: Uuid) -> sqlx::Result<Vec<CommuneProgress>> {
     sqlx::query_as(
         "SELECT c.code, c.name,
-                (SELECT count(*) FROM households h WHERE h.commune_code = c.code AND h.merged_into IS NULL AND h.status <> 'escaped') AS households,
+                (SELECT coalesce(sum(t.n), 0)::bigint FROM household_tallies t
+                  WHERE t.commune_code = c.code AND t.status <> 'escaped') AS households,
                 count(s.id) FILTER (WHERE s.state = 'proposed') AS proposed,
                 count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
                 coalesce(sum(s.delivered_value) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')), 0)::bigint AS delivered_value,
                 count(s.id) FILTER (WHERE s.state IN ('target_reached', 'follow_up')) AS reached
          FROM communes c
-         LEFT JOIN households h ON h.commune_code = c.code
-         LEFT JOIN sponsorships s ON s.household_id = h.id AND s.campaign_id = $1
+         LEFT JOIN sponsorships s ON s.commune_code = c.code AND s.campaign_id = $1
          GROUP BY c.code, c.name ORDER BY c.name",
     )
     .bind(campaign)

@@ -604,3 +604,96 @@ fn arbitrary_text_in_the_forms_never_gets_a_500() {
         .unwrap();
     drop(rt);
 }
+
+/// The counts on the home page and dashboards come from tallies the database keeps; after
+/// inserts, an import, status edits, a merge, its undoing and deletions they equal a real count.
+#[tokio::test]
+async fn household_tallies_equal_a_count_of_the_registry_after_every_kind_of_write() {
+    let db = TestDb::new().await;
+    let drift = |pool: PgPool| async move {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT coalesce(r.commune_code, t.commune_code), coalesce(r.status, t.status),
+                    coalesce(r.n, 0), coalesce(t.n, 0)
+             FROM (SELECT commune_code, status, count(*) AS n FROM households
+                   WHERE merged_into IS NULL GROUP BY 1, 2) r
+             FULL JOIN household_tallies t USING (commune_code, status)
+             WHERE coalesce(r.n, 0) <> coalesce(t.n, 0)",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        rows
+    };
+    giupdo::demo::load(&db.pool).await.expect("demo");
+    assert_eq!(drift(db.pool.clone()).await, vec![]);
+    let total: i64 = sqlx::query_scalar("SELECT sum(n)::bigint FROM household_tallies")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(total > 0);
+
+    // Status and commune changes, several rows in one statement.
+    sqlx::query(
+        "UPDATE households SET status = CASE status WHEN 'poor' THEN 'near_poor' ELSE 'poor' END
+         WHERE id IN (SELECT id FROM households ORDER BY id LIMIT 40)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE households h SET commune_code = v.commune_code, village_id = v.id
+         FROM (SELECT id, commune_code FROM villages ORDER BY id DESC LIMIT 1) v
+         WHERE h.id IN (SELECT id FROM households ORDER BY id DESC LIMIT 7)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(drift(db.pool.clone()).await, vec![]);
+
+    // A merge and its undoing, through the same code the pages use.
+    let (a, b): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT h1.id, h2.id FROM households h1 JOIN households h2
+           ON h2.commune_code = h1.commune_code AND h2.id > h1.id
+         WHERE NOT EXISTS (SELECT 1 FROM sponsorships s WHERE s.household_id IN (h1.id, h2.id))
+         LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let by = giupdo::db::audit::By::system("test");
+    let mut conn = db.pool.acquire().await.unwrap();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+    let merge = giupdo::db::duplicates::merge(&mut tx, &by, a, b, "nhập hai lần")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(drift(db.pool.clone()).await, vec![]);
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+    giupdo::db::duplicates::unmerge(&mut tx, &by, merge)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    drop(conn);
+    assert_eq!(drift(db.pool.clone()).await, vec![]);
+
+    // Deletions (a household never helped), and the rollback of an insert.
+    sqlx::query(
+        "DELETE FROM households h WHERE h.id IN (SELECT id FROM households x
+           WHERE NOT EXISTS (SELECT 1 FROM sponsorships s WHERE s.household_id = x.id)
+             AND NOT EXISTS (SELECT 1 FROM household_merges m WHERE x.id IN (m.survivor_id, m.merged_id))
+           LIMIT 5)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO households (commune_code, village_id, head_name, ethnicity, members, status, status_year)
+         SELECT commune_code, id, 'Hoàng Văn Thụ', 'tay', 3, 'poor', 2024 FROM villages LIMIT 3",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(drift(db.pool.clone()).await, vec![]);
+}
