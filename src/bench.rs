@@ -621,7 +621,7 @@ async fn load_bench(
         println!();
         println!(
             "{:<34} {:>10} {:>8} {:>8} {:>8} {:>7} {:>9}",
-            "trang (cùng {users} người dùng)",
+            format!("trang ({users} người dùng)"),
             "yêu cầu/s",
             "p50 ms",
             "p95 ms",
@@ -639,6 +639,7 @@ async fn load_bench(
         for (label, path, signed_in) in [
             ("tệp tĩnh /static/app.css", "/static/app.css", false),
             ("trang đăng nhập (mẫu, phiên)", "/dang-nhap", false),
+            ("đổi mật khẩu (phiên, tài khoản)", "/tai-khoan/mat-khau", true),
             ("trang chủ cán bộ huyện (CSDL)", "/", true),
             ("danh sách hộ, trang 1 (CSDL)", "/ho", true),
         ] {
