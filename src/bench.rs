@@ -639,7 +639,11 @@ async fn load_bench(
         for (label, path, signed_in) in [
             ("tệp tĩnh /static/app.css", "/static/app.css", false),
             ("trang đăng nhập (mẫu, phiên)", "/dang-nhap", false),
-            ("đổi mật khẩu (phiên, tài khoản)", "/tai-khoan/mat-khau", true),
+            (
+                "đổi mật khẩu (phiên, tài khoản)",
+                "/tai-khoan/mat-khau",
+                true,
+            ),
             ("trang chủ cán bộ huyện (CSDL)", "/", true),
             ("danh sách hộ, trang 1 (CSDL)", "/ho", true),
         ] {

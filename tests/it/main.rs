@@ -4,6 +4,7 @@ mod harness;
 
 mod accounts;
 mod authz;
+mod browser;
 mod cluster;
 mod duplicates;
 mod fixtures;

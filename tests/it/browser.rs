@@ -1,0 +1,553 @@
+//! The three journeys in a real headless Chromium (Debian's `chromium` and `chromium-driver`),
+//! driven over the W3C WebDriver protocol, on a desktop window and on a phone-sized screen
+//! (360×800). Each journey's last page is saved as a screenshot under `target/e2e/`.
+//!
+//! The WebDriver client is the dozen commands these journeys need, spoken as JSON over HTTP with
+//! the `reqwest` the tests already use.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::fixtures::{World, world};
+use crate::harness::TestApp;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver process on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect(
+                "chromedriver not found: apt-get install chromium chromium-driver (.ci/run does)",
+            );
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = http.get(format!("{url}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Driver { child, url }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Screen {
+    Desktop,
+    Phone,
+}
+
+impl Screen {
+    fn name(self) -> &'static str {
+        match self {
+            Screen::Desktop => "desktop",
+            Screen::Phone => "phone",
+        }
+    }
+}
+
+/// One browser session.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    app: String,
+    downloads: PathBuf,
+}
+
+impl Browser {
+    async fn open(driver: &Driver, app: &TestApp, screen: Screen) -> Browser {
+        let profile = std::env::temp_dir().join(format!("giupdo-chromium-{}", Uuid::new_v4()));
+        let downloads = profile.join("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut options = json!({
+            "binary": "/usr/bin/chromium",
+            "prefs": {
+                "download.default_directory": downloads.to_string_lossy(),
+                "download.prompt_for_download": false,
+            },
+        });
+        match screen {
+            Screen::Desktop => args.push("--window-size=1280,900".into()),
+            Screen::Phone => {
+                options["mobileEmulation"] = json!({
+                    "deviceMetrics": { "width": 360, "height": 800, "pixelRatio": 2.0, "touch": true },
+                    "userAgent": "Mozilla/5.0 (Linux; Android 14; Mobile) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36",
+                });
+            }
+        }
+        options["args"] = json!(args);
+        let http = reqwest::Client::new();
+        let resp: Value = http
+            .post(format!("{}/session", driver.url))
+            .json(&json!({ "capabilities": { "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": options,
+            }}}))
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .unwrap();
+        let id = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {resp}"))
+            .to_string();
+        Browser {
+            http,
+            base: format!("{}/session/{id}", driver.url),
+            app: format!("http://{}", app.addr),
+            downloads,
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.expect("webdriver").json().await.unwrap();
+        if let Some(err) = v["value"]["error"].as_str() {
+            panic!("webdriver {path}: {err}: {}", v["value"]["message"]);
+        }
+        v["value"].clone()
+    }
+
+    async fn goto(&self, path: &str) {
+        let url = format!("{}{path}", self.app);
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        // Pages are server-rendered; a short wait covers htmx swaps.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let v: Value = self
+                .http
+                .post(format!("{}/element", self.base))
+                .json(&json!({ "using": "css selector", "value": css }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = v["value"][ELEMENT].as_str() {
+                return id.to_string();
+            }
+            if Instant::now() >= deadline {
+                let source = self.cmd(reqwest::Method::GET, "/source", None).await;
+                let source = source.as_str().unwrap_or_default();
+                panic!(
+                    "no element {css} on {} ({}): {}",
+                    self.path().await,
+                    v["value"],
+                    &source[..source.len().min(3000)]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        // Scroll it into view first: on a phone the button may be below the fold.
+        self.script(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            json!([{ ELEMENT: el }]),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Click something that loads a new page, and wait until the new page has loaded.
+    async fn follow(&self, css: &str) {
+        self.script("window.__giupdo_old_page = true", json!([]))
+            .await;
+        self.click(css).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v: Value = self
+                .http
+                .post(format!("{}/execute/sync", self.base))
+                .json(&json!({
+                    "script": "return !window.__giupdo_old_page && document.readyState === 'complete'",
+                    "args": [],
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["value"].as_bool() == Some(true) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                self.screenshot("failure").await;
+                let probe = self
+                    .script(
+                        "const b = document.querySelector(arguments[0]); if (!b) return 'gone'; \
+                         const r = b.getBoundingClientRect(); \
+                         const t = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+                         return [location.href, JSON.stringify(r), t ? t.outerHTML.slice(0, 200) : 'none', \
+                                 window.innerWidth, window.innerHeight].join(' | ')",
+                        json!([css]),
+                    )
+                    .await;
+                eprintln!("probe: {probe}");
+                let wide = self
+                    .script(
+                        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 362 && !e.closest('.overflow-auto')).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 40)).join(' || ')",
+                        json!([]),
+                    )
+                    .await;
+                eprintln!("wide: {wide}");
+                panic!("no new page after clicking {css} (target/e2e/failure.png)");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Pick an option of a select, as its picker does (a phone shows a native one, which
+    /// WebDriver cannot click into).
+    async fn choose(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        let chosen = self
+            .script(
+                "const s = arguments[0]; s.value = arguments[1]; \
+                 s.dispatchEvent(new Event('change', {bubbles: true})); return s.value",
+                json!([{ ELEMENT: el }, value]),
+            )
+            .await;
+        assert_eq!(chosen.as_str(), Some(value), "{css} has the option {value}");
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{el}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn script(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    async fn path(&self) -> String {
+        let url = self
+            .cmd(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        url.trim_start_matches(&self.app).to_string()
+    }
+
+    async fn login(&self, user: &str, password: &str) {
+        self.goto("/dang-nhap").await;
+        self.type_into("input[name=username]", user).await;
+        self.type_into("input[name=password]", password).await;
+        self.follow("form button[type=submit]").await;
+        if self.path().await.starts_with("/dang-nhap") {
+            panic!("{user} not signed in: {}", self.text("main").await);
+        }
+    }
+
+    /// The page fits the screen's width (nothing to scroll sideways but inside wide tables).
+    async fn fits_width(&self) -> bool {
+        self.script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1",
+            json!([]),
+        )
+        .await
+        .as_bool()
+        .unwrap_or(false)
+    }
+
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine as _;
+        let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    async fn close(self) {
+        let _ = self.http.delete(&self.base).send().await;
+        if let Some(profile) = self.downloads.parent() {
+            let _ = std::fs::remove_dir_all(profile);
+        }
+    }
+}
+
+async fn setup() -> (TestApp, World) {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // Registration is open for a while yet.
+    sqlx::query(
+        "UPDATE campaigns SET registration_deadline = (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + 10,
+             report_deadline = (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + 26 WHERE is_current",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    (app, w)
+}
+
+async fn agency_registers_a_joint_pledge(driver: &Driver, screen: Screen) {
+    let (app, w) = setup().await;
+    let b = Browser::open(driver, &app, screen).await;
+    let (user, password) = &w.logins[2];
+    b.login(user, password).await;
+
+    b.goto("/nhan-giup/dang-ky").await;
+    b.type_into("form[role=search] input[name=q]", "hoang van thu")
+        .await;
+    b.follow("form[role=search] button[type=submit]").await;
+    b.follow("table.choices a.choose").await;
+    b.type_into("input[name=vat_pham_0]", "Bò cái giống").await;
+    b.type_into("input[name=so_luong_0]", "1").await;
+    b.type_into("input[name=don_vi_0]", "con").await;
+    b.type_into("input[name=gia_tri_0]", "15.000.000").await;
+    b.type_into("input[name=vat_pham_1]", "Thức ăn chăn nuôi")
+        .await;
+    b.type_into("input[name=so_luong_1]", "10").await;
+    b.type_into("input[name=don_vi_1]", "bao").await;
+    b.type_into("input[name=gia_tri_1]", "350.000").await;
+    b.choose("select[name=thanh_vien_0]", &w.agency_b.to_string())
+        .await;
+    b.follow("form.pledge-form button[type=submit]").await;
+
+    assert!(
+        b.path().await.starts_with("/nhan-giup/"),
+        "{}",
+        b.path().await
+    );
+    assert_eq!(b.text("#state").await, "Chờ xã xác nhận");
+    let page = b.text("main").await;
+    assert!(page.contains("Phòng Nông nghiệp và PTNT") && page.contains("Phòng Tư pháp"));
+    assert!(
+        page.contains("15.350.000"),
+        "the lines' total is shown: {page}"
+    );
+    if matches!(screen, Screen::Phone) {
+        assert!(b.fits_width().await, "the pledge page fits a phone's width");
+    }
+    b.screenshot(&format!("agency-joint-pledge-{}", screen.name()))
+        .await;
+    b.close().await;
+
+    // What the browser did is in the database: one pledge, two lines, two agencies.
+    let (lines, members, value): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM support_lines), (SELECT count(*) FROM sponsorship_agencies),
+                (SELECT pledged_value FROM sponsorships)",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!((lines, members, value), (2, 2, 15_350_000));
+}
+
+async fn commune_confirms_one_and_rejects_a_duplicate(driver: &Driver, screen: Screen) {
+    use giupdo::db::sponsorships::{NewPledge, pledge_committed};
+    let (app, w) = setup().await;
+    // The same family entered twice, spelled differently; two agencies each adopted one record.
+    let twin = crate::fixtures::household(
+        &app,
+        crate::fixtures::COMMUNE_X,
+        "Hoang Van Thu",
+        "020085009999",
+    )
+    .await;
+    let campaign: Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE is_current")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for (household, agency) in [(w.household_x, w.agency_a), (twin, w.agency_b)] {
+        let p = NewPledge {
+            campaign_id: campaign,
+            household_id: household,
+            lead_agency_id: agency,
+            members: vec![],
+            lines: vec![giupdo::domain::sponsorship::Line {
+                form: "livestock",
+                item: "Bò".into(),
+                quantity: 1,
+                unit: "con".into(),
+                value: 16_000_000,
+            }],
+            note: None,
+            helped_before_reason: None,
+            submission: None,
+        };
+        let by = giupdo::db::audit::By::system("test");
+        ids.push(pledge_committed(app.pool(), &by, &p).await.expect("pledge"));
+    }
+    let b = Browser::open(driver, &app, screen).await;
+    let (user, password) = &w.logins[4];
+    b.login(user, password).await;
+
+    b.goto("/bang-dieu-khien").await;
+    b.follow(&format!("a[href='/nhan-giup/{}']", ids[0])).await;
+    b.follow("form[action$='/xac-nhan'] button").await;
+    assert_eq!(b.text("#state").await, "Đã xác nhận");
+
+    b.goto("/bang-dieu-khien").await;
+    b.follow(&format!("a[href='/nhan-giup/{}']", ids[1])).await;
+    b.type_into(
+        "form[action$='/tu-choi'] input[name=ly_do]",
+        "Trùng hộ: cùng hộ Hoàng Văn Thụ đã được Phòng Nông nghiệp và PTNT nhận",
+    )
+    .await;
+    b.follow("form[action$='/tu-choi'] button").await;
+    assert_eq!(b.text("#state").await, "Bị từ chối");
+    assert!(b.text("main").await.contains("Trùng hộ"));
+    if matches!(screen, Screen::Phone) {
+        assert!(
+            b.fits_width().await,
+            "the sponsorship page fits a phone's width"
+        );
+    }
+    b.screenshot(&format!("commune-confirm-reject-{}", screen.name()))
+        .await;
+    b.close().await;
+
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM sponsorships WHERE id = ANY($1) ORDER BY state")
+            .bind(&ids)
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(states, vec!["confirmed", "rejected"]);
+}
+
+async fn clerk_exports_the_summary(driver: &Driver, screen: Screen) {
+    let (app, w) = setup().await;
+    let b = Browser::open(driver, &app, screen).await;
+    let (user, password) = &w.logins[1];
+    b.login(user, password).await;
+    b.goto("/bao-cao").await;
+    assert!(b.text("h1").await.contains("Báo cáo"));
+    b.click("a[href^='/bao-cao/tong-hop.xlsx']").await;
+    // The download lands in the profile's download directory.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let file = loop {
+        let done: Vec<PathBuf> = std::fs::read_dir(&b.downloads)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
+            .collect();
+        if let Some(f) = done.into_iter().next() {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "no xlsx downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let bytes = std::fs::read(&file).unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a real xlsx");
+    let names = calamine::Reader::sheet_names(&book);
+    let first = calamine::Reader::worksheet_range(&mut book, &names[0]).unwrap();
+    let text: String = first.rows().flatten().map(|c| c.to_string()).collect();
+    assert!(
+        text.contains("BÁO CÁO") || text.contains("Báo cáo"),
+        "{text}"
+    );
+    if matches!(screen, Screen::Phone) {
+        assert!(b.fits_width().await, "the report page fits a phone's width");
+    }
+    b.screenshot(&format!("clerk-summary-export-{}", screen.name()))
+        .await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_three_journeys_in_chromium_on_a_desktop_and_a_phone() {
+    let driver = Driver::start().await;
+    for screen in [Screen::Desktop, Screen::Phone] {
+        agency_registers_a_joint_pledge(&driver, screen).await;
+        commune_confirms_one_and_rejects_a_duplicate(&driver, screen).await;
+        clerk_exports_the_summary(&driver, screen).await;
+    }
+}
