@@ -141,9 +141,19 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
         .unwrap_or("-")
         .to_string();
     let resp = next.run(req).await;
-    let status = resp.status();
+    let mut status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
+    }
+    // Our own 500s carry the marker. A bare one comes from the session layer, which answers 500
+    // when it cannot save the session — the session store is the database, so this is the
+    // database going away mid-request (seen under load when it was stopped): say so with a 503.
+    if status == StatusCode::INTERNAL_SERVER_ERROR
+        && resp.extensions().get::<ErrorPageWanted>().is_none()
+        && !resp.headers().contains_key(header::CONTENT_TYPE)
+    {
+        tracing::warn!("session store unavailable while saving the session");
+        status = StatusCode::SERVICE_UNAVAILABLE;
     }
     let content_type = resp
         .headers()

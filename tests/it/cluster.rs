@@ -420,3 +420,97 @@ fn a_data_dir_the_postgres_user_cannot_reach_is_explained_when_root() {
         assert!(result.is_ok());
     }
 }
+
+/// The database stopped in the middle of a load run: the app answers the Vietnamese 503 page (and
+/// `/healthz` says why) while it is down, nothing half-written is left, every pledge the users
+/// were told succeeded is there, and service resumes by itself when the database returns.
+#[tokio::test]
+async fn the_database_stopped_under_load_gives_503_pages_loses_nothing_and_service_resumes() {
+    use giupdo::loadtest;
+    use std::time::Duration;
+    let data = TempData::new();
+    let cluster = data.cluster();
+    let c = cluster.clone();
+    let (guard, _) = tokio::task::spawn_blocking(move || c.acquire())
+        .await
+        .unwrap()
+        .unwrap();
+    let pool = giupdo::db::pool_options()
+        .connect(&cluster.url())
+        .await
+        .unwrap();
+    giupdo::db::migrate(&pool).await.unwrap();
+    giupdo::demo::load(&pool).await.unwrap();
+    let plan = loadtest::prepare(&pool, 10).await.unwrap();
+    let (addr, _server) = serve(AppState::new(pool.clone(), WebConfig::default())).await;
+    let base = format!("http://{addr}");
+    let since = chrono::Utc::now();
+
+    let run = {
+        let base = base.clone();
+        let plan = plan.clone();
+        tokio::spawn(async move { loadtest::run(&base, &plan, 10, Duration::from_secs(9)).await })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let c = cluster.clone();
+    tokio::task::spawn_blocking(move || c.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    let health = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 503);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let c = cluster.clone();
+    let (guard2, _) = tokio::task::spawn_blocking(move || c.acquire())
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = run.await.unwrap().unwrap();
+
+    // While it was down: 503s, each one the Vietnamese outage page, and nothing else went wrong.
+    let failures = outcome.error_count();
+    assert!(failures > 0, "the outage was seen");
+    assert!(
+        outcome.errors.keys().all(|k| k.starts_with("HTTP 503")),
+        "{:?}",
+        outcome.errors
+    );
+    assert_eq!(outcome.outage_pages, failures, "{:?}", outcome.errors);
+    // Back by itself: the last seconds are all answered.
+    let tail = &outcome.per_second[outcome.per_second.len() - 3..outcome.per_second.len() - 1];
+    assert!(
+        tail.iter().all(|(ok, failed)| *ok > 0 && *failed == 0),
+        "{:?}",
+        outcome.per_second
+    );
+    assert_eq!(
+        client()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Nothing half-written, and every pledge acknowledged to a user is in the database.
+    assert_eq!(loadtest::half_written(&pool, since).await.unwrap(), 0);
+    let created: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sponsorships WHERE created_at >= $1")
+            .bind(since)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(outcome.pledges > 0);
+    assert!(
+        created >= outcome.pledges as i64,
+        "{created} < {}",
+        outcome.pledges
+    );
+    pool.close().await;
+    drop(guard2);
+    drop(guard);
+}
