@@ -697,3 +697,35 @@ async fn household_tallies_equal_a_count_of_the_registry_after_every_kind_of_wri
     tx.rollback().await.unwrap();
     assert_eq!(drift(db.pool.clone()).await, vec![]);
 }
+
+/// The load mix in its short form: every role's virtual users, every kind of request, writes
+/// included, for a few seconds — no error of any kind, nothing half-written. (`giupdo bench load`
+/// runs it at full length and prints the figures.)
+#[tokio::test]
+async fn a_short_load_run_of_every_role_has_no_errors_and_leaves_nothing_half_written() {
+    use giupdo::loadtest;
+    let app = crate::harness::TestApp::spawn().await;
+    giupdo::demo::load(app.pool()).await.expect("demo");
+    let plan = loadtest::prepare(app.pool(), 20).await.unwrap();
+    let since = chrono::Utc::now();
+    let outcome = loadtest::run(
+        &format!("http://{}", app.addr),
+        &plan,
+        20,
+        std::time::Duration::from_secs(4),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.errors, Default::default());
+    // Every kind of request of the mix was made, the writes among them.
+    assert!(outcome.latencies.len() >= 11, "{:?}", outcome.latencies.keys());
+    assert!(outcome.pledges > 0);
+    assert_eq!(loadtest::half_written(app.pool(), since).await.unwrap(), 0);
+    let created: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sponsorships WHERE created_at >= $1")
+            .bind(since)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(created, outcome.pledges as i64);
+}
