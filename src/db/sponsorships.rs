@@ -200,6 +200,27 @@ pub async fn holder(
     .await
 }
 
+/// [`holder`] for several households at once: (household, agencies) of those adopted.
+pub async fn holders(
+    pool: &sqlx::PgPool,
+    campaign: Uuid,
+    households: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    if households.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT s.household_id, string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
+         FROM sponsorships s JOIN sponsorship_agencies sa ON sa.sponsorship_id = s.id JOIN agencies a ON a.id = sa.agency_id
+         WHERE s.campaign_id = $1 AND s.household_id = ANY($2) AND s.state NOT IN ('rejected', 'cancelled')
+         GROUP BY s.id, s.household_id",
+    )
+    .bind(campaign)
+    .bind(households)
+    .fetch_all(pool)
+    .await
+}
+
 /// [`pledge`] in its own transaction, naming the holder when the household is taken.
 pub async fn pledge_committed(
     pool: &sqlx::PgPool,

@@ -323,12 +323,18 @@ async fn chosen(state: &AppState, campaign: Uuid, household: Uuid) -> AppResult<
         household_code: h.household_code.clone(),
         exclude: Some(h.id),
     };
+    // One query for the holders of all look-alikes (common names make them many).
+    let close: Vec<_> = duplicates::candidates(&state.db, &probe, state.config.duplicates)
+        .await?
+        .into_iter()
+        .filter(|c| matches!(c.level, Level::Certain | Level::Probable))
+        .collect();
+    let ids: Vec<Uuid> = close.iter().map(|c| c.id).collect();
+    let holders = db::holders(&state.db, campaign, &ids).await?;
     let mut twins = Vec::new();
-    for c in duplicates::candidates(&state.db, &probe, state.config.duplicates).await? {
-        if matches!(c.level, Level::Certain | Level::Probable)
-            && let Some(holder) = db::holder(&state.db, campaign, c.id).await?
-        {
-            twins.push((c.head_name, format!("{}, {}", c.village, c.commune), holder));
+    for c in close {
+        if let Some((_, holder)) = holders.iter().find(|(h, _)| *h == c.id) {
+            twins.push((c.head_name, format!("{}, {}", c.village, c.commune), holder.clone()));
         }
     }
     Ok(Some(Chosen {
