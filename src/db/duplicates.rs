@@ -174,7 +174,12 @@ pub async fn search(pool: &PgPool, q: &str, t: Thresholds) -> sqlx::Result<Vec<C
     let mut tx = pool.begin().await?;
     set_threshold(&mut tx, t.possible).await?;
     let sql = format!(
-        "{SELECT} WHERE h.merged_into IS NULL AND (h.cccd = $2 OR h.household_code = $4 OR ($1 <> '' AND h.head_name_key % $1))
+        "{SELECT} WHERE h.merged_into IS NULL AND h.id IN (
+            (SELECT x.id FROM households x WHERE x.merged_into IS NULL AND (x.cccd = $2 OR x.household_code = $4) LIMIT 50)
+            UNION ALL
+            -- Nearest names first, straight from the GiST index, stopping at 50.
+            (SELECT x.id FROM households x WHERE x.merged_into IS NULL AND $1 <> '' AND x.head_name_key % $1
+             ORDER BY x.head_name_key <-> $1 LIMIT 50))
          ORDER BY same_cccd DESC, (h.household_code = $4) DESC, similarity DESC LIMIT 50"
     );
     let rows: Vec<Row> = sqlx::query_as(&sql)

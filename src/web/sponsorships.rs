@@ -334,7 +334,11 @@ async fn chosen(state: &AppState, campaign: Uuid, household: Uuid) -> AppResult<
     let mut twins = Vec::new();
     for c in close {
         if let Some((_, holder)) = holders.iter().find(|(h, _)| *h == c.id) {
-            twins.push((c.head_name, format!("{}, {}", c.village, c.commune), holder.clone()));
+            twins.push((
+                c.head_name,
+                format!("{}, {}", c.village, c.commune),
+                holder.clone(),
+            ));
         }
     }
     Ok(Some(Chosen {

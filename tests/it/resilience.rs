@@ -718,7 +718,11 @@ async fn a_short_load_run_of_every_role_has_no_errors_and_leaves_nothing_half_wr
     .unwrap();
     assert_eq!(outcome.errors, Default::default());
     // Every kind of request of the mix was made, the writes among them.
-    assert!(outcome.latencies.len() >= 11, "{:?}", outcome.latencies.keys());
+    assert!(
+        outcome.latencies.len() >= 11,
+        "{:?}",
+        outcome.latencies.keys()
+    );
     assert!(outcome.pledges > 0);
     assert_eq!(loadtest::half_written(app.pool(), since).await.unwrap(), 0);
     let created: i64 =
