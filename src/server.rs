@@ -73,7 +73,8 @@ pub async fn serve(database: Database, config: WebConfig) -> anyhow::Result<()> 
     db::migrate(&database.pool).await?;
     ensure_first_admin(&database.pool).await?;
 
-    let store = web::session_store(database.pool.clone());
+    // The sweep of expired sessions (every ten minutes) needs no pool of its own.
+    let store = tower_sessions_sqlx_store::PostgresStore::new(database.pool.clone());
     let cleanup = tokio::spawn(store.continuously_delete_expired(
         tokio::time::Duration::from_secs(web::SESSION_CLEANUP.as_secs()),
     ));
