@@ -654,10 +654,7 @@ pub async fn commit(
     tx.commit().await?;
     // Searches read the whole pending list until it is merged: merge it now, not at the next
     // vacuum. Best effort: the import itself is already committed.
-    for index in [
-        "households_head_name_words_idx",
-        "households_commune_name_trgm_idx",
-    ] {
+    for index in ["households_head_name_words_idx"] {
         if let Err(e) = sqlx::query("SELECT gin_clean_pending_list($1::regclass)")
             .bind(index)
             .execute(pool)
