@@ -473,19 +473,77 @@ async fn same_name_same_village(
     .bind(&births)
     .fetch_all(pool)
     .await?;
+    let mut matched = std::collections::HashSet::new();
     for (line, name, village, their_birth) in found {
         let born = their_birth
             .map(|y| format!(", sinh {y}"))
             .unwrap_or_default();
+        matched.insert(line);
         out.push(Problem {
             line: line as usize,
             column: "Họ tên chủ hộ".into(),
             message: format!("Có thể trùng với hộ đã có: {name}, {village}{born} (cùng họ tên không tính dấu, cùng thôn)."),
         });
     }
+    // Typo-level: a very similar name (a letter missed or doubled, a middle name dropped) in the
+    // same village, birth years within one — the duplicate check's "probable" rule. One nearest-name
+    // probe of the (commune, name) GiST index per row not matched above; files larger than
+    // FUZZY_ROWS (bulk loads from the command line) keep the exact check only.
+    let rest: Vec<usize> = (0..rows.len())
+        .filter(|i| !matched.contains(&lines[*i]))
+        .collect();
+    if !rest.is_empty() && rows.len() <= FUZZY_ROWS {
+        let t = crate::web::duplicates::thresholds();
+        let pick = |v: &Vec<String>| rest.iter().map(|i| v[*i].clone()).collect::<Vec<_>>();
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")
+            .bind(t.probable.clamp(0.05, 1.0).to_string())
+            .execute(&mut *tx)
+            .await?;
+        let similar: Vec<(i32, String, String, Option<i32>, f32)> = sqlx::query_as(
+            "SELECT r.n, m.head_name, m.village, m.birth_year, m.sim
+             FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) AS r(n, commune, village_key, name_key, birth)
+             JOIN villages v ON v.commune_code = r.commune AND normalize_name(v.name) = r.village_key
+             JOIN LATERAL (
+                SELECT h.head_name, v.name AS village, h.birth_year,
+                       similarity(h.head_name_key, r.name_key) AS sim
+                FROM households h
+                WHERE h.commune_code = r.commune AND h.head_name_key % r.name_key AND h.village_id = v.id
+                  AND h.merged_into IS NULL
+                  AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
+                ORDER BY h.head_name_key <-> r.name_key
+                LIMIT 1
+             ) m ON true",
+        )
+        .bind(rest.iter().map(|i| lines[*i]).collect::<Vec<_>>())
+        .bind(pick(&communes))
+        .bind(pick(&villages))
+        .bind(pick(&names))
+        .bind(rest.iter().map(|i| births[*i]).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        for (line, name, village, their_birth, sim) in similar {
+            let born = their_birth
+                .map(|y| format!(", sinh {y}"))
+                .unwrap_or_default();
+            out.push(Problem {
+                line: line as usize,
+                column: "Họ tên chủ hộ".into(),
+                message: format!(
+                    "Có thể trùng với hộ đã có: {name}, {village}{born} (họ tên rất giống, giống {:.0}%, cùng thôn).",
+                    sim * 100.0
+                ),
+            });
+        }
+    }
     out.sort_by_key(|p| p.line);
     Ok(out)
 }
+
+/// Files up to this many rows get the typo-level comparison with the registry as well (every
+/// browser upload does); larger ones, loaded from the command line, the exact one.
+pub const FUZZY_ROWS: usize = 20_000;
 
 /// The batch was confirmed before (a double submit, or a second tab).
 #[derive(Debug, thiserror::Error)]

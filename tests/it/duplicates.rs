@@ -655,7 +655,9 @@ async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason(
     let csv = "Xã,Thôn,Họ tên chủ hộ,Năm sinh,Dân tộc,Số nhân khẩu,Tình trạng\n\
                06073,thon na pan,HOANG VAN THU,1986,Tày,3,Hộ nghèo\n\
                06073,Thôn Nà Pàn,Lý Văn Mới,1970,Tày,3,Hộ nghèo\n\
-               06073,Thôn Nà Pàn,Ly Van Moi,,Tày,3,Hộ nghèo\n";
+               06073,Thôn Nà Pàn,Ly Van Moi,,Tày,3,Hộ nghèo\n\
+               06073,Thôn Nà Pàn,Hoàng Văn Thuu,1986,Tày,3,Hộ nghèo\n\
+               06073,Thôn Nà Pàn,Hoàng Văn Thuận,1950,Tày,3,Hộ nghèo\n";
     let form_data = reqwest::multipart::Form::new().part(
         "tep",
         reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("ds.csv"),
@@ -670,7 +672,15 @@ async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason(
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     let preview = app.get(&location).await;
     let warnings = preview.texts("table.warnings tbody tr");
-    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    // The exact name (line 2), the twin within the file (line 4), and a typo of a registered name
+    // (line 5: "Thuu", born a year apart); not "Thuận" born 35 years earlier (line 6).
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(
+        warnings[2].starts_with("5 ")
+            && warnings[2].contains("Hoàng Văn Thụ")
+            && warnings[2].contains("rất giống"),
+        "{warnings:?}"
+    );
     assert!(
         warnings[0].starts_with("2 ") && warnings[0].contains("Hoàng Văn Thụ"),
         "{warnings:?}"
@@ -693,14 +703,14 @@ async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason(
         )
         .await;
     assert_eq!(done.status, 303);
-    assert_eq!(households(&app).await, 4);
+    assert_eq!(households(&app).await, 6);
     let reasons: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE reason LIKE '%Đã xác minh tại thôn%'",
     )
     .fetch_one(app.pool())
     .await
     .unwrap();
-    assert_eq!(reasons, 3);
+    assert_eq!(reasons, 5);
 }
 
 #[tokio::test]
