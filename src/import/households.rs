@@ -463,6 +463,9 @@ async fn same_name_same_village(
             WHERE h.commune_code = r.commune AND h.head_name_key = r.name_key AND h.village_id = v.id
               AND h.merged_into IS NULL
               AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
+            -- The order of the (commune, name, id) b-tree: without it PostgreSQL answered this
+            -- equality with the trigram GiST index, 1,6 ms a row instead of 0,02.
+            ORDER BY h.commune_code, h.head_name_key, h.id
             LIMIT 1
          ) m ON true",
     )
