@@ -301,3 +301,18 @@ proptest! {
         }
     }
 }
+
+/// The file the fuzzer found (`fuzz/seeds/import_table/calamine-overflow.bin`, its first byte the
+/// target's file-kind selector): calamine overflows while parsing it. A message, not a panic.
+#[test]
+fn the_xlsx_that_made_the_reader_panic_gets_a_message() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/seeds/import_table/calamine-overflow.bin"
+    ))
+    .unwrap();
+    match giupdo::import::read_table(&bytes[1..], "ho.xlsx") {
+        Ok(t) => panic!("a table from a broken file: {:?}", t.headers),
+        Err(m) => assert!(m.contains("bị hỏng"), "{m}"),
+    }
+}

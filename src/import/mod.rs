@@ -83,6 +83,20 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, String> {
+    // calamine can panic on a crafted file (the fuzzer found an arithmetic overflow in its cell
+    // reference parsing, a panic wherever overflow checks are on): a broken upload must get a
+    // message, not take the request or the command down.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_xlsx_unguarded(bytes)))
+        .unwrap_or_else(|_| {
+            tracing::warn!("the xlsx reader panicked on an uploaded file");
+            Err(
+                "Tệp .xlsx bị hỏng: cấu trúc bên trong không hợp lệ. Hãy mở bằng Excel, lưu lại rồi tải lên lại."
+                    .into(),
+            )
+        })
+}
+
+fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Table, String> {
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         let text = e.to_string().to_lowercase();
         if text.contains("password") || text.contains("encrypt") {
