@@ -360,7 +360,7 @@ async fn registry(
     Ok(())
 }
 
-/// Name parts of the synthetic registry: about 60,000 different full names, so a name is shared
+/// Name parts of the synthetic registry: 39 × 12 × 123 = 57.564 different full names, so a name is shared
 /// by a few dozen households in a million, as in a real district, not by thousands.
 const SURNAMES: &[&str] = &[
     "Hoàng", "Nông", "Lương", "Lăng", "Hà", "Vi", "Lộc", "Mông", "Chu", "Hứa", "Lý", "Vy", "Tô",
@@ -910,8 +910,11 @@ async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
              INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, ethnicity, members, status,
                  status_year, lacks_capital, lacks_technique, will_to_escape)
              SELECT v.codes[1 + (k % array_length(v.ids, 1))], v.ids[1 + (k % array_length(v.ids, 1))],
-                    names.s[1 + (k * 7919) % array_length(names.s, 1)] || ' ' || names.m[1 + (k * 104729) % array_length(names.m, 1)]
-                        || ' ' || names.g[1 + (k * 1299709) % array_length(names.g, 1)],
+                    -- Each part drawn by its own hash of k: every combination occurs (the
+                    -- strides used before repeated after ~6.700 names).
+                    names.s[1 + abs(hashint8(k)::bigint) % array_length(names.s, 1)]
+                        || ' ' || names.m[1 + abs(hashint8(k + 1000000000000)::bigint) % array_length(names.m, 1)]
+                        || ' ' || names.g[1 + abs(hashint8(k + 2000000000000)::bigint) % array_length(names.g, 1)],
                     1940 + (k % 60), CASE WHEN k % 3 = 0 THEN 'female' ELSE 'male' END,
                     (ARRAY['tay','nung','dao','kinh'])[1 + k % 4], 1 + k % 7,
                     CASE WHEN k % 4 = 0 THEN 'near_poor' ELSE 'poor' END, 2024, k % 2 = 0, k % 5 = 0, k % 3 <> 0
@@ -926,6 +929,11 @@ async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
         .await?;
         done += batch;
     }
+    // As an import does: merge the name dictionary's pending index entries now, not at the next
+    // vacuum.
+    sqlx::query("SELECT gin_clean_pending_list('name_keys_trgm'::regclass)")
+        .execute(pool)
+        .await?;
     sqlx::query("ANALYZE").execute(pool).await?;
     Ok(())
 }

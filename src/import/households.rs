@@ -463,8 +463,6 @@ async fn same_name_same_village(
             WHERE h.commune_code = r.commune AND h.head_name_key = r.name_key AND h.village_id = v.id
               AND h.merged_into IS NULL
               AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
-            -- The order of the (commune, name, id) b-tree: without it PostgreSQL answered this
-            -- equality with the trigram GiST index, 1,6 ms a row instead of 0,02.
             ORDER BY h.commune_code, h.head_name_key, h.id
             LIMIT 1
          ) m ON true",
@@ -490,7 +488,7 @@ async fn same_name_same_village(
     }
     // Typo-level: a very similar name (a letter missed or doubled, a middle name dropped) in the
     // same village, birth years within one — the duplicate check's "probable" rule. One nearest-name
-    // probe of the (commune, name) GiST index per row not matched above; files larger than
+    // walk of the name dictionary per row not matched above; files larger than
     // FUZZY_ROWS (bulk loads from the command line) keep the exact check only.
     let rest: Vec<usize> = (0..rows.len())
         .filter(|i| !matched.contains(&lines[*i]))
@@ -510,11 +508,12 @@ async fn same_name_same_village(
              JOIN LATERAL (
                 SELECT h.head_name, v.name AS village, h.birth_year,
                        similarity(h.head_name_key, r.name_key) AS sim
-                FROM households h
-                WHERE h.commune_code = r.commune AND h.head_name_key % r.name_key AND h.village_id = v.id
-                  AND h.merged_into IS NULL
+                FROM (SELECT n.key, n.key <-> r.name_key AS d FROM name_keys n
+                      WHERE n.key % r.name_key ORDER BY d) k
+                JOIN households h ON h.commune_code = r.commune AND h.head_name_key = k.key
+                  AND h.village_id = v.id AND h.merged_into IS NULL
                   AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
-                ORDER BY h.head_name_key <-> r.name_key
+                ORDER BY k.d
                 LIMIT 1
              ) m ON true",
         )
@@ -715,7 +714,7 @@ pub async fn commit(
     tx.commit().await?;
     // Searches read the whole pending list until it is merged: merge it now, not at the next
     // vacuum. Best effort: the import itself is already committed.
-    for index in ["households_head_name_words_idx"] {
+    for index in ["households_head_name_words_idx", "name_keys_trgm"] {
         if let Err(e) = sqlx::query("SELECT gin_clean_pending_list($1::regclass)")
             .bind(index)
             .execute(pool)

@@ -35,6 +35,21 @@ fn form<'a>(
     f
 }
 
+/// Households written straight into the table (as a bulk load does, without the web checks), in
+/// the village of the first household.
+async fn insert_beside_the_first(app: &TestApp, names: &[&str], birth_year: i32) {
+    sqlx::query(
+        "INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
+         SELECT commune_code, village_id, n, $2, 'tay', 3, 'poor', 2024
+         FROM (SELECT commune_code, village_id FROM households ORDER BY created_at LIMIT 1) h, unnest($1::text[]) n",
+    )
+    .bind(names)
+    .bind(birth_year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
 async fn households(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM households")
         .fetch_one(app.pool())
@@ -352,13 +367,7 @@ async fn dedupe_scan_prints_the_suspected_pairs_of_a_commune() {
         303
     );
     // Entered before the check existed (straight into the table): the scan must find it.
-    sqlx::query(
-        "INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
-         SELECT commune_code, village_id, 'HOANG VAN THU', 1985, 'tay', 3, 'poor', 2024 FROM households LIMIT 1",
-    )
-    .execute(app.pool())
-    .await
-    .unwrap();
+    insert_beside_the_first(&app, &["HOANG VAN THU"], 1985).await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
         .env("DATABASE_URL", &app.db.url)
         .args(["dedupe", "scan", "--commune", COMMUNE_X, "--format", "csv"])
@@ -384,6 +393,63 @@ async fn dedupe_scan_prints_the_suspected_pairs_of_a_commune() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&other.stdout).contains("0 cặp nghi trùng"));
+}
+
+/// Similar names are looked up in the name dictionary (migration 0016): a name must be in it
+/// however it came into the registry — the web form, a bulk insert, an edit.
+#[tokio::test]
+async fn names_entered_imported_or_edited_are_all_found_by_the_check_and_the_scan() {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    // A bulk insert (as an import writes) of two close names in the same village, and an edit
+    // of the first household's name to one never seen before.
+    insert_beside_the_first(&app, &["Lăng Thị Ngân", "Lăng Thị Ngânh"], 1990).await;
+    sqlx::query(
+        "UPDATE households SET head_name = 'Nông Văn Páo' WHERE head_name = 'Hoàng Văn Thụ'",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let check = |name: &'static str| {
+        let app = &app;
+        async move {
+            app.post("/ho/kiem-tra", &form(name, "Thôn Nà Pàn", &[]))
+                .await
+                .texts("li.candidate")
+                .join(" | ")
+        }
+    };
+    let renamed = check("Nong Van Paoo").await;
+    assert!(renamed.contains("Nông Văn Páo"), "{renamed}");
+    let old_name = check("Hoàng Văn Thụ").await;
+    assert!(
+        !old_name.contains("Nông Văn Páo"),
+        "the old name no longer leads to the household: {old_name}"
+    );
+    let bulk = check("lang thi ngan").await;
+    assert!(
+        bulk.contains("Lăng Thị Ngân") && bulk.contains("Lăng Thị Ngânh"),
+        "{bulk}"
+    );
+    // The scan pairs the two close names once, the smaller id first (the order dismissals use).
+    let pairs = giupdo::db::duplicates::scan(
+        app.pool(),
+        Some(COMMUNE_X),
+        giupdo::domain::duplicates::Thresholds::default(),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(pairs.len(), 1, "{pairs:?}");
+    assert!(pairs[0].a < pairs[0].b);
+    let mut names = [pairs[0].name_a.as_str(), pairs[0].name_b.as_str()];
+    names.sort();
+    assert_eq!(names, ["Lăng Thị Ngân", "Lăng Thị Ngânh"]);
 }
 
 #[tokio::test]
