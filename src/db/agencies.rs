@@ -173,6 +173,28 @@ pub async fn list_with_quota(
     campaign: Uuid,
     kind: Option<&str>,
 ) -> sqlx::Result<Vec<QuotaRow>> {
+    quota_rows(pool, campaign, kind, None).await
+}
+
+/// One agency's quota and progress in a campaign (its dashboard, record and pledge form): the
+/// list's query for one agency, not the whole list searched for it.
+pub async fn quota_of(
+    pool: &PgPool,
+    campaign: Uuid,
+    agency: Uuid,
+) -> sqlx::Result<Option<QuotaRow>> {
+    Ok(quota_rows(pool, campaign, None, Some(agency))
+        .await?
+        .into_iter()
+        .next())
+}
+
+async fn quota_rows(
+    pool: &PgPool,
+    campaign: Uuid,
+    kind: Option<&str>,
+    agency: Option<Uuid>,
+) -> sqlx::Result<Vec<QuotaRow>> {
     sqlx::query_as(
         "SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
                 o.quota AS override_quota, o.reason AS override_reason,
@@ -187,12 +209,13 @@ pub async fn list_with_quota(
                     FROM sponsorship_agencies sa
                     JOIN sponsorships s ON s.id = sa.sponsorship_id AND s.campaign_id = $1
                     WHERE sa.campaign_id = $1) s ON s.agency_id = a.id
-         WHERE ($2::text IS NULL OR a.kind = $2)
+         WHERE ($2::text IS NULL OR a.kind = $2) AND ($3::uuid IS NULL OR a.id = $3)
          GROUP BY a.id, o.quota, o.reason
          ORDER BY a.kind, a.name",
     )
     .bind(campaign)
     .bind(kind)
+    .bind(agency)
     .fetch_all(pool)
     .await
 }

@@ -44,10 +44,9 @@ pub async fn show(
         None => Vec::new(),
     };
     let quota = match &campaign {
-        Some(c) => agencies::list_with_quota(&state.db, c.id, None)
+        Some(c) => agencies::quota_of(&state.db, c.id, id)
             .await?
-            .iter()
-            .find(|r| r.id == id)
+            .as_ref()
             .map(quota_line),
         None => None,
     };

@@ -200,11 +200,7 @@ pub async fn dashboard(
                     .into_iter()
                     .map(work_line)
                     .collect();
-                if let Some(r) = agencies::list_with_quota(&state.db, c, None)
-                    .await?
-                    .into_iter()
-                    .find(|r| r.id == agency_id)
-                {
+                if let Some(r) = agencies::quota_of(&state.db, c, agency_id).await? {
                     let q = r.quota();
                     let text = format!(
                         "Chỉ tiêu: {} — {}. Đã được tính: {} hộ (đã nhận {}).",

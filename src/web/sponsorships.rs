@@ -401,10 +401,8 @@ async fn pledge_page(
             .bind(agency)
             .fetch_all(&state.db)
             .await?;
-    let quota_note = crate::db::agencies::list_with_quota(&state.db, c.id, None)
+    let quota_note = crate::db::agencies::quota_of(&state.db, c.id, agency)
         .await?
-        .into_iter()
-        .find(|r| r.id == agency)
         .map(|r| {
             let q = r.quota();
             format!(
