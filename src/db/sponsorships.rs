@@ -823,7 +823,8 @@ pub async fn choices(
                              AND e.state NOT IN ('rejected', 'cancelled')) AS helped_before
             FROM households h JOIN villages v ON v.id = h.village_id JOIN communes co ON co.code = h.commune_code
             WHERE h.merged_into IS NULL AND h.status <> 'escaped'
-              AND ($2::text IS NULL OR h.head_name_words @@ plainto_tsquery('simple', normalize_name($2))
+              AND ($2::text IS NULL OR h.head_name_key = ANY(ARRAY(SELECT n.key FROM name_keys n
+                       WHERE to_tsvector('simple', n.key) @@ plainto_tsquery('simple', normalize_name($2))))
                    OR h.household_code = $2 OR h.cccd = $2)
               AND ($3::text IS NULL OR h.commune_code = $3)
               AND NOT EXISTS (SELECT 1 FROM sponsorships s WHERE s.household_id = h.id AND s.campaign_id = $1

@@ -619,7 +619,7 @@ pub async fn commit(
             e.insert(id);
         }
     }
-    // Trigram (GIN) index entries go to the pending list and are merged once, not row by row.
+    // New names go to the name dictionary's GIN pending lists and are merged once, not one by one.
     sqlx::query("SET LOCAL gin_pending_list_limit = '256MB'")
         .execute(&mut *tx)
         .await?;
@@ -714,7 +714,7 @@ pub async fn commit(
     tx.commit().await?;
     // Searches read the whole pending list until it is merged: merge it now, not at the next
     // vacuum. Best effort: the import itself is already committed.
-    for index in ["households_head_name_words_idx", "name_keys_trgm"] {
+    for index in ["name_keys_trgm", "name_keys_words"] {
         if let Err(e) = sqlx::query("SELECT gin_clean_pending_list($1::regclass)")
             .bind(index)
             .execute(pool)
