@@ -840,17 +840,34 @@ pub async fn choices(
     .await
 }
 
-/// The district's sponsorships of one campaign in the given states (clerks).
+/// Pledges per page of the district's list.
+pub const DISTRICT_PAGE: i64 = 100;
+
+/// One page of the district's sponsorships of one campaign in the given states (clerks), and how
+/// many there are in all. (The list was one page of up to 2.000 rows, and said "2.000" when there
+/// were more.)
 pub async fn of_district(
     pool: &PgPool,
     campaign: Uuid,
     states: &[&str],
-) -> sqlx::Result<Vec<WorkRow>> {
-    sqlx::query_as(&format!(
-        "{WORK} WHERE s.campaign_id = $1 AND s.state = ANY($2) ORDER BY co.name, h.head_name LIMIT 2000"
+    page: i64,
+) -> sqlx::Result<(Vec<WorkRow>, i64)> {
+    let rows = sqlx::query_as(&format!(
+        "{WORK} WHERE s.campaign_id = $1 AND s.state = ANY($2) ORDER BY co.name, h.head_name, s.id
+         LIMIT $3 OFFSET $4"
     ))
     .bind(campaign)
     .bind(states)
+    .bind(DISTRICT_PAGE)
+    .bind((page.max(1) - 1) * DISTRICT_PAGE)
     .fetch_all(pool)
-    .await
+    .await?;
+    let total = sqlx::query_scalar(
+        "SELECT count(*) FROM sponsorships WHERE campaign_id = $1 AND state = ANY($2)",
+    )
+    .bind(campaign)
+    .bind(states)
+    .fetch_one(pool)
+    .await?;
+    Ok((rows, total))
 }

@@ -75,6 +75,7 @@ fn token(s: &str) -> Option<Uuid> {
 #[derive(Deserialize, Default)]
 pub struct ListParams {
     pub trang_thai: Option<String>,
+    pub trang: Option<String>,
 }
 
 pub struct WorkLine {
@@ -133,6 +134,11 @@ pub struct ListPage {
     pub state: String,
     pub states: Vec<(&'static str, &'static str)>,
     pub lines: Vec<WorkLine>,
+    /// All the pledges the filter matches (the district's list shows them a page at a time).
+    pub total: i64,
+    pub page: i64,
+    pub prev_link: Option<String>,
+    pub next_link: Option<String>,
     pub can_pledge: bool,
     pub can_import: bool,
 }
@@ -157,26 +163,54 @@ pub async fn list(
         Some(s) => all.iter().copied().filter(|a| a == s).collect(),
         None => all.to_vec(),
     };
+    // A page number that is not a positive number is page 1.
+    let page = p
+        .trang
+        .as_deref()
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .filter(|n| (1..=100_000).contains(n))
+        .unwrap_or(1);
     let campaign = campaigns::current(&state.db).await?;
-    let rows = match (&campaign, actor.scope()) {
-        (None, _) | (_, Scope::Nothing) => Vec::new(),
-        (Some(c), Scope::Agency(a)) => db::of_agency(&state.db, a, c.id)
-            .await?
-            .into_iter()
-            .filter(|r| states.contains(&r.state.as_str()))
-            .collect(),
-        (Some(c), Scope::Commune(code)) => db::of_commune(&state.db, &code, c.id, &states).await?,
-        (Some(c), Scope::District) => db::of_district(&state.db, c.id, &states).await?,
+    let (rows, total) = match (&campaign, actor.scope()) {
+        (None, _) | (_, Scope::Nothing) => (Vec::new(), 0),
+        (Some(c), Scope::Agency(a)) => {
+            let rows: Vec<_> = db::of_agency(&state.db, a, c.id)
+                .await?
+                .into_iter()
+                .filter(|r| states.contains(&r.state.as_str()))
+                .collect();
+            let n = rows.len() as i64;
+            (rows, n)
+        }
+        (Some(c), Scope::Commune(code)) => {
+            let rows = db::of_commune(&state.db, &code, c.id, &states).await?;
+            let n = rows.len() as i64;
+            (rows, n)
+        }
+        (Some(c), Scope::District) => db::of_district(&state.db, c.id, &states, page).await?,
     };
+    let pages = (total + db::DISTRICT_PAGE - 1) / db::DISTRICT_PAGE;
+    let link = |n: i64| {
+        let mut pairs = vec![("trang", n.to_string())];
+        if let Some(s) = &wanted {
+            pairs.insert(0, ("trang_thai", s.clone()));
+        }
+        format!("/nhan-giup{}", super::forms::query_string(&pairs))
+    };
+    let paged = matches!(actor.scope(), Scope::District);
     Ok(ListPage {
         ctx,
         year: campaign.map(|c| c.year),
-        state: wanted.unwrap_or_default(),
+        state: wanted.clone().unwrap_or_default(),
         states: all
             .iter()
             .map(|s| (*s, labels::sponsorship_state(s)))
             .collect(),
         lines: rows.into_iter().map(work_line).collect(),
+        total,
+        page,
+        prev_link: (paged && page > 1).then(|| link(page - 1)),
+        next_link: (paged && page < pages).then(|| link(page + 1)),
         can_pledge: actor.role == Role::Agency,
         can_import: actor.is_district(),
     })

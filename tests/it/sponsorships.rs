@@ -925,3 +925,74 @@ async fn history_import_with_bad_rows_writes_nothing() {
     assert_eq!(upload_history(&a, csv).await.status, 403);
     assert_eq!(a.get(&url).await.status, 403);
 }
+
+/// The district's list shows every pledge, a hundred to a page, and says how many there are.
+#[tokio::test]
+async fn the_district_pledge_list_counts_every_pledge_and_pages_through_them() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // 130 pledges of the current campaign, entered in bulk beside household X.
+    sqlx::query(
+        "WITH h AS (
+            INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
+            SELECT x.commune_code, x.village_id, 'Hộ thử ' || n, 1970, 'tay', 3, 'poor', 2024
+            FROM households x, generate_series(1, 130) n WHERE x.id = $1
+            RETURNING id)
+         , s AS (
+            INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary, pledged_value)
+            SELECT (SELECT id FROM campaigns WHERE is_current), h.id, $2, 'proposed', 'livestock', 'Bò', 9000000 FROM h
+            RETURNING id)
+         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+         SELECT s.id, $2, true, 9000000 FROM s",
+    )
+    .bind(w.household_x)
+    .bind(w.agency_a)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sponsorships WHERE campaign_id = (SELECT id FROM campaigns WHERE is_current)",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert!(total >= 130);
+    let clerk = browser(&app, &w, 1).await;
+    let first = clerk.get("/nhan-giup?trang_thai=proposed").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert!(
+        first.text.contains("130 lượt nhận giúp đỡ"),
+        "{}",
+        first.text
+    );
+    assert_eq!(first.count("table.sponsorships tbody tr"), 100);
+    assert_eq!(first.count("a[rel=prev]"), 0);
+    let next = first.texts("a[rel=next]");
+    assert_eq!(next, ["Trang sau »"]);
+    let href = first
+        .html()
+        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_string));
+    assert_eq!(
+        href.as_deref(),
+        Some("/nhan-giup?trang_thai=proposed&trang=2"),
+        "the filter goes along to the next page"
+    );
+    let second = clerk.get("/nhan-giup?trang_thai=proposed&trang=2").await;
+    assert_eq!(second.count("table.sponsorships tbody tr"), 30);
+    assert_eq!(second.count("a[rel=next]"), 0);
+    assert_eq!(second.count("a[rel=prev]"), 1);
+    // No pledge is on both pages.
+    let ids = |p: &Page| {
+        p.html()
+            .select(&scraper::Selector::parse("table.sponsorships tbody tr").unwrap())
+            .filter_map(|e| e.value().attr("data-id").map(str::to_string))
+            .collect::<std::collections::HashSet<_>>()
+    };
+    assert!(ids(&first).is_disjoint(&ids(&second)));
+    // A page number that is not one is the first page.
+    let odd = clerk.get("/nhan-giup?trang=abc").await;
+    assert_eq!(odd.status, 200);
+    assert!(odd.text.contains(&format!("{total} lượt nhận giúp đỡ")));
+}
