@@ -293,6 +293,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 addr: args.addr,
                 secure_cookies: args.secure_cookies,
                 session_idle: Duration::from_secs(args.session_idle_hours.max(1) * 3600),
+                session_touch: crate::config::SESSION_TOUCH,
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 trusted_origins: args.trusted_origins,
                 duplicates: crate::domain::duplicates::Thresholds::from_env(),

@@ -31,12 +31,18 @@ pub enum DbSource {
     Private(PathBuf),
 }
 
+/// See [`WebConfig::session_touch`].
+pub const SESSION_TOUCH: Duration = Duration::from_secs(300);
+
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub addr: SocketAddr,
     /// Mark session cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     pub session_idle: Duration,
+    /// A signed-in session is written back (its idle deadline moved) at most this often while it
+    /// is used, not on every request: the idle timeout is `session_idle` give or take this much.
+    pub session_touch: Duration,
     pub request_timeout: Duration,
     /// Extra origins allowed to POST (e.g. the public https origin behind a proxy).
     pub trusted_origins: Vec<String>,
@@ -50,6 +56,7 @@ impl Default for WebConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             secure_cookies: false,
             session_idle: Duration::from_secs(8 * 3600),
+            session_touch: SESSION_TOUCH,
             request_timeout: Duration::from_secs(30),
             trusted_origins: Vec::new(),
             duplicates: crate::domain::duplicates::Thresholds::from_env(),

@@ -22,6 +22,8 @@ use crate::domain::roles::{Access, Actor, Role};
 
 const USER_KEY: &str = "uid";
 const FINGERPRINT_KEY: &str = "pwfp";
+/// When the session was last written back because it was used (unix milliseconds).
+const TOUCHED_KEY: &str = "touched";
 
 /// Failed attempts allowed per username and per address in the window before refusing.
 pub const MAX_FAILURES: i64 = 5;
@@ -62,6 +64,7 @@ pub async fn load_actor(
             row.filter(|u| !u.disabled && fp.as_deref() == Some(&fingerprint(&u.password_hash)));
         match valid.and_then(|u| u.actor()) {
             Some(actor) => {
+                keep_alive(&session, state.config.session_touch).await;
                 req.extensions_mut().insert(actor);
             }
             None => {
@@ -70,6 +73,20 @@ pub async fn load_actor(
         }
     }
     next.run(req).await
+}
+
+/// Move a signed-in session's idle deadline forward while it is used. tower-sessions writes a
+/// session back only when it changed; changing it on every request (as reading the flash message
+/// with `remove` did) cost an upsert per page view. Here it changes at most every `every`.
+async fn keep_alive(session: &Session, every: std::time::Duration) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let touched: Option<i64> = session.get(TOUCHED_KEY).await.ok().flatten();
+    let every = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+    if touched.is_none_or(|t| now.saturating_sub(t) >= every)
+        && let Err(e) = session.insert(TOUCHED_KEY, now).await
+    {
+        tracing::warn!(error = %e, "could not refresh the session");
+    }
 }
 
 /// Route-layer middleware: the route table's access rule for this route.

@@ -122,7 +122,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let actor = parts.extensions.get::<Actor>().cloned();
         let flash = match parts.extensions.get::<Session>() {
-            Some(session) => session.remove::<Flash>(FLASH_KEY).await.ok().flatten(),
+            // `remove` marks the session changed even when there is nothing to remove (and the
+            // session is then written back): read first, remove only a message that is there.
+            Some(session) => match session.get::<Flash>(FLASH_KEY).await.ok().flatten() {
+                Some(f) => {
+                    let _ = session.remove_value(FLASH_KEY).await;
+                    Some(f)
+                }
+                None => None,
+            },
             None => None,
         };
         Ok(Ctx { actor, flash })

@@ -815,3 +815,43 @@ async fn commune_dashboards_name_their_commune() {
         "UBND Xã Thiện Thuật"
     );
 }
+
+/// The session's idle deadline moves while it is used, but a page view does not rewrite the
+/// session each time (an upsert per request was most of a signed-in page's database work).
+#[tokio::test]
+async fn a_session_in_use_is_written_back_every_few_minutes_not_on_every_page() {
+    async fn expiry(app: &TestApp) -> String {
+        sqlx::query_scalar(
+            "SELECT expiry_date::text FROM tower_sessions.session ORDER BY expiry_date DESC LIMIT 1",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+    }
+    for (touch, rewritten) in [
+        (giupdo::config::SESSION_TOUCH, false),
+        (std::time::Duration::ZERO, true),
+    ] {
+        let app = TestApp::spawn_with(WebConfig {
+            session_touch: touch,
+            ..WebConfig::default()
+        })
+        .await;
+        let (_, pw) = app.user("nguoi.nam", Role::Clerk, None, None).await;
+        app.login("nguoi.nam", &pw).await;
+        assert_eq!(app.get("/").await.status, 200);
+        let before = expiry(&app).await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        for path in ["/ho", "/bang-dieu-khien", "/"] {
+            let page = app.get(path).await;
+            assert_eq!(page.status, 200);
+            assert!(page.text.contains("Đăng xuất"), "still signed in on {path}");
+        }
+        let after = expiry(&app).await;
+        assert_eq!(
+            before != after,
+            rewritten,
+            "touch every {touch:?}: {before} → {after}"
+        );
+    }
+}
