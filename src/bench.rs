@@ -931,11 +931,7 @@ async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
     }
     // As an import does: merge the name dictionary's pending index entries now, not at the next
     // vacuum.
-    sqlx::query(
-        "SELECT gin_clean_pending_list('name_keys_trgm'::regclass), gin_clean_pending_list('name_keys_words'::regclass)",
-    )
-    .execute(pool)
-    .await?;
+    crate::db::merge_name_index_pending(pool).await?;
     sqlx::query("ANALYZE").execute(pool).await?;
     Ok(())
 }

@@ -129,3 +129,20 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .context("Không tạo được bảng phiên đăng nhập")?;
     Ok(())
 }
+
+/// Merge the pending entries of the name dictionaries' GIN indexes (`name_keys`, and each
+/// partition of `commune_name_keys`) into the indexes. New names wait in those lists until a
+/// vacuum, and every search reads the lists whole: after a bulk insert, merge them at once.
+pub async fn merge_name_index_pending(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT gin_clean_pending_list(i.indexrelid)
+         FROM pg_index i
+         JOIN pg_class t ON t.oid = i.indrelid
+         JOIN pg_class ix ON ix.oid = i.indexrelid AND ix.relkind = 'i'
+         JOIN pg_am am ON am.oid = ix.relam AND am.amname = 'gin'
+         WHERE t.relname = 'name_keys' OR t.relname LIKE 'commune\\_name\\_keys\\_%'",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -508,8 +508,8 @@ async fn same_name_same_village(
              JOIN LATERAL (
                 SELECT h.head_name, v.name AS village, h.birth_year,
                        similarity(h.head_name_key, r.name_key) AS sim
-                FROM (SELECT n.key, n.key <-> r.name_key AS d FROM name_keys n
-                      WHERE n.key % r.name_key ORDER BY d) k
+                FROM (SELECT n.key, n.key <-> r.name_key AS d FROM commune_name_keys n
+                      WHERE n.commune_code = r.commune AND n.key % r.name_key ORDER BY d) k
                 JOIN households h ON h.commune_code = r.commune AND h.head_name_key = k.key
                   AND h.village_id = v.id AND h.merged_into IS NULL
                   AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
@@ -714,14 +714,8 @@ pub async fn commit(
     tx.commit().await?;
     // Searches read the whole pending list until it is merged: merge it now, not at the next
     // vacuum. Best effort: the import itself is already committed.
-    for index in ["name_keys_trgm", "name_keys_words"] {
-        if let Err(e) = sqlx::query("SELECT gin_clean_pending_list($1::regclass)")
-            .bind(index)
-            .execute(pool)
-            .await
-        {
-            tracing::warn!(error = %e, index, "could not merge the GIN pending list");
-        }
+    if let Err(e) = crate::db::merge_name_index_pending(pool).await {
+        tracing::warn!(error = %e, "could not merge the GIN pending lists");
     }
     Ok(inserted)
 }
