@@ -69,8 +69,8 @@ const SELECT: &str = "SELECT h.id, h.head_name, h.head_name_key, v.name AS villa
 const NEAREST_NAMES: &str =
     "SELECT n.key, n.key <-> $1 AS d FROM name_keys n WHERE $1 <> '' AND n.key % $1 ORDER BY d";
 
-/// The same within one commune ($3), from its partition of the per-commune dictionary (migration
-/// 0018).
+/// The same within one commune ($3), from its own partition of the per-commune dictionary
+/// (migration 0018).
 const NEAREST_NAMES_IN_COMMUNE: &str = "SELECT n.key, n.key <-> $1 AS d FROM commune_name_keys n
      WHERE n.commune_code = $3 AND $1 <> '' AND n.key % $1 ORDER BY d";
 

@@ -452,6 +452,45 @@ async fn names_entered_imported_or_edited_are_all_found_by_the_check_and_the_sca
     assert_eq!(names, ["Lăng Thị Ngân", "Lăng Thị Ngânh"]);
 }
 
+/// The check searches its commune's own partition of the name dictionary (migration 0018): a
+/// commune added after the migration gets one, and its households are found.
+#[tokio::test]
+async fn a_commune_added_later_has_its_names_checked_in_its_own_partition() {
+    let app = clerk_app().await;
+    sqlx::query(
+        "INSERT INTO communes (code, name, kind, district_code, province_code, merged_into_code, merged_into_name)
+         VALUES ('06199', 'Xã Thử Nghiệm', 'Xã', '181', '20', '06199', 'Xã Thử Nghiệm')",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let new_commune = [("commune_code", "06199")];
+    assert_eq!(
+        app.post("/ho", &form("Lương Thị Hoa", "Thôn Mới", &new_commune))
+            .await
+            .status,
+        303
+    );
+    let partition: String = sqlx::query_scalar(
+        "SELECT tableoid::regclass::text FROM commune_name_keys WHERE commune_code = '06199'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(partition, "commune_name_keys_06199");
+    let check = app
+        .post(
+            "/ho/kiem-tra",
+            &form("Luong Thi Hoaa", "Thôn Mới", &new_commune),
+        )
+        .await;
+    assert!(
+        check.text_of("li.candidate").contains("Lương Thị Hoa"),
+        "{}",
+        check.text
+    );
+}
+
 #[tokio::test]
 async fn the_default_thresholds_hold_on_the_labelled_set() {
     let app = TestApp::spawn().await;
