@@ -314,31 +314,21 @@ async fn scan_commune(
 ) -> sqlx::Result<Vec<SuspectedPair>> {
     let mut tx = pool.begin().await?;
     set_threshold(&mut tx, if all_levels { t.possible } else { t.probable }).await?;
-    // The commune's own names, with a trigram index of their own for this scan: each name is
-    // compared with the few thousand names of its commune instead of the district's dictionary
-    // (a tenth of the time at 100.000 households).
-    for statement in [
-        "CREATE TEMP TABLE scan_keys (key text NOT NULL) ON COMMIT DROP",
-        "INSERT INTO scan_keys SELECT DISTINCT head_name_key FROM households
-         WHERE commune_code = $1 AND merged_into IS NULL AND head_name_key <> ''",
-        "CREATE INDEX ON scan_keys USING gin (key gin_trgm_ops)",
-        "ANALYZE scan_keys",
-    ] {
-        let q = sqlx::query(statement);
-        let q = if statement.contains("$1") {
-            q.bind(commune)
-        } else {
-            q
-        };
-        q.execute(&mut *tx).await?;
-    }
+    // Each name of the commune is looked up through its partition's trigram index; PostgreSQL
+    // would compare it with every name of a small partition instead, name by name.
+    sqlx::query("SELECT set_config('enable_seqscan', 'off', true)")
+        .execute(&mut *tx)
+        .await?;
     let rows: Vec<PairRow> = sqlx::query_as(
         "WITH similar_names AS MATERIALIZED (
-            -- Each pair of similar names once (ka <= kb), found through the index before any
-            -- household is joined (left to itself, the planner paired the households of a village
-            -- first: 9 million comparisons).
-            SELECT a.key AS ka, b.key AS kb FROM scan_keys a
-            JOIN LATERAL (SELECT b.key FROM scan_keys b WHERE b.key % a.key AND b.key >= a.key) b ON true
+            -- Each pair of similar names of the commune once (ka <= kb), from its partition of
+            -- the name dictionary (migration 0018), before any household is joined (left to
+            -- itself, the planner paired the households of a village first: 9 million
+            -- comparisons).
+            SELECT a.key AS ka, b.key AS kb FROM commune_name_keys a
+            JOIN LATERAL (SELECT b.key FROM commune_name_keys b
+                          WHERE b.commune_code = $1 AND b.key % a.key AND b.key >= a.key) b ON true
+            WHERE a.commune_code = $1
          )
          SELECT a.id AS a, b.id AS b, c.name AS commune, a.head_name AS name_a, b.head_name AS name_b,
                 a.head_name_key AS key_a, b.head_name_key AS key_b,
