@@ -12,6 +12,19 @@ async fn clerk_app() -> TestApp {
     app
 }
 
+/// A clerk's app with one household registered through the form: Hoàng Văn Thụ, Thôn Nà Pàn,
+/// born 1985, in commune X.
+async fn clerk_app_with_thu() -> TestApp {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    app
+}
+
 fn form<'a>(
     name: &'a str,
     village: &'a str,
@@ -160,13 +173,7 @@ async fn a_certain_duplicate_is_refused() {
 
 #[tokio::test]
 async fn a_probable_duplicate_needs_a_confirmation_with_a_reason_which_is_audited() {
-    let app = clerk_app().await;
-    assert_eq!(
-        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
-            .await
-            .status,
-        303
-    );
+    let app = clerk_app_with_thu().await;
     // The same head of household in the same village, spelled without diacritics in capitals.
     let again = app
         .post(
@@ -241,13 +248,7 @@ async fn a_probable_duplicate_needs_a_confirmation_with_a_reason_which_is_audite
 
 #[tokio::test]
 async fn namesakes_born_years_apart_and_similar_names_elsewhere_are_only_shown() {
-    let app = clerk_app().await;
-    assert_eq!(
-        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
-            .await
-            .status,
-        303
-    );
+    let app = clerk_app_with_thu().await;
     // Same name, same village, born 30 years later: a different person (father and son).
     let son = app
         .post(
@@ -359,13 +360,7 @@ async fn the_search_page_finds_across_communes_with_levels_and_hides_other_commu
 
 #[tokio::test]
 async fn dedupe_scan_prints_the_suspected_pairs_of_a_commune() {
-    let app = clerk_app().await;
-    assert_eq!(
-        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
-            .await
-            .status,
-        303
-    );
+    let app = clerk_app_with_thu().await;
     // Entered before the check existed (straight into the table): the scan must find it.
     insert_beside_the_first(&app, &["HOANG VAN THU"], 1985).await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
@@ -399,13 +394,7 @@ async fn dedupe_scan_prints_the_suspected_pairs_of_a_commune() {
 /// however it came into the registry — the web form, a bulk insert, an edit.
 #[tokio::test]
 async fn names_entered_imported_or_edited_are_all_found_by_the_check_and_the_scan() {
-    let app = clerk_app().await;
-    assert_eq!(
-        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
-            .await
-            .status,
-        303
-    );
+    let app = clerk_app_with_thu().await;
     // A bulk insert (as an import writes) of two close names in the same village, and an edit
     // of the first household's name to one never seen before.
     insert_beside_the_first(&app, &["Lăng Thị Ngân", "Lăng Thị Ngânh"], 1990).await;
@@ -750,13 +739,7 @@ async fn concurrent_merges_of_one_pair_let_exactly_one_win_and_lose_nothing() {
 
 #[tokio::test]
 async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason() {
-    let app = clerk_app().await;
-    assert_eq!(
-        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
-            .await
-            .status,
-        303
-    );
+    let app = clerk_app_with_thu().await;
     let csv = "Xã,Thôn,Họ tên chủ hộ,Năm sinh,Dân tộc,Số nhân khẩu,Tình trạng\n\
                06073,thon na pan,HOANG VAN THU,1986,Tày,3,Hộ nghèo\n\
                06073,Thôn Nà Pàn,Lý Văn Mới,1970,Tày,3,Hộ nghèo\n\
