@@ -5,7 +5,7 @@
 -- and was, with the cross-commune search (which keeps `name_keys`), three quarters of PostgreSQL's
 -- time in the load test. (Hash partitions were tried first: 19 communes in 16 partitions put up to
 -- three communes in one, larger than the district's dictionary at 2.000.000 households.) Kept by
--- the same statement triggers as `name_keys` (0016); pairs are only added, never removed.
+-- statement triggers like those of `name_keys` (0016); pairs are only added, never removed.
 
 CREATE TABLE commune_name_keys (
     commune_code text NOT NULL,
@@ -36,13 +36,9 @@ SELECT DISTINCT commune_code, head_name_key FROM households WHERE head_name_key 
 
 CREATE INDEX commune_name_keys_trgm ON commune_name_keys USING gin (key gin_trgm_ops);
 
-CREATE OR REPLACE FUNCTION name_keys_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Its own function and triggers beside those of `name_keys` (0016), in (commune, name) order.
+CREATE FUNCTION commune_name_keys_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO name_keys (key)
-    SELECT DISTINCT n.head_name_key FROM new_rows n
-    WHERE n.head_name_key <> '' AND NOT EXISTS (SELECT 1 FROM name_keys k WHERE k.key = n.head_name_key)
-    ORDER BY 1
-    ON CONFLICT (key) DO NOTHING;
     INSERT INTO commune_name_keys (commune_code, key)
     SELECT DISTINCT n.commune_code, n.head_name_key FROM new_rows n
     WHERE n.head_name_key <> ''
@@ -52,3 +48,8 @@ BEGIN
     ON CONFLICT (commune_code, key) DO NOTHING;
     RETURN NULL;
 END $$;
+
+CREATE TRIGGER households_commune_name_keys_insert AFTER INSERT ON households
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commune_name_keys_add();
+CREATE TRIGGER households_commune_name_keys_update AFTER UPDATE ON households
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commune_name_keys_add();
