@@ -213,6 +213,7 @@ async fn quota_rows(
          GROUP BY a.id, o.quota, o.reason
          ORDER BY a.kind, a.name",
     )
+    .persistent(false)
     .bind(campaign)
     .bind(kind)
     .bind(agency)

@@ -78,6 +78,7 @@ pub async fn write(conn: &mut PgConnection, by: &By, e: Entry<'_>) -> sqlx::Resu
         "INSERT INTO audit_log (user_id, actor, action, entity, entity_id, before, after, reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
+    .persistent(false)
     .bind(by.user_id)
     .bind(&by.name)
     .bind(e.action.as_str())
@@ -167,6 +168,7 @@ pub async fn list(
            AND ($3::text IS NULL OR action = $3)
          ORDER BY id DESC LIMIT $4 OFFSET $5",
     )
+    .persistent(false)
     .bind(&f.actor)
     .bind(&f.entity)
     .bind(&f.action)
@@ -180,6 +182,7 @@ pub async fn list(
            AND ($2::text IS NULL OR entity = $2)
            AND ($3::text IS NULL OR action = $3)",
     )
+    .persistent(false)
     .bind(&f.actor)
     .bind(&f.entity)
     .bind(&f.action)

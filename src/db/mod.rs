@@ -102,14 +102,16 @@ pub fn pool_options() -> PgPoolOptions {
             Box::pin(async move {
                 // Requests run side by side on two cores; a query forking parallel workers
                 // competes with the others rather than finishing sooner.
-                // sqlx prepares every statement; after five runs PostgreSQL may switch a statement
-                // to a generic plan that ignores its parameters — a plan for "some campaign, some
-                // commune, some window" that made the report page three times slower once warm.
-                // Planning each run costs well under a millisecond here.
+                // Prepared statements keep PostgreSQL's default plan caching: after five runs a
+                // statement may switch to a generic plan, which saves planning on every request
+                // (a fifth of the load test's throughput). The queries whose best plan depends on
+                // their parameters — the optional filters `($n IS NULL OR …)` of the reports, the
+                // audit trail, the quota list and the household choice — are sent unprepared
+                // (`persistent(false)`) and planned for their values each time: a generic plan
+                // for "some campaign, some commune" made the report page three times slower.
                 sqlx::Executor::execute(
                     &mut *conn,
-                    "SET jit = off; SET max_parallel_workers_per_gather = 0; \
-                     SET plan_cache_mode = force_custom_plan",
+                    "SET jit = off; SET max_parallel_workers_per_gather = 0",
                 )
                 .await?;
                 Ok(())

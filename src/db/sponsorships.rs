@@ -831,6 +831,7 @@ pub async fn choices(
                               AND s.state NOT IN ('rejected', 'cancelled')))
          SELECT * FROM cand ORDER BY priority DESC, helped_before, head_name, id LIMIT $5",
     )
+    .persistent(false)
     .bind(campaign)
     .bind(q)
     .bind(commune)

@@ -44,6 +44,7 @@ pub async fn campaign_by_year(pool: &PgPool, year: i32) -> sqlx::Result<Option<C
     sqlx::query_as(
         "SELECT id, year, name, target_per_household AS target, report_deadline FROM campaigns WHERE year = $1",
     )
+    .persistent(false)
     .bind(year)
     .fetch_optional(pool)
     .await
@@ -53,6 +54,7 @@ pub async fn campaign(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignIn
     sqlx::query_as(
         "SELECT id, year, name, target_per_household AS target, report_deadline FROM campaigns WHERE id = $1",
     )
+    .persistent(false)
     .bind(id)
     .fetch_optional(pool)
     .await
@@ -287,6 +289,7 @@ async fn list_rows(
             "AND ($9::text[] IS NULL OR true)"
         }
     ))
+    .persistent(false)
     .bind(f.campaign)
     .bind(&f.commune)
     .bind(f.merged)
@@ -338,6 +341,7 @@ pub async fn summary(
                 1
             )
         ))
+        .persistent(false)
         .bind(f.campaign)
         .bind(&f.commune)
         .bind(f.merged)
@@ -362,6 +366,7 @@ pub async fn summary(
     };
     let commune_order = async {
         sqlx::query_scalar::<_, String>("SELECT code FROM communes ORDER BY name")
+            .persistent(false)
             .fetch_all(pool)
             .await
     };
@@ -381,6 +386,7 @@ pub async fn summary(
              JOIN sponsorship_agencies m ON m.sponsorship_id = pick.id AND m.campaign_id = $1
              WHERE ($5::uuid IS NULL OR m.agency_id = $5)"
         ))
+        .persistent(false)
         .bind(f.campaign)
         .bind(&f.commune)
         .bind(f.merged)
@@ -629,6 +635,7 @@ pub async fn agency_results(
            AND ($4::text IS NULL OR mi.agency_id IS NOT NULL)
          ORDER BY a.kind, a.name"
     ))
+    .persistent(false)
     .bind(campaign)
     .bind(kind)
     .bind(agency)
@@ -690,6 +697,7 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
          LEFT JOIN st ON st.household_id = hp.household_id
          GROUP BY c.year ORDER BY c.year"
     ))
+    .persistent(false)
     .bind(agency)
     .bind(&commune)
     .fetch_all(pool)
