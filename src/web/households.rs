@@ -17,7 +17,7 @@ use super::error::{AppError, AppResult};
 use super::forms::{Errors, nonblank, query_string};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
-use crate::db::households::{self, ListQuery, ListRow, Sort};
+use crate::db::households::{self, ListQuery, ListRow, Sort, Total};
 use crate::domain::duplicates::Level;
 use crate::domain::household::{HouseholdInput, PriorityFacts, priority_reasons};
 use crate::domain::labels;
@@ -118,10 +118,9 @@ pub async fn list(
     let (rows, total) = households::list(&state.db, &q, &scope, &prio, year).await?;
     let full_page = rows.len() as i64 == households::PAGE_SIZE;
     let lines = rows.into_iter().map(|r| line(&actor, r)).collect();
-    let total_label = if total > households::COUNT_CAP {
-        format!("Hơn {} hộ", group_thousands(households::COUNT_CAP))
-    } else {
-        format!("{} hộ", group_thousands(total))
+    let total_label = match total {
+        Total::MoreThanCap => format!("Hơn {} hộ", group_thousands(households::COUNT_CAP)),
+        Total::Exact(n) => format!("{} hộ", group_thousands(n)),
     };
     let base = |page: i64, sort: Option<&str>| {
         let mut pairs = vec![
@@ -142,8 +141,7 @@ pub async fn list(
         }
         format!("/ho{}", query_string(&pairs))
     };
-    let pages =
-        (total.min(households::COUNT_CAP) + households::PAGE_SIZE - 1) / households::PAGE_SIZE;
+
     let sorts = [
         (Sort::Name, "Tên chủ hộ"),
         (Sort::Village, "Thôn, xã"),
@@ -160,10 +158,9 @@ pub async fn list(
     Ok(ListPage {
         prev_link: (q.page > 1).then(|| base(q.page - 1, None)),
         // Past the counting cap there are more pages as long as this one is full.
-        next_link: (if total > households::COUNT_CAP {
-            full_page
-        } else {
-            q.page < pages
+        next_link: (match total {
+            Total::MoreThanCap => full_page,
+            Total::Exact(n) => q.page < (n + households::PAGE_SIZE - 1) / households::PAGE_SIZE,
         })
         .then(|| base(q.page + 1, None)),
         page: q.page,

@@ -796,3 +796,88 @@ async fn hostile_text_in_every_household_and_agency_field_is_rendered_escaped() 
     }
     assert_eq!(detail.text_of("h1"), format!("Hộ {xss}"));
 }
+
+/// Past a thousand households the list still says exactly how many a commune or the district
+/// has (from the tallies), and the pager reaches the last page; a name search past a thousand
+/// says "more than 1.000". A merged household is not counted.
+#[tokio::test]
+async fn household_counts_are_exact_past_a_thousand() {
+    let app = signed_in(Role::Clerk, None).await;
+    giupdo::demo::load(app.pool()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
+         SELECT v.commune_code, v.id, 'Hoàng Văn Thử ' || n, 1970, 'tay', 3,
+                CASE WHEN n % 4 = 0 THEN 'near_poor' ELSE 'poor' END, 2024
+         FROM (SELECT * FROM villages WHERE commune_code = '06091' ORDER BY id LIMIT 1) v,
+              generate_series(1, 1200) n",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let survivor: String =
+        sqlx::query_scalar("SELECT id::text FROM households WHERE head_name = 'Hoàng Văn Thử 1'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    sqlx::query("UPDATE households SET merged_into = $1::uuid WHERE head_name = 'Hoàng Văn Thử 2'")
+        .bind(&survivor)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let all = count(
+        &app,
+        "SELECT count(*) FROM households WHERE merged_into IS NULL",
+    )
+    .await;
+    assert!(all > 1200);
+    let label = |n: i64| format!("{} hộ", giupdo::domain::money::group_thousands(n));
+    let district = app.get("/ho").await;
+    assert_eq!(district.text_of("#total"), label(all));
+    let commune = count(
+        &app,
+        "SELECT count(*) FROM households WHERE merged_into IS NULL AND commune_code = '06091'",
+    )
+    .await;
+    let near = count(
+        &app,
+        "SELECT count(*) FROM households WHERE merged_into IS NULL AND commune_code = '06091' AND status = 'near_poor'",
+    )
+    .await;
+    assert_eq!(
+        app.get("/ho?xa=06091").await.text_of("#total"),
+        label(commune)
+    );
+    assert_eq!(
+        app.get("/ho?xa=06091&tinh_trang=near_poor")
+            .await
+            .text_of("#total"),
+        label(near)
+    );
+    // The last page has a link back and none onward.
+    let last = (commune + 49) / 50;
+    let page = app.get(&format!("/ho?xa=06091&trang={last}")).await;
+    assert_eq!(page.count("a[rel=next]"), 0);
+    assert_eq!(
+        page.texts("a.head-name").len() as i64,
+        commune - (last - 1) * 50
+    );
+    assert_eq!(
+        app.get(&format!("/ho?xa=06091&trang={}", last - 1))
+            .await
+            .count("a[rel=next]"),
+        1
+    );
+    // A commune official sees their own commune's count.
+    let (_, pw) = app
+        .user("can.bo.xa", Role::Commune, None, Some("06091"))
+        .await;
+    let official = app.other_client();
+    app.login_with(&official, "can.bo.xa", &pw).await;
+    let own = Page::from(official.get(app.url("/ho")).send().await.unwrap()).await;
+    assert_eq!(own.text_of("#total"), label(commune));
+    // A search is counted up to the cap.
+    assert_eq!(
+        app.get("/ho?q=hoang+van+thu").await.text_of("#total"),
+        "Hơn 1.000 hộ"
+    );
+}
