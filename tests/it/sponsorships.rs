@@ -996,3 +996,42 @@ async fn the_district_pledge_list_counts_every_pledge_and_pages_through_them() {
     assert_eq!(odd.status, 200);
     assert!(odd.text.contains(&format!("{total} lượt nhận giúp đỡ")));
 }
+
+/// The commune dashboard lists the priority households still waiting, those never helped first
+/// (by name), then — while the list has room — those helped in an earlier campaign, marked so.
+#[tokio::test]
+async fn commune_dashboard_lists_never_helped_priority_households_first() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let commune = crate::fixtures::COMMUNE_X;
+    crate::fixtures::household(&app, commune, "Bế Văn Ân", "001085000101").await;
+    let helped = crate::fixtures::household(&app, commune, "An Văn Được", "001085000102").await;
+    sqlx::query(
+        "WITH c AS (INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+                    VALUES (2023, 'Năm 2023', DATE '2023-07-15', DATE '2023-07-31', 8000000) RETURNING id),
+              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary, pledged_value)
+                    SELECT c.id, $1, $2, 'follow_up', 'livestock', 'Bò', 9000000 FROM c RETURNING id)
+         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+         SELECT s.id, $2, true, 9000000 FROM s",
+    )
+    .bind(helped)
+    .bind(w.agency_a)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let x = browser(&app, &w, 4).await;
+    let dash = x.get("/bang-dieu-khien").await;
+    let items = dash.texts(".unadopted li");
+    let names: Vec<&str> = items
+        .iter()
+        .map(|t| t.split(" — ").next().unwrap_or(""))
+        .collect();
+    // "An Văn Được" sorts first by name but was helped in 2023: it comes last, marked.
+    assert_eq!(
+        names,
+        ["Bế Văn Ân", "Hoàng Văn Thụ", "An Văn Được"],
+        "{items:?}"
+    );
+    assert!(items[2].contains("Đã được giúp"));
+    assert!(!items[0].contains("Đã được giúp"));
+}
