@@ -303,17 +303,17 @@ async fn count(
         && q.priority.is_none()
         && q.helped_before.is_none();
     if by_tally {
-        let communes: Vec<&String> = match scope {
+        let own_commune = match scope {
             Scope::Nothing => return Ok(Total::Exact(0)),
-            Scope::Commune(code) => vec![code],
-            Scope::District | Scope::Agency(_) => Vec::new(),
+            Scope::Commune(code) => Some(code),
+            Scope::District | Scope::Agency(_) => None,
         };
         let n: i64 = sqlx::query_scalar(
             "SELECT coalesce(sum(n), 0)::bigint FROM household_tallies
              WHERE ($1::text IS NULL OR commune_code = $1) AND ($2::text IS NULL OR commune_code = $2)
                AND ($3::text IS NULL OR status = $3)",
         )
-        .bind(communes.first())
+        .bind(own_commune)
         .bind(&q.commune)
         .bind(&q.status)
         .fetch_one(pool)

@@ -106,7 +106,7 @@ pub fn pool_options() -> PgPoolOptions {
                 // statement may switch to a generic plan, which saves planning on every request
                 // (a fifth of the load test's throughput). The queries whose best plan depends on
                 // their parameters — the optional filters `($n IS NULL OR …)` of the reports, the
-                // audit trail, the quota list and the household choice — are sent unprepared
+                // audit trail and the quota list — are sent unprepared
                 // (`persistent(false)`) and planned for their values each time: a generic plan
                 // for "some campaign, some commune" made the report page three times slower.
                 sqlx::Executor::execute(
