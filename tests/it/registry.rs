@@ -814,16 +814,13 @@ async fn household_counts_are_exact_past_a_thousand() {
     .execute(app.pool())
     .await
     .unwrap();
-    let survivor: String =
-        sqlx::query_scalar("SELECT id::text FROM households WHERE head_name = 'Hoàng Văn Thử 1'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
-    sqlx::query("UPDATE households SET merged_into = $1::uuid WHERE head_name = 'Hoàng Văn Thử 2'")
-        .bind(&survivor)
-        .execute(app.pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE households SET merged_into = (SELECT id FROM households WHERE head_name = 'Hoàng Văn Thử 1')
+         WHERE head_name = 'Hoàng Văn Thử 2'",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
     let all = count(
         &app,
         "SELECT count(*) FROM households WHERE merged_into IS NULL",
