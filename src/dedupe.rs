@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use crate::cli::DedupeWhat;
 use crate::db::duplicates;
 use crate::domain::duplicates::{Level, Pair, Thresholds, classify};
+use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
 
 pub async fn run(pool: &PgPool, what: DedupeWhat) -> anyhow::Result<()> {
@@ -21,8 +22,8 @@ pub async fn run(pool: &PgPool, what: DedupeWhat) -> anyhow::Result<()> {
         } => {
             let pairs = duplicates::scan(pool, commune.as_deref(), t, all).await?;
             if format == "csv" {
-                let mut w = csv::Writer::from_writer(std::io::stdout());
-                w.write_record([
+                let mut w = SafeCsv::new(std::io::stdout());
+                w.text_row([
                     "xa",
                     "muc",
                     "ho_a",
@@ -37,7 +38,7 @@ pub async fn run(pool: &PgPool, what: DedupeWhat) -> anyhow::Result<()> {
                     "id_b",
                 ])?;
                 for p in &pairs {
-                    w.write_record([
+                    w.text_row([
                         p.commune.clone(),
                         p.level.label().to_string(),
                         p.name_a.clone(),

@@ -18,6 +18,7 @@ use crate::db::audit::{self, By};
 use crate::db::duplicates::{self, Probe};
 use crate::domain::duplicates::{Level, Thresholds};
 use crate::domain::sponsorship::{parse_form, parse_vnd};
+use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
 
 /// (field, header, required)
@@ -507,8 +508,8 @@ pub enum HistoryError {
 }
 
 pub fn template_csv() -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let _ = w.write_record(COLUMNS.iter().map(|(_, h, _)| *h));
-    let _ = w.write_record(EXAMPLE);
-    w.into_inner().unwrap_or_default()
+    let mut w = SafeCsv::with_bom();
+    let _ = w.text_row(COLUMNS.iter().map(|(_, h, _)| *h));
+    let _ = w.text_row(EXAMPLE);
+    w.into_bytes()
 }

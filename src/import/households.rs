@@ -10,6 +10,7 @@ use super::Table;
 use crate::db::audit::{self, By};
 use crate::db::households::exact_matches;
 use crate::domain::household::{HouseholdDraft, HouseholdInput};
+use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
 
 /// Rows accepted in one upload in the browser; the command line has no limit.
@@ -577,12 +578,10 @@ pub fn template_xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 
 /// The template as CSV (UTF-8 with the BOM Excel needs to show Vietnamese).
 pub fn template_csv() -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(COLUMNS.iter().map(|(_, h, _)| *h));
-    let _ = w.write_record(EXAMPLE);
-    out.extend(w.into_inner().unwrap_or_default());
-    out
+    let mut w = SafeCsv::with_bom();
+    let _ = w.text_row(COLUMNS.iter().map(|(_, h, _)| *h));
+    let _ = w.text_row(EXAMPLE);
+    w.into_bytes()
 }
 
 /// Write every row in one transaction: villages found or created, households inserted in

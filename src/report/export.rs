@@ -6,6 +6,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 use super::{AgencyRow, Summary, YearRow, percent};
 use crate::domain::labels;
+use crate::domain::spreadsheet::{CsvCell, SafeCsv};
 
 /// One table: headers, rows of cells, and which columns hold money or counts.
 pub struct Table {
@@ -26,10 +27,10 @@ pub enum Cell {
 }
 
 impl Cell {
-    fn csv(&self) -> String {
+    fn csv(&self) -> CsvCell<'_> {
         match self {
-            Cell::Text(s) => s.clone(),
-            Cell::Number(n) | Cell::Money(n) => n.to_string(),
+            Cell::Text(s) => CsvCell::Text(s),
+            Cell::Number(n) | Cell::Money(n) => CsvCell::Number(*n),
         }
     }
 }
@@ -333,14 +334,15 @@ pub fn years_table(rows: &[YearRow], subtitle: &str) -> Table {
     }
 }
 
-/// CSV of one table: UTF-8 with BOM, the header row, the rows, the totals row.
+/// CSV of one table: UTF-8 with BOM, the header row, the rows, the totals row; text cells that a
+/// spreadsheet would run as formulas are neutralised ([`SafeCsv`]).
 pub fn csv(table: &Table) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let _ = w.write_record(&table.headers);
+    let mut w = SafeCsv::with_bom();
+    let _ = w.text_row(&table.headers);
     for row in table.rows.iter().chain(table.total.iter()) {
-        let _ = w.write_record(row.iter().map(Cell::csv));
+        let _ = w.row(row.iter().map(Cell::csv));
     }
-    w.into_inner().unwrap_or_default()
+    w.into_bytes()
 }
 
 /// Where the header row of each sheet is (0-based): after the issuing body, title and subtitle.

@@ -625,3 +625,112 @@ async fn the_pages_of_the_list_follow_the_spreadsheet_across_communes() {
         "page rows and numbers are the spreadsheet's, in order"
     );
 }
+
+/// Convert a CSV to xlsx with LibreOffice headless (Debian's `libreoffice-calc-nogui`), as a clerk
+/// opening it would (comma-separated, UTF-8 — what its import dialog picks for our files — and
+/// otherwise LibreOffice's defaults, which evaluate formulas), and return
+/// the first sheet's values and formulas read back with calamine.
+fn open_in_libreoffice(csv: &[u8], name: &str) -> (calamine::Range<Data>, calamine::Range<String>) {
+    let dir = std::env::temp_dir().join(format!(
+        "giupdo-lo-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.csv"));
+    std::fs::write(&file, csv).unwrap();
+    let out = std::process::Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.join("profile").display()
+        ))
+        .args(["--headless", "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir"])
+        .arg(&dir)
+        .arg(&file)
+        .output()
+        .expect("soffice (apt-get install libreoffice-calc-nogui)");
+    let xlsx = dir.join(format!("{name}.xlsx"));
+    assert!(
+        xlsx.exists(),
+        "LibreOffice did not convert: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut book: Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let sheet = book.sheet_names()[0].clone();
+    let values = book.worksheet_range(&sheet).unwrap();
+    let formulas = book.worksheet_formula(&sheet).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (values, formulas)
+}
+
+/// The first cell whose text holds `needle`: its absolute (row, column) and its value.
+fn find_cell(values: &calamine::Range<Data>, needle: &str) -> Option<(u32, u32, Data)> {
+    let (r0, c0) = values.start()?;
+    values
+        .used_cells()
+        .find(|(_, _, v)| v.to_string().contains(needle))
+        .map(|(r, c, v)| (r0 + r as u32, c0 + c as u32, v.clone()))
+}
+
+#[tokio::test]
+async fn a_name_written_like_a_formula_opens_as_text_in_every_csv_and_xlsx() {
+    let app = TestApp::spawn().await;
+    let d = data(&app).await;
+    // An agency, a village and a household whose text a spreadsheet would run as formulas.
+    sqlx::query("UPDATE agencies SET name = '=1+2' WHERE id = $1")
+        .bind(d.w.agency_a)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE households SET head_name = '@SUM(4;5) Hoàng' WHERE id = $1")
+        .bind(d.w.household_x)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let clerk = as_user(&app, &d.w, 1).await;
+
+    // Control: the same text written raw is run by LibreOffice as a formula (the danger is real
+    // and the conversion below would show it).
+    let (values, formulas) = open_in_libreoffice(b"\xEF\xBB\xBFa,b\n=1+2,x\n", "control");
+    assert_eq!(values.get_value((1, 0)), Some(&Data::Float(3.0)), "raw =1+2 is evaluated");
+    assert_eq!(formulas.get_value((1, 0)).map(String::as_str), Some("1+2"));
+
+    for (path, needle) in [
+        ("/bao-cao/tong-hop.csv?nam=2024", "=1+2"),
+        ("/bao-cao/tong-hop.csv?nam=2024", "@SUM(4;5) Hoàng"),
+        ("/bao-cao/don-vi.csv?nam=2024", "=1+2"),
+    ] {
+        let resp = get(&app, &clerk, path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        let bytes = resp.bytes().await.unwrap();
+        let (values, formulas) = open_in_libreoffice(&bytes, "export");
+        let (r, c, cell) = find_cell(&values, needle)
+            .unwrap_or_else(|| panic!("{path}: no cell holds {needle:?}"));
+        assert!(
+            matches!(&cell, Data::String(s) if s.ends_with(needle)),
+            "{path}: {needle:?} must be text, is {cell:?}"
+        );
+        let formula = formulas.get_value((r, c)).cloned().unwrap_or_default();
+        assert!(formula.is_empty(), "{path}: cell is a formula {formula:?}");
+    }
+
+    // The xlsx exports write text cells as strings: never a formula.
+    let resp = get(&app, &clerk, "/bao-cao/tong-hop.xlsx?nam=2024").await;
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    let mut book = Xlsx::new(Cursor::new(bytes)).unwrap();
+    for sheet in book.sheet_names() {
+        let formulas = book.worksheet_formula(&sheet).unwrap();
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "sheet {sheet} holds a formula"
+        );
+    }
+    let found: Vec<Data> = book
+        .sheet_names()
+        .iter()
+        .filter_map(|name| find_cell(&book.worksheet_range(name).unwrap(), "=1+2"))
+        .map(|(_, _, cell)| cell)
+        .collect();
+    assert!(!found.is_empty(), "the agency is in the xlsx");
+    assert!(found.iter().all(|c| matches!(c, Data::String(s) if s.contains("=1+2"))));
+}
