@@ -101,6 +101,11 @@ pub struct ServeArgs {
     /// Nguồn (origin) được phép gửi biểu mẫu, ví dụ https://giupdo.binhgia.gov.vn (phân cách bằng dấu phẩy).
     #[arg(long, env = "GIUPDO_TRUSTED_ORIGINS", value_delimiter = ',')]
     pub trusted_origins: Vec<String>,
+    /// Địa chỉ hoặc dải CIDR của proxy ngược (nginx…) được tin tiêu đề X-Forwarded-For, ví dụ
+    /// 127.0.0.1 (phân cách bằng dấu phẩy). Để trống: không tin tiêu đề nào.
+    #[arg(long, env = "GIUPDO_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = crate::config::parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,6 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 session_touch: crate::config::SESSION_TOUCH,
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 trusted_origins: args.trusted_origins,
+                trusted_proxies: args.trusted_proxies,
                 duplicates: crate::domain::duplicates::Thresholds::from_env(),
             };
             // Fail fast on a taken address before starting anything.

@@ -46,6 +46,8 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Extra origins allowed to POST (e.g. the public https origin behind a proxy).
     pub trusted_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`web::client_ip`); empty: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Duplicate-check similarity thresholds (`GIUPDO_DUP_PROBABLE`, `GIUPDO_DUP_POSSIBLE`).
     pub duplicates: crate::domain::duplicates::Thresholds,
 }
@@ -59,7 +61,23 @@ impl Default for WebConfig {
             session_touch: SESSION_TOUCH,
             request_timeout: Duration::from_secs(30),
             trusted_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             duplicates: crate::domain::duplicates::Thresholds::from_env(),
         }
     }
+}
+
+/// One entry of `GIUPDO_TRUSTED_PROXIES` / `--trusted-proxies`: an address (`127.0.0.1`, `::1`) or
+/// a CIDR range (`10.0.0.0/8`). A bad one stops `serve` at start with this message.
+pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|n| n.trunc())
+        .map_err(|_| {
+            format!(
+                "«{s}» không phải là địa chỉ IP hay dải địa chỉ CIDR của máy chủ proxy \
+                 (ví dụ: 127.0.0.1, ::1 hoặc 10.0.0.0/8; nhiều giá trị cách nhau bằng dấu phẩy)."
+            )
+        })
 }

@@ -64,3 +64,81 @@ mod tests {
         assert_ne!(a, random_password());
     }
 }
+
+/// Sign-in throttling. Failures count against the **account** tried, from any address, so one
+/// person's typos behind a shared address (a commune office behind one NAT, the district behind
+/// its reverse proxy) lock out no one else. Separately, an **address** that fails against many
+/// different accounts (password spraying) is slowed down, at a much higher limit.
+pub mod throttle {
+    /// Failed sign-ins to one account within the window before that account refuses sign-ins.
+    pub const ACCOUNT_FAILURES: i64 = 5;
+    /// Different accounts failed from one address within the window before that address is refused.
+    pub const ADDRESS_ACCOUNTS: i64 = 20;
+    pub const WINDOW_MINUTES: i64 = 15;
+
+    /// Why a sign-in is refused before the password is even checked, and for how long.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Refusal {
+        Account { retry_after_secs: u64 },
+        Address { retry_after_secs: u64 },
+    }
+
+    impl Refusal {
+        pub fn retry_after_secs(&self) -> u64 {
+            match self {
+                Refusal::Account { retry_after_secs } | Refusal::Address { retry_after_secs } => {
+                    (*retry_after_secs).max(1)
+                }
+            }
+        }
+
+        /// The truth, in Vietnamese: which account or which address, and for how long.
+        pub fn message(&self, username: &str, address: &str) -> String {
+            let minutes = self.retry_after_secs().div_ceil(60);
+            match self {
+                Refusal::Account { .. } => format!(
+                    "Tài khoản «{username}» đã bị nhập sai mật khẩu {ACCOUNT_FAILURES} lần trong \
+                     {WINDOW_MINUTES} phút gần đây, nên tạm thời không nhận đăng nhập vào tài khoản \
+                     này. Vui lòng thử lại sau {minutes} phút, hoặc nhờ quản trị viên đặt lại mật \
+                     khẩu. Các tài khoản khác vẫn đăng nhập bình thường."
+                ),
+                Refusal::Address { .. } => format!(
+                    "Từ địa chỉ mạng {address} đã có đăng nhập sai vào {ADDRESS_ACCOUNTS} tài khoản \
+                     khác nhau trong {WINDOW_MINUTES} phút gần đây, nên tạm thời không nhận đăng \
+                     nhập từ địa chỉ này. Vui lòng thử lại sau {minutes} phút."
+                ),
+            }
+        }
+    }
+
+    /// The decision, from the seconds until each limit frees up (`None`: not reached).
+    pub fn decide(account_retry: Option<i64>, address_retry: Option<i64>) -> Option<Refusal> {
+        let secs = |s: i64| u64::try_from(s).unwrap_or(0).max(1);
+        match (account_retry, address_retry) {
+            (Some(a), _) => Some(Refusal::Account {
+                retry_after_secs: secs(a),
+            }),
+            (None, Some(b)) => Some(Refusal::Address {
+                retry_after_secs: secs(b),
+            }),
+            (None, None) => None,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn messages_name_the_account_or_the_address_and_the_minutes() {
+            let a = decide(Some(61), None).unwrap();
+            assert!(a.message("xa.hoatham", "1.2.3.4").contains("«xa.hoatham»"));
+            assert!(a.message("xa.hoatham", "1.2.3.4").contains("sau 2 phút"));
+            let b = decide(None, Some(30)).unwrap();
+            assert!(b.message("u", "1.2.3.4").contains("1.2.3.4"));
+            assert_eq!(b.retry_after_secs(), 30);
+            assert_eq!(decide(None, None), None);
+            assert_eq!(decide(Some(-3), None).unwrap().retry_after_secs(), 1);
+        }
+    }
+}

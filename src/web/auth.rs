@@ -1,11 +1,9 @@
 //! Signing in and out, loading the user on every request, and the route access check.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
@@ -14,20 +12,17 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::AppState;
+use super::client_ip::ClientIp;
 use super::error::{AppError, AppResult};
 use super::page::Ctx;
 use crate::db::audit::{self, By};
-use crate::db::users;
+use crate::db::{login_attempts, users};
 use crate::domain::roles::{Access, Actor, Role};
 
 const USER_KEY: &str = "uid";
 const FINGERPRINT_KEY: &str = "pwfp";
 /// When the session was last written back because it was used (unix milliseconds).
 const TOUCHED_KEY: &str = "touched";
-
-/// Failed attempts allowed per username and per address in the window before refusing.
-pub const MAX_FAILURES: i64 = 5;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 /// A session stays valid only while the password it was opened with is unchanged.
 fn fingerprint(password_hash: &str) -> String {
@@ -180,7 +175,7 @@ const WRONG: &str = "Tên đăng nhập hoặc mật khẩu không đúng.";
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     session: Session,
     ctx: Ctx,
     Form(form): Form<LoginForm>,
@@ -192,7 +187,7 @@ pub async fn login(
         .chars()
         .take(60)
         .collect();
-    let ip = peer.ip().to_string();
+    let ip = client.to_string();
     let again = |ctx: Ctx, status: StatusCode, msg: String| {
         let page = LoginPage {
             ctx,
@@ -210,14 +205,17 @@ pub async fn login(
             "Hãy nhập tên đăng nhập và mật khẩu.".into(),
         );
     }
-    let (by_user, by_ip) = recent_failures(&state, &username, &ip).await?;
-    if by_user >= MAX_FAILURES || by_ip >= MAX_FAILURES {
-        let msg = format!(
-            "Đăng nhập sai quá {MAX_FAILURES} lần trong {FAILURE_WINDOW_MINUTES} phút. \
-             Vì an toàn, tạm thời không nhận đăng nhập; vui lòng thử lại sau {FAILURE_WINDOW_MINUTES} phút \
-             hoặc liên hệ quản trị viên."
+    if let Some(refusal) = login_attempts::refusal(&state.db, &username, &ip).await? {
+        let mut resp = again(
+            ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            refusal.message(&username, &ip),
+        )?;
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(refusal.retry_after_secs()),
         );
-        return again(ctx, StatusCode::TOO_MANY_REQUESTS, msg);
+        return Ok(resp);
     }
 
     let user = users::by_username(&state.db, &username).await?;
@@ -244,7 +242,7 @@ pub async fn login(
             );
         }
         _ => {
-            record_failure(&state, &username, &ip).await?;
+            login_attempts::record_failure(&state.db, &username, &ip).await?;
             return again(ctx, StatusCode::UNAUTHORIZED, WRONG.into());
         }
     };
@@ -266,10 +264,7 @@ pub async fn login(
         .map_err(|e| AppError::Other(anyhow::anyhow!("session: {e}")))?;
 
     let mut conn = state.db.acquire().await?;
-    sqlx::query("DELETE FROM login_attempts WHERE username = $1")
-        .bind(&username)
-        .execute(&mut *conn)
-        .await?;
+    login_attempts::clear(&mut conn, &username).await?;
     audit::write(
         &mut conn,
         &By::from(&actor),
@@ -288,35 +283,6 @@ pub async fn login(
         .filter(|n| !n.starts_with("/dang-nhap"))
         .unwrap_or(landing(actor.role));
     Ok(Redirect::to(to).into_response())
-}
-
-async fn recent_failures(state: &AppState, username: &str, ip: &str) -> sqlx::Result<(i64, i64)> {
-    sqlx::query_as(
-        "SELECT
-            count(*) FILTER (WHERE username = $1),
-            count(*) FILTER (WHERE ip = $2)
-         FROM login_attempts
-         WHERE at > now() - make_interval(mins => $3) AND (username = $1 OR ip = $2)",
-    )
-    .bind(username)
-    .bind(ip)
-    .bind(FAILURE_WINDOW_MINUTES as i32)
-    .fetch_one(&state.db)
-    .await
-}
-
-async fn record_failure(state: &AppState, username: &str, ip: &str) -> sqlx::Result<()> {
-    let mut tx = state.db.begin().await?;
-    sqlx::query("INSERT INTO login_attempts (username, ip) VALUES ($1, $2)")
-        .bind(username)
-        .bind(ip)
-        .execute(&mut *tx)
-        .await?;
-    // Old attempts are of no use to the throttle.
-    sqlx::query("DELETE FROM login_attempts WHERE at < now() - interval '1 day'")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
 }
 
 pub async fn logout(

@@ -7,6 +7,7 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod client_ip;
 pub mod duplicates;
 pub mod error;
 pub mod forms;

@@ -94,52 +94,77 @@ async fn an_unknown_user_gets_the_same_answer_as_a_wrong_password() {
     assert!(!wrong.text.contains("sai-mat-khau-nhe"));
 }
 
+/// A sign-in through a proxy that says who its client was.
+async fn post_login_via(
+    app: &TestApp,
+    c: &reqwest::Client,
+    forwarded_for: &str,
+    username: &str,
+    password: &str,
+) -> Page {
+    Page::from(
+        c.post(app.url("/dang-nhap"))
+            .header("x-forwarded-for", forwarded_for)
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+fn retry_after(p: &Page) -> u64 {
+    p.header("retry-after")
+        .expect("429 says when to retry")
+        .parse()
+        .expect("seconds")
+}
+
 #[tokio::test]
-async fn five_failures_for_a_username_or_from_an_address_refuse_further_attempts_across_restarts() {
+async fn five_failures_lock_that_account_only_not_the_office_behind_one_address() {
     let app = TestApp::spawn().await;
     let (_, pw1) = app.user("nguoi.mot", Role::Clerk, None, None).await;
     let (_, pw2) = app.user("nguoi.hai", Role::Clerk, None, None).await;
 
-    // Five wrong passwords for one username, from one address...
-    let attacker = client_from([127, 0, 0, 2]);
+    // Five wrong passwords for one account, from the office's one address (its NAT)...
+    let office = client_from([127, 0, 0, 2]);
     for _ in 0..5 {
         assert_eq!(
-            post_login(&app, &attacker, "nguoi.mot", "doan-bua-di", "")
+            post_login(&app, &office, "nguoi.mot", "doan-bua-di", "")
                 .await
                 .status,
             401
         );
     }
-    // ...and even the right password for that username is refused, from any address.
-    let office = client_from([127, 0, 0, 3]);
-    let refused = post_login(&app, &office, "nguoi.mot", &pw1, "").await;
+    // ...refuse that account, even with the right password from another address, saying so...
+    let elsewhere = client_from([127, 0, 0, 3]);
+    let refused = post_login(&app, &elsewhere, "nguoi.mot", &pw1, "").await;
     assert_eq!(refused.status, 429);
-    assert!(
-        refused
-            .text_of(".flash-error")
-            .contains("thử lại sau 15 phút")
-    );
-    // Another user from a clean address is not affected.
+    let wait = retry_after(&refused);
+    assert!((1..=15 * 60).contains(&wait), "Retry-After {wait}");
+    let msg = refused.text_of(".flash-error");
+    assert!(msg.contains("Tài khoản «nguoi.mot»"), "{msg}");
+    assert!(msg.contains(&format!("sau {} phút", wait.div_ceil(60))), "{msg}");
+    assert!(refused.count("input[name=username][value='nguoi.mot']") == 1);
+    // ...and nobody else in the office: a colleague signs in from the same address.
     assert_eq!(
-        post_login(&app, &office, "nguoi.hai", &pw2, "")
+        post_login(&app, &office, "nguoi.hai", &pw2, "").await.status,
+        303
+    );
+
+    // Typos of usernames that do not exist, from one address, close no one out.
+    let typist = client_from([127, 0, 0, 5]);
+    for name in ["nguoi.haj", "nguoj.hai", "nguoi,hai", "ngoui.hai", "nguoi.ha1", "nguoihai"] {
+        post_login(&app, &typist, name, "doan-bua-di", "").await;
+    }
+    assert_eq!(
+        post_login(&app, &client_from([127, 0, 0, 5]), "nguoi.hai", &pw2, "")
             .await
             .status,
         303
     );
 
-    // Five failures from one address, spread over made-up usernames, close that address.
-    let sprayer = client_from([127, 0, 0, 4]);
-    for i in 0..5 {
-        post_login(&app, &sprayer, &format!("khong.co.{i}"), "doan-bua-di", "").await;
-    }
-    assert_eq!(
-        post_login(&app, &sprayer, "nguoi.hai", &pw2, "")
-            .await
-            .status,
-        429
-    );
-
-    // Kept in PostgreSQL: a new app instance on the same database refuses too.
+    // Kept in PostgreSQL: a new app instance on the same database refuses the account too.
     let db = app.stop();
     let (addr, _server) = serve(AppState::new(db.pool.clone(), WebConfig::default())).await;
     let again = Page::from(
@@ -152,6 +177,65 @@ async fn five_failures_for_a_username_or_from_an_address_refuse_further_attempts
     )
     .await;
     assert_eq!(again.status, 429);
+}
+
+#[tokio::test]
+async fn an_address_spraying_many_accounts_is_slowed_and_another_address_is_not() {
+    use giupdo::domain::accounts::throttle::ADDRESS_ACCOUNTS;
+    let app = TestApp::spawn().await;
+    let (_, pw) = app.user("nguoi.hai", Role::Clerk, None, None).await;
+    let sprayer = client_from([127, 0, 0, 4]);
+    for i in 0..ADDRESS_ACCOUNTS {
+        let p = post_login(&app, &sprayer, &format!("tai.khoan.{i}"), "mat-khau-pho-bien", "").await;
+        assert_eq!(p.status, 401, "attempt {i} is still answered");
+    }
+    let refused = post_login(&app, &sprayer, "nguoi.hai", &pw, "").await;
+    assert_eq!(refused.status, 429);
+    assert!(retry_after(&refused) >= 1);
+    let msg = refused.text_of(".flash-error");
+    assert!(msg.contains("Từ địa chỉ mạng 127.0.0.4"), "{msg}");
+    // The account itself is not throttled: the right password from a new address works.
+    assert_eq!(
+        post_login(&app, &client_from([127, 0, 0, 7]), "nguoi.hai", &pw, "")
+            .await
+            .status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_apart() {
+    use giupdo::domain::accounts::throttle::ADDRESS_ACCOUNTS;
+    let app = TestApp::spawn_with(WebConfig {
+        trusted_proxies: vec![giupdo::config::parse_trusted_proxy("127.0.0.1/32").unwrap()],
+        ..WebConfig::default()
+    })
+    .await;
+    let (_, pw) = app.user("nguoi.hai", Role::Clerk, None, None).await;
+    // The proxy (127.0.0.1) forwards two clients; one of them sprays accounts.
+    let proxy = client_from([127, 0, 0, 1]);
+    for i in 0..ADDRESS_ACCOUNTS {
+        post_login_via(&app, &proxy, "198.51.100.1", &format!("tk.{i}"), "sai-roi-sai-roi").await;
+    }
+    let locked = post_login_via(&app, &proxy, "198.51.100.1", "nguoi.hai", &pw).await;
+    assert_eq!(locked.status, 429);
+    assert!(locked.text_of(".flash-error").contains("198.51.100.1"));
+    // The other client behind the same proxy is not locked. A forged left-most entry is ignored:
+    // nginx appends the real address on the right.
+    let other = post_login_via(&app, &client(), "198.51.100.1, 198.51.100.2", "nguoi.hai", &pw).await;
+    assert_eq!(other.status, 303, "{}", other.text);
+
+    // Without the setting the header is ignored: the same spray from 127.0.0.6 with made-up
+    // forwarded addresses locks 127.0.0.6 itself.
+    let plain = TestApp::spawn().await;
+    let (_, pw) = plain.user("nguoi.hai", Role::Clerk, None, None).await;
+    let c = client_from([127, 0, 0, 6]);
+    for i in 0..ADDRESS_ACCOUNTS {
+        post_login_via(&plain, &c, &format!("203.0.113.{i}"), &format!("tk.{i}"), "sai-roi-sai-roi").await;
+    }
+    let locked = post_login_via(&plain, &c, "203.0.113.200", "nguoi.hai", &pw).await;
+    assert_eq!(locked.status, 429);
+    assert!(locked.text_of(".flash-error").contains("127.0.0.6"));
 }
 
 #[tokio::test]
