@@ -668,8 +668,8 @@ async fn visit(
     let evaluation = ["effective", "partly", "effective", "not_effective"][k % 4];
     sqlx::query(
         "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold, guidance,
-             evaluation, household_status)
-         VALUES ($1, $2, $3, 1, $4, 0, 0, 'Hướng dẫn chăm sóc, phòng bệnh', $5, $6)",
+             evaluation, observed_status, official_status)
+         VALUES ($1, $2, $3, 1, $4, 0, 0, 'Hướng dẫn chăm sóc, phòng bệnh', $5, $6, false)",
     )
     .bind(id)
     .bind(chrono::NaiveDate::from_ymd_opt(year.min(2024), 8, 15).unwrap_or_default())

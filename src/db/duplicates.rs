@@ -495,8 +495,8 @@ pub async fn merge(
         .fetch_all(&mut *conn)
         .await?;
     let years: Vec<i32> = sqlx::query_scalar(
-        "INSERT INTO household_status_history (household_id, year, status)
-         SELECT $1, year, status FROM household_status_history WHERE household_id = $2
+        "INSERT INTO household_status_history (household_id, year, status, source, recorded_by)
+         SELECT $1, year, status, source, recorded_by FROM household_status_history WHERE household_id = $2
          ON CONFLICT (household_id, year) DO NOTHING RETURNING year",
     )
     .bind(survivor)

@@ -75,10 +75,19 @@ pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<HistoryRow>> {
     .await
 }
 
+/// One year of a household's status: official (the registry, the commune's review), or written
+/// by an agency's visit before such visits stopped changing it (`source = 'agency_visit'`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatusYear {
+    pub year: i32,
+    pub status: String,
+    pub source: String,
+}
+
 /// The household's poverty status year by year.
-pub async fn status_history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(i32, String)>> {
+pub async fn status_history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<StatusYear>> {
     sqlx::query_as(
-        "SELECT year, status FROM household_status_history WHERE household_id = $1 ORDER BY year",
+        "SELECT year, status, source FROM household_status_history WHERE household_id = $1 ORDER BY year",
     )
     .bind(id)
     .fetch_all(pool)
@@ -416,7 +425,7 @@ pub async fn create(
     bind_draft(sqlx::query(&sql).bind(id), village, d)
         .execute(&mut *conn)
         .await?;
-    record_status(conn, id, d.status_year, d.status).await?;
+    record_status(conn, by, id, d.status_year, d.status).await?;
     let entry = audit::Entry {
         action: audit::Action::Create,
         entity: "household",
@@ -453,7 +462,7 @@ pub async fn update(
     bind_draft(sqlx::query(&sql).bind(id), village, d)
         .execute(&mut *conn)
         .await?;
-    record_status(conn, id, d.status_year, d.status).await?;
+    record_status(conn, by, id, d.status_year, d.status).await?;
     let after: serde_json::Value = sqlx::query_scalar(snapshot)
         .bind(id)
         .fetch_one(&mut *conn)
@@ -470,20 +479,27 @@ pub async fn update(
     Ok(true)
 }
 
-/// Keep the year-by-year status history in step with the record.
+/// Keep the year-by-year status history in step with the record: the registry's status is
+/// official (only the district and the household's commune edit households).
 async fn record_status(
     conn: &mut PgConnection,
+    by: &By,
     id: Uuid,
     year: i32,
     status: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO household_status_history (household_id, year, status) VALUES ($1, $2, $3)
-         ON CONFLICT (household_id, year) DO UPDATE SET status = excluded.status",
+        "INSERT INTO household_status_history (household_id, year, status, source, recorded_by)
+         VALUES ($1, $2, $3, 'official', $4)
+         ON CONFLICT (household_id, year) DO UPDATE
+         SET status = excluded.status, source = 'official', recorded_by = excluded.recorded_by
+         WHERE household_status_history.status <> excluded.status
+            OR household_status_history.source <> 'official'",
     )
     .bind(id)
     .bind(year)
     .bind(status)
+    .bind(by.user_id)
     .execute(conn)
     .await?;
     Ok(())

@@ -395,14 +395,17 @@ pub struct VisitRow {
     pub trees_surviving: Option<i32>,
     pub guidance: Option<String>,
     pub evaluation: String,
-    pub household_status: String,
+    /// What the visitor saw (the visit's own finding).
+    pub observed_status: String,
+    /// The visit also recorded the official status (by the commune or the district).
+    pub official_status: bool,
 }
 
 /// Every visit to a household, across all its sponsorships and years: its story.
 pub async fn visits_of_household(pool: &PgPool, household: Uuid) -> sqlx::Result<Vec<VisitRow>> {
     sqlx::query_as(
         "SELECT v.sponsorship_id, c.year, v.visited_on, v.findings, v.received, v.born, v.died, v.sold,
-                v.trees_surviving, v.guidance, v.evaluation, v.household_status
+                v.trees_surviving, v.guidance, v.evaluation, v.observed_status, v.official_status
          FROM follow_up_visits v JOIN sponsorships s ON s.id = v.sponsorship_id JOIN campaigns c ON c.id = s.campaign_id
          WHERE s.household_id = $1 ORDER BY v.visited_on, v.created_at",
     )
@@ -601,8 +604,11 @@ pub async fn deliver(
     Ok(next)
 }
 
-/// Record a follow-up visit (R8): the sponsorship moves to follow-up, and the household's status
-/// that year is written to its history (and becomes its current status when it is the latest).
+/// Record a follow-up visit (R8): the sponsorship moves to follow-up and the visit keeps what it
+/// observed. Only a visit marked official (the caller has checked that a commune official of the
+/// household or a clerk records it) writes the household's status that year to its history (and
+/// makes it the current status when it is the latest): an agency cannot rewrite the official
+/// status, which feeds the multi-year figures.
 pub async fn visit(
     conn: &mut PgConnection,
     by: &By,
@@ -617,8 +623,8 @@ pub async fn visit(
     let next = sponsorship::next(state, Event::Visit).map_err(ChangeError::Refused)?;
     let visit_id: Uuid = sqlx::query_scalar(
         "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold,
-             trees_surviving, guidance, evaluation, household_status, recorded_by, submission)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             trees_surviving, guidance, evaluation, observed_status, official_status, recorded_by, submission)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(id)
     .bind(v.visited_on)
@@ -630,25 +636,30 @@ pub async fn visit(
     .bind(v.trees_surviving)
     .bind(&v.guidance)
     .bind(v.evaluation)
-    .bind(v.household_status)
+    .bind(v.observed_status)
+    .bind(v.official)
     .bind(by.user_id)
     .bind(submission)
     .fetch_one(&mut *conn)
     .await?;
-    let year = v.visited_on.year();
-    sqlx::query(
-        "WITH h AS (SELECT household_id FROM sponsorships WHERE id = $1),
-              hist AS (INSERT INTO household_status_history (household_id, year, status)
-                       SELECT household_id, $2, $3 FROM h
-                       ON CONFLICT (household_id, year) DO UPDATE SET status = excluded.status)
-         UPDATE households SET status = $3, status_year = $2, updated_at = now()
-         WHERE id = (SELECT household_id FROM h) AND status_year <= $2",
-    )
-    .bind(id)
-    .bind(year)
-    .bind(v.household_status)
-    .execute(&mut *conn)
-    .await?;
+    if v.official {
+        let year = v.visited_on.year();
+        sqlx::query(
+            "WITH h AS (SELECT household_id FROM sponsorships WHERE id = $1),
+                  hist AS (INSERT INTO household_status_history (household_id, year, status, source, recorded_by)
+                           SELECT household_id, $2, $3, 'official', $4 FROM h
+                           ON CONFLICT (household_id, year) DO UPDATE
+                           SET status = excluded.status, source = 'official', recorded_by = excluded.recorded_by)
+             UPDATE households SET status = $3, status_year = $2, updated_at = now()
+             WHERE id = (SELECT household_id FROM h) AND status_year <= $2",
+        )
+        .bind(id)
+        .bind(year)
+        .bind(v.observed_status)
+        .bind(by.user_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query("UPDATE sponsorships SET state = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(next.as_str())

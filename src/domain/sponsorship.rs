@@ -537,6 +537,10 @@ pub struct VisitInput {
     pub danh_gia: String,
     #[serde(default)]
     pub tinh_trang: String,
+    /// "1": the commune official or clerk recording the visit also records it as the household's
+    /// official status (from the commune's review). Never an agency's.
+    #[serde(default)]
+    pub chinh_thuc: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -550,7 +554,10 @@ pub struct Visit {
     pub trees_surviving: Option<i32>,
     pub guidance: Option<String>,
     pub evaluation: &'static str,
-    pub household_status: &'static str,
+    /// What the visitor saw: the visit's own finding.
+    pub observed_status: &'static str,
+    /// Also the household's official status that year (only the commune or the district may).
+    pub official: bool,
 }
 
 pub fn parse_visit(
@@ -589,7 +596,7 @@ pub fn parse_visit(
         "poor" => Ok("poor"),
         "near_poor" => Ok("near_poor"),
         "escaped" => Ok("escaped"),
-        _ => Err("Hãy chọn tình trạng của hộ năm nay.".to_string()),
+        _ => Err("Hãy chọn tình trạng của hộ quan sát được khi thăm.".to_string()),
     };
     if let Err(e) = &date {
         errors.insert("ngay", e.clone());
@@ -625,7 +632,8 @@ pub fn parse_visit(
         trees_surviving: count(4),
         guidance: guidance.ok().flatten(),
         evaluation: evaluation.map_err(|_| Errors::new())?,
-        household_status: status.map_err(|_| Errors::new())?,
+        observed_status: status.map_err(|_| Errors::new())?,
+        official: v.chinh_thuc == "1",
     })
 }
 

@@ -681,7 +681,7 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
             SELECT household_id,
                    max(year) FILTER (WHERE status = 'escaped') AS escaped,
                    max(year) FILTER (WHERE status = 'near_poor') AS near_poor
-            FROM household_status_history GROUP BY household_id),
+            FROM household_status_history WHERE source = 'official' GROUP BY household_id),
          helped AS (
             SELECT c.year, s.household_id, s.delivered_value
             FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id

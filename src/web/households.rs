@@ -231,20 +231,63 @@ pub struct HistoryLine {
     pub state: &'static str,
 }
 
+/// A household as one viewer may see it. The page is given this, never the database row, so no
+/// template can print a CCCD in full to a role that must not see it: the number is masked here,
+/// once, for the viewer's role, and the row's own `cccd` is not among the fields.
+pub struct HouseholdView {
+    pub id: Uuid,
+    pub head_name: String,
+    pub village_name: String,
+    pub commune_name: String,
+    pub birth_year: Option<i32>,
+    /// In full for the district and the household's commune, masked otherwise, "Chưa có" if none.
+    pub cccd: String,
+    pub household_code: Option<String>,
+    pub members: i32,
+    pub status: String,
+    pub status_year: i32,
+    pub will_to_escape: bool,
+    pub other_needs: Option<String>,
+    pub notes: Option<String>,
+    pub merged_into: Option<Uuid>,
+}
+
+impl HouseholdView {
+    pub fn for_viewer(actor: &Actor, h: &households::HouseholdRow) -> HouseholdView {
+        HouseholdView {
+            id: h.id,
+            head_name: h.head_name.clone(),
+            village_name: h.village_name.clone(),
+            commune_name: h.commune_name.clone(),
+            birth_year: h.birth_year,
+            cccd: cccd_for(actor, &h.commune_code, h.cccd.as_deref())
+                .unwrap_or_else(|| "Chưa có".to_string()),
+            household_code: h.household_code.clone(),
+            members: h.members,
+            status: h.status.clone(),
+            status_year: h.status_year,
+            will_to_escape: h.will_to_escape,
+            other_needs: h.other_needs.clone(),
+            notes: h.notes.clone(),
+            merged_into: h.merged_into,
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "household.html")]
 pub struct HouseholdPage {
     pub ctx: Ctx,
-    pub h: households::HouseholdRow,
-    /// The CCCD as this user may see it: in full, masked, or absent.
-    pub cccd: String,
+    pub h: HouseholdView,
     pub status: &'static str,
     pub ethnicity: &'static str,
     pub gender: &'static str,
     pub needs: Vec<&'static str>,
     pub priority: Vec<&'static str>,
     pub history: Vec<HistoryLine>,
-    pub statuses: Vec<(i32, &'static str)>,
+    pub statuses: Vec<super::sponsorships::StatusLine>,
+    /// Each follow-up visit's own finding: (date, "Quan sát khi thăm: …").
+    pub visits: Vec<(String, String)>,
     pub can_edit: bool,
     /// Agency staff may adopt a household from its page.
     pub can_pledge: bool,
@@ -258,8 +301,6 @@ pub async fn show(
 ) -> AppResult<HouseholdPage> {
     let h = visible_household(&state, &actor, &id).await?;
     let id = h.id;
-    let cccd = cccd_for(&actor, &h.commune_code, h.cccd.as_deref())
-        .unwrap_or_else(|| "Chưa có".to_string());
     let mut needs = Vec::new();
     for (flag, label) in [
         (h.lacks_capital, "Thiếu vốn sản xuất"),
@@ -296,16 +337,21 @@ pub async fn show(
             state: labels::sponsorship_state(&r.state),
         })
         .collect();
-    let statuses = households::status_history(&state.db, id)
+    let statuses = super::sponsorships::status_lines(households::status_history(&state.db, id).await?);
+    let visits = crate::db::sponsorships::visits_of_household(&state.db, id)
         .await?
-        .into_iter()
-        .map(|(y, s)| (y, labels::household_status(&s)))
+        .iter()
+        .map(|v| {
+            (
+                crate::domain::dates::format_date(v.visited_on),
+                super::sponsorships::visit_status_label(v),
+            )
+        })
         .collect();
     Ok(HouseholdPage {
         can_edit: roles::can_edit_household(&actor, &h.commune_code),
         can_pledge: actor.role == Role::Agency && h.merged_into.is_none(),
         ctx,
-        cccd,
         status: labels::household_status(&h.status),
         ethnicity: labels::ethnicity(&h.ethnicity),
         gender: h.gender.as_deref().map(labels::gender).unwrap_or(""),
@@ -313,7 +359,8 @@ pub async fn show(
         priority,
         history,
         statuses,
-        h,
+        visits,
+        h: HouseholdView::for_viewer(&actor, &h),
     })
 }
 

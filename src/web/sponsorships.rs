@@ -24,7 +24,7 @@ use crate::domain::dates::{format_date, today};
 use crate::domain::duplicates::Level;
 use crate::domain::labels;
 use crate::domain::money::format_vnd;
-use crate::domain::roles::{Actor, Role, Scope};
+use crate::domain::roles::{self, Actor, Role, Scope};
 use crate::domain::sponsorship::{
     self, DeliveryInput, Event, FORMS, LineInput, State as SState, VisitInput,
 };
@@ -639,7 +639,8 @@ pub struct VisitView {
     pub animals: String,
     pub guidance: String,
     pub evaluation: &'static str,
-    pub status: &'static str,
+    /// What the visitor saw, labelled as the visit's finding (not the official status).
+    pub status: String,
     pub this_one: bool,
 }
 
@@ -664,7 +665,7 @@ pub struct ShowPage {
     pub deliveries: Vec<DeliveryView>,
     pub visits: Vec<VisitView>,
     pub story: Vec<StoryLine>,
-    pub statuses: Vec<(i32, &'static str)>,
+    pub statuses: Vec<StatusLine>,
     pub pledged: String,
     pub delivered: String,
     pub target: String,
@@ -675,12 +676,47 @@ pub struct ShowPage {
     pub may_cancel: bool,
     pub may_deliver: bool,
     pub may_visit: bool,
+    /// The visitor may also record the household's official status (its commune, the district).
+    pub may_set_status: bool,
     pub delivery: DeliveryInput,
     pub visit: VisitInput,
     pub errors: Errors,
     pub delivery_token: String,
     pub visit_token: String,
     pub today: String,
+}
+
+/// A year of the household's status, labelled with where it came from.
+pub struct StatusLine {
+    pub year: i32,
+    pub status: &'static str,
+    /// Empty for the official status; otherwise what it is.
+    pub note: &'static str,
+}
+
+pub fn status_lines(rows: Vec<households::StatusYear>) -> Vec<StatusLine> {
+    rows.into_iter()
+        .map(|r| StatusLine {
+            year: r.year,
+            status: labels::household_status(&r.status),
+            note: if r.source == "official" {
+                ""
+            } else {
+                "do cơ quan ghi khi thăm (trước khi có quy định chỉ xã ghi), chưa phải kết quả rà soát"
+            },
+        })
+        .collect()
+}
+
+/// The visit's finding: "Quan sát: hộ cận nghèo", and "(ghi chính thức)" when the commune or the
+/// district recorded it as the official status.
+pub fn visit_status_label(v: &db::VisitRow) -> String {
+    let seen = labels::household_status(&v.observed_status);
+    if v.official_status {
+        format!("{seen} (ghi làm tình trạng chính thức)")
+    } else {
+        format!("Quan sát khi thăm: {seen}")
+    }
 }
 
 fn animals(v: &db::VisitRow) -> String {
@@ -741,18 +777,14 @@ async fn show_page(
             year: v.year,
             date: format_date(v.visited_on),
             animals: animals(&v),
+            status: visit_status_label(&v),
             findings: v.findings,
             guidance: v.guidance.unwrap_or_default(),
             evaluation: sponsorship::evaluation_label(&v.evaluation),
-            status: labels::household_status(&v.household_status),
             this_one: v.sponsorship_id == d.id,
         })
         .collect();
-    let statuses = households::status_history(&state.db, d.household_id)
-        .await?
-        .into_iter()
-        .map(|(y, s)| (y, labels::household_status(&s)))
-        .collect();
+    let statuses = status_lines(households::status_history(&state.db, d.household_id).await?);
     let percent = if d.target > 0 {
         (d.delivered_value.saturating_mul(100) / d.target).min(999)
     } else {
@@ -809,6 +841,7 @@ async fn show_page(
         may_cancel: may_cancel(actor, &d) && sponsorship::next(st, Event::Cancel).is_ok(),
         may_deliver,
         may_visit,
+        may_set_status: roles::can_edit_household(actor, &d.commune_code),
         delivery,
         visit,
         errors,
@@ -1037,6 +1070,15 @@ pub async fn visit(
     } else {
         match sponsorship::parse_visit(&f.input, d.pledged_on, today()) {
             Err(e) => Errors(e),
+            // The official status is the commune's review: only the household's commune
+            // official or a clerk records it, never an agency.
+            Ok(v) if v.official && !roles::can_edit_household(&actor, &d.commune_code) => error(
+                "tham",
+                "Tình trạng chính thức của hộ (nghèo, cận nghèo, thoát nghèo) do xã rà soát và chỉ \
+                 cán bộ xã của hộ hoặc chuyên viên huyện ghi. Cơ quan, đơn vị ghi tình trạng quan sát \
+                 được khi thăm; lần thăm chưa được ghi."
+                    .into(),
+            ),
             Ok(v) => {
                 let mut tx = state.db.begin().await?;
                 let result = db::visit(&mut tx, &By::from(&actor), d.id, &v, token(&f.phieu)).await;

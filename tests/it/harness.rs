@@ -145,6 +145,15 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> TestDb {
+        Self::create(true).await
+    }
+
+    /// A database with no migration applied (to test a migration against older data).
+    pub async fn empty() -> TestDb {
+        Self::create(false).await
+    }
+
+    async fn create(migrated: bool) -> TestDb {
         let shared = shared().await;
         let name = format!(
             "t_{}_{}",
@@ -155,13 +164,15 @@ impl TestDb {
         let mut admin = PgConnection::connect(&admin_url)
             .await
             .expect("admin connection");
-        sqlx::query(&format!(
-            "CREATE DATABASE {name} TEMPLATE {}",
-            shared.template
-        ))
-        .execute(&mut admin)
-        .await
-        .expect("clone template");
+        let template = if migrated {
+            format!(" TEMPLATE {}", shared.template)
+        } else {
+            String::new()
+        };
+        sqlx::query(&format!("CREATE DATABASE {name}{template}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
         let url = shared.url(&name);
         let pool = giupdo::db::pool_options()
             .connect(&url)

@@ -635,14 +635,47 @@ async fn follow_up_visits_tell_the_story_across_years() {
     a.post(&format!("/nhan-giup/{old}/tham"), &visit).await;
     assert_eq!(count(&app, "follow_up_visits").await, 1);
     assert_eq!(state_of(&app, old).await, "follow_up");
-    let status: String = sqlx::query_scalar(
-        "SELECT status FROM household_status_history WHERE household_id = $1 AND year = 2023",
+    // The agency's visit keeps what it observed; the official status is not the agency's to write.
+    let official = |app: &TestApp| {
+        let pool = app.pool().clone();
+        let h = w.household_x;
+        async move {
+            let years: Vec<(i32, String)> = sqlx::query_as(
+                "SELECT year, status FROM household_status_history WHERE household_id = $1 ORDER BY year",
+            )
+            .bind(h)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            let now: String = sqlx::query_scalar("SELECT status FROM households WHERE id = $1")
+                .bind(h)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (years, now)
+        }
+    };
+    assert_eq!(official(&app).await, (vec![], "poor".to_string()));
+    let observed: (String, bool) = sqlx::query_as(
+        "SELECT observed_status, official_status FROM follow_up_visits",
     )
-    .bind(w.household_x)
     .fetch_one(app.pool())
     .await
     .unwrap();
-    assert_eq!(status, "near_poor");
+    assert_eq!(observed, ("near_poor".to_string(), false));
+    // An agency asking for its observation to be official is refused, with nothing written.
+    let mut forged = visit.to_vec();
+    forged[8] = ("phieu", "1c2d3e4f-0000-4000-8000-000000000001");
+    forged.push(("chinh_thuc", "1"));
+    let refused = a.post(&format!("/nhan-giup/{old}/tham"), &forged).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("chỉ cán bộ xã của hộ hoặc chuyên viên huyện ghi"));
+    assert_eq!(count(&app, "follow_up_visits").await, 1);
+    assert_eq!(official(&app).await, (vec![], "poor".to_string()));
+    // The form offers agencies no such box; the household's commune official gets one.
+    let page = a.get(&format!("/nhan-giup/{old}")).await;
+    assert_eq!(page.count("input[name=chinh_thuc]"), 0);
+    assert!(page.text_of("table.visits").contains("Quan sát khi thăm: Hộ cận nghèo"));
     // The commune official of the household records a visit too; an invalid one is refused.
     let x = browser(&app, &w, 4).await;
     let bad = x
@@ -659,6 +692,32 @@ async fn follow_up_visits_tell_the_story_across_years() {
     assert_eq!(bad.status, 422);
     assert!(bad.text.contains("trước ngày đăng ký") && bad.text.contains("không được để trống"));
     assert_eq!(count(&app, "follow_up_visits").await, 1);
+    // The commune official's own visit, marked official, records the commune's review.
+    assert_eq!(
+        x.get(&format!("/nhan-giup/{old}")).await.count("input[name=chinh_thuc]"),
+        1
+    );
+    let review = [
+        ("ngay", "20/08/2023"),
+        ("nhan_xet", "Rà soát cuối năm: hộ đã thoát nghèo"),
+        ("danh_gia", "effective"),
+        ("tinh_trang", "escaped"),
+        ("chinh_thuc", "1"),
+        ("phieu", "1c2d3e4f-0000-4000-8000-000000000002"),
+    ];
+    assert_eq!(x.post(&format!("/nhan-giup/{old}/tham"), &review).await.status, 303);
+    assert_eq!(
+        official(&app).await,
+        (vec![(2023, "escaped".to_string())], "poor".to_string()),
+        "2023 is recorded; the household's 2024 status stays the current one"
+    );
+    // The household's story shows both, labelled.
+    let page = a.get(&format!("/ho/{}", w.household_x)).await;
+    let years = page.text_of("ul.statuses");
+    assert!(years.contains("2023 : Đã thoát nghèo"), "{years}");
+    let seen = page.text_of("ul.visits");
+    assert!(seen.contains("Quan sát khi thăm: Hộ cận nghèo"), "{seen}");
+    assert!(seen.contains("Đã thoát nghèo (ghi làm tình trạng chính thức)"), "{seen}");
 
     // This year's sponsorship shows the story: the 2021 help and its visit.
     let id = id_from(
@@ -1034,4 +1093,107 @@ async fn commune_dashboard_lists_never_helped_priority_households_first() {
     );
     assert!(items[2].contains("Đã được giúp"));
     assert!(!items[0].contains("Đã được giúp"));
+}
+
+#[tokio::test]
+async fn migration_keeps_agency_observations_and_gives_households_their_official_status_back() {
+    use crate::harness::TestDb;
+    // The schema as it was before (migrations up to 0018), with data written the old way.
+    let db = TestDb::empty().await;
+    let dir = std::env::temp_dir().join(format!("giupdo-mig-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().into_string().unwrap();
+        if name.as_str() < "0019" {
+            std::fs::copy(e.path(), dir.join(&name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(dir.as_path())
+        .await
+        .unwrap()
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let q = |sql: &'static str| sqlx::query(sql);
+    for sql in [
+        "INSERT INTO agencies (id, name, kind, staff_count) VALUES ('00000000-0000-4000-8000-00000000000a', 'Phòng Y tế', 'department', 5)",
+        "INSERT INTO users (id, username, full_name, password_hash, role, agency_id) VALUES
+            ('00000000-0000-4000-8000-0000000000a1', 'can.bo.yte', 'Cán bộ Y tế', 'x', 'agency', '00000000-0000-4000-8000-00000000000a')",
+        "INSERT INTO users (id, username, full_name, password_hash, role, commune_code) VALUES
+            ('00000000-0000-4000-8000-0000000000c1', 'xa.hoatham', 'Cán bộ xã', 'x', 'commune', '06073')",
+        "INSERT INTO villages (id, commune_code, name) VALUES ('00000000-0000-4000-8000-0000000000b1', '06073', 'Thôn Nà Pàn')",
+        // Two households registered poor in 2021.
+        "INSERT INTO households (id, commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
+         VALUES ('00000000-0000-4000-8000-000000000001', '06073', '00000000-0000-4000-8000-0000000000b1', 'Hoàng Văn Một', 1970, 'tay', 3, 'poor', 2021),
+                ('00000000-0000-4000-8000-000000000002', '06073', '00000000-0000-4000-8000-0000000000b1', 'Hoàng Văn Hai', 1971, 'tay', 3, 'poor', 2021)",
+        "INSERT INTO household_status_history (household_id, year, status) VALUES
+            ('00000000-0000-4000-8000-000000000001', 2021, 'poor'), ('00000000-0000-4000-8000-000000000002', 2021, 'poor')",
+        "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household)
+         VALUES ('00000000-0000-4000-8000-0000000000d1', 2021, 'Đợt 2021', '2021-07-15', '2021-07-31', 8000000)",
+        "INSERT INTO sponsorships (id, campaign_id, household_id, lead_agency_id, state, support_form, support_summary, pledged_value, commune_code)
+         VALUES ('00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-000000000001',
+                 '00000000-0000-4000-8000-00000000000a', 'follow_up', 'livestock', 'Bò', 9000000, '06073'),
+                ('00000000-0000-4000-8000-0000000000e2', '00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-000000000002',
+                 '00000000-0000-4000-8000-00000000000a', 'follow_up', 'livestock', 'Bò', 9000000, '06073')",
+        // The old way: the agency's 2023 visit to household 1 wrote "escaped" into its history and
+        // its current status; the commune's 2023 visit to household 2 did the same, legitimately.
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, evaluation, household_status, recorded_by) VALUES
+            ('00000000-0000-4000-8000-0000000000e1', '2023-08-01', 'Bò khỏe', 'effective', 'escaped', '00000000-0000-4000-8000-0000000000a1'),
+            ('00000000-0000-4000-8000-0000000000e2', '2023-08-02', 'Rà soát', 'effective', 'escaped', '00000000-0000-4000-8000-0000000000c1')",
+        "INSERT INTO household_status_history (household_id, year, status) VALUES
+            ('00000000-0000-4000-8000-000000000001', 2023, 'escaped'), ('00000000-0000-4000-8000-000000000002', 2023, 'escaped')",
+        "UPDATE households SET status = 'escaped', status_year = 2023",
+    ] {
+        q(sql).execute(&db.pool).await.unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+
+    giupdo::db::migrate(&db.pool).await.unwrap();
+
+    let visits: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT findings, observed_status, official_status FROM follow_up_visits ORDER BY visited_on",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        visits,
+        vec![
+            ("Bò khỏe".into(), "escaped".into(), false),
+            ("Rà soát".into(), "escaped".into(), true)
+        ],
+        "both visits keep what they observed; the commune's is official"
+    );
+    let history: Vec<(String, i32, String, String)> = sqlx::query_as(
+        "SELECT h.head_name, y.year, y.status, y.source FROM household_status_history y
+         JOIN households h ON h.id = y.household_id ORDER BY h.head_name, y.year",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        history,
+        vec![
+            ("Hoàng Văn Hai".into(), 2021, "poor".into(), "official".into()),
+            ("Hoàng Văn Hai".into(), 2023, "escaped".into(), "official".into()),
+            ("Hoàng Văn Một".into(), 2021, "poor".into(), "official".into()),
+            ("Hoàng Văn Một".into(), 2023, "escaped".into(), "agency_visit".into()),
+        ],
+        "nothing lost; the agency's year is labelled"
+    );
+    let now: Vec<(String, String, i32)> =
+        sqlx::query_as("SELECT head_name, status, status_year FROM households ORDER BY head_name")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        now,
+        vec![
+            ("Hoàng Văn Hai".into(), "escaped".into(), 2023),
+            ("Hoàng Văn Một".into(), "poor".into(), 2021),
+        ],
+        "the agency's observation no longer stands as the household's official status"
+    );
 }
