@@ -51,7 +51,12 @@ pub enum Command {
         yes: bool,
     },
     /// Nạp bộ dữ liệu mẫu Bình Gia 2024 (chạy lại nhiều lần không nhân đôi dữ liệu).
-    Demo,
+    Demo {
+        /// Vẫn thêm dữ liệu mẫu (hộ giả, tài khoản mẫu có mật khẩu in ra) vào một cơ sở dữ liệu
+        /// đã có hộ thật.
+        #[arg(long)]
+        yes_add_demo_data: bool,
+    },
     /// Cụm PostgreSQL riêng: url | status | stop.
     Db {
         #[command(subcommand)]
@@ -320,8 +325,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
-        Command::Demo => {
+        Command::Demo { yes_add_demo_data } => {
             with_db(&source, |pool| async move {
+                if !yes_add_demo_data {
+                    crate::demo::refuse_real_data(&pool).await?;
+                }
                 let report = crate::demo::load(&pool).await?;
                 print!("{report}");
                 Ok(())

@@ -293,6 +293,36 @@ impl std::fmt::Display for Report {
     }
 }
 
+/// The demo adds invented households and accounts whose passwords it prints: never into a
+/// database that holds households it did not create (a production one, reached through
+/// `DATABASE_URL`), unless the operator says so with `--yes-add-demo-data`.
+pub async fn refuse_real_data(pool: &PgPool) -> anyhow::Result<()> {
+    let (first, last) = demo_id_range();
+    let others: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM households WHERE NOT (id >= $1 AND id < $2)")
+            .bind(first)
+            .bind(last)
+            .fetch_one(pool)
+            .await?;
+    if others > 0 {
+        anyhow::bail!(
+            "Không nạp dữ liệu mẫu: cơ sở dữ liệu này đã có {others} hộ không phải của bộ dữ liệu mẫu \
+             (có thể đây là cơ sở dữ liệu thật). `giupdo demo` thêm hộ nghèo giả và các tài khoản mẫu \
+             có mật khẩu in ra màn hình. Không có gì được ghi. Nếu thật sự muốn thêm, chạy lại với \
+             --yes-add-demo-data."
+        );
+    }
+    Ok(())
+}
+
+/// The ids demo households take: `[DEMO_HOUSEHOLD_IDS, DEMO_HOUSEHOLD_IDS + 2^32)`.
+fn demo_id_range() -> (Uuid, Uuid) {
+    (
+        Uuid::from_u128(DEMO_HOUSEHOLD_IDS),
+        Uuid::from_u128(DEMO_HOUSEHOLD_IDS + (1u128 << 32)),
+    )
+}
+
 /// Load the demo set in one transaction.
 pub async fn load(pool: &PgPool) -> anyhow::Result<Report> {
     let mut tx = pool.begin().await?;

@@ -514,3 +514,75 @@ async fn the_database_stopped_under_load_gives_503_pages_loses_nothing_and_servi
     drop(guard2);
     drop(guard);
 }
+
+#[tokio::test]
+async fn demo_refuses_a_database_with_real_households_unless_told_so() {
+    let db = TestDb::new().await;
+    // A production-like database: one real household (any id outside the demo's).
+    sqlx::query(
+        "WITH v AS (INSERT INTO villages (commune_code, name) VALUES ('06073', 'Thôn Nà Pàn') RETURNING id)
+         INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
+         SELECT '06073', v.id, 'Hoàng Văn Thật', 1970, 'tay', 3, 'poor', 2024 FROM v",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let counts = |pool: sqlx::PgPool| async move {
+        let h: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let u: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        (h, u)
+    };
+    let data = TempData::new();
+    let demo = |extra: &[&str]| {
+        Command::new(BIN)
+            .env("GIUPDO_DATA_DIR", data.path())
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .arg("demo")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = demo(&[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Không nạp dữ liệu mẫu"), "{err}");
+    assert!(err.contains("1 hộ không phải của bộ dữ liệu mẫu"), "{err}");
+    assert!(err.contains("--yes-add-demo-data"), "{err}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("demo.quantri"),
+        "no password printed"
+    );
+    assert_eq!(counts(db.pool.clone()).await, (1, 0), "nothing written");
+
+    let out = demo(&["--yes-add-demo-data"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (households, users) = counts(db.pool.clone()).await;
+    assert!(households > 500 && users >= 6);
+}
+
+#[tokio::test]
+async fn a_bad_trusted_proxy_stops_serve_with_a_clear_message() {
+    let data = TempData::new();
+    let out = giupdo(data.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1,10.0.0.0/33"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("«10.0.0.0/33» không phải là địa chỉ IP hay dải địa chỉ CIDR"), "{err}");
+    let out = giupdo(data.path())
+        .env("GIUPDO_TRUSTED_PROXIES", "nginx.local")
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("«nginx.local»"));
+    assert!(!data.path().join("pg").exists(), "nothing started");
+}
