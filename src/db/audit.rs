@@ -46,6 +46,8 @@ pub enum Action {
     Import,
     Merge,
     Unmerge,
+    /// A lookup of personal data by an ID number (agency staff): who, when, found or not.
+    Lookup,
 }
 
 impl Action {
@@ -60,6 +62,7 @@ impl Action {
             Action::Import => "import",
             Action::Merge => "merge",
             Action::Unmerge => "unmerge",
+            Action::Lookup => "lookup",
         }
     }
 }
@@ -189,4 +192,23 @@ pub async fn list(
     .fetch_one(pool)
     .await?;
     Ok((rows, total))
+}
+
+/// The entity of an answered ID-number lookup, and of one refused by the throttle.
+pub const ID_LOOKUP: &str = "id_lookup";
+pub const ID_LOOKUP_REFUSED: &str = "id_lookup_refused";
+
+/// When `user` made `limit` answered ID lookups within the last hour: the seconds until the
+/// oldest of them leaves the hour (`None`: under the limit).
+pub async fn id_lookup_wait(pool: &sqlx::PgPool, user: Uuid, limit: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT ceil(extract(epoch FROM at + interval '1 hour' - now()))::bigint FROM audit_log
+         WHERE action = 'lookup' AND user_id = $1 AND entity = $2 AND at > now() - interval '1 hour'
+         ORDER BY at DESC OFFSET $3 - 1 LIMIT 1",
+    )
+    .bind(user)
+    .bind(ID_LOOKUP)
+    .bind(limit)
+    .fetch_optional(pool)
+    .await
 }

@@ -12,6 +12,23 @@ const PROVINCES: &[&str] = &[
     "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
 ];
 
+/// Agency staff may look households up by a typed ID number (they need to find the household
+/// they visit), but each such lookup tells whether that person is a registered poor household: it
+/// is audited, and at most this many per account per hour are answered.
+pub const AGENCY_ID_LOOKUPS_PER_HOUR: i64 = 30;
+
+/// The ID number a search text is, if it is one: 9 to 12 digits once the spaces, dots and dashes
+/// people type between groups are removed (a CCCD, an old 9-digit CMND, or a CCCD whose leading 0
+/// a spreadsheet dropped). Anything with a letter is a name or a household code.
+pub fn as_id_number(q: &str) -> Option<String> {
+    let kept: String = q
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-'))
+        .collect();
+    (kept.len() >= 9 && kept.len() <= 12 && kept.chars().all(|c| c.is_ascii_digit()))
+        .then_some(kept)
+}
+
 /// A CCCD that passed every check; it can only be made by [`Cccd::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cccd(String);

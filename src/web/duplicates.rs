@@ -12,7 +12,7 @@ use super::AppState;
 use super::error::AppResult;
 use super::page::{Ctx, CurrentUser};
 use crate::db::duplicates::{self, Candidate, Probe};
-use crate::domain::duplicates::Thresholds;
+use crate::domain::duplicates::{Level, Thresholds};
 use crate::domain::household::HouseholdInput;
 use crate::domain::labels;
 use crate::domain::roles::{self, Actor};
@@ -44,7 +44,9 @@ pub fn view(actor: &Actor, c: &Candidate) -> CandidateView {
             "Một hộ ở xã khác".into()
         },
         place: format!("{}, {}", c.village, c.commune),
-        birth_year: if visible {
+        // Agency staff find the household by name and village; a birth year would let a typed
+        // CCCD be checked against a person.
+        birth_year: if visible && actor.role != roles::Role::Agency {
             c.birth_year.map(|y| y.to_string()).unwrap_or_default()
         } else {
             String::new()
@@ -136,11 +138,16 @@ pub async fn search(
     Query(p): Query<SearchParams>,
 ) -> AppResult<SearchPage> {
     let q: String = p.q.unwrap_or_default().trim().chars().take(100).collect();
+    let lookup = super::lookups::guard(&state, &actor, &q, "/trung-ho").await?;
     let candidates = if q.chars().count() >= 2 {
         duplicates::search(&state.db, &q, state.config.duplicates).await?
     } else {
         Vec::new()
     };
+    if let Some(lookup) = lookup {
+        let found = candidates.iter().any(|c| c.level == Level::Certain);
+        lookup.record(&state, &actor, found).await?;
+    }
     Ok(SearchPage {
         ctx,
         searched: !q.is_empty(),

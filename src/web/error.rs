@@ -18,6 +18,12 @@ pub enum AppError {
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// Too many of something (429): the message says what and for how long.
+    #[error("throttled: {message}")]
+    Throttled {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -47,6 +53,10 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 #[derive(Clone, Copy)]
 struct ErrorPageWanted;
 
+/// A message of the handler's own for the error page, in place of the status's general wording.
+#[derive(Clone)]
+struct ErrorMessage(String);
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = match &self {
@@ -63,6 +73,17 @@ impl IntoResponse for AppError {
             AppError::Other(e) => {
                 tracing::error!(error = ?e, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
+            }
+            AppError::Throttled {
+                message,
+                retry_after_secs,
+            } => {
+                let mut resp = StatusCode::TOO_MANY_REQUESTS.into_response();
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                resp.extensions_mut().insert(ErrorPageWanted);
+                resp.extensions_mut().insert(ErrorMessage(message.clone()));
+                return resp;
             }
         };
         let mut resp = status.into_response();
@@ -82,7 +103,7 @@ pub async fn not_found() -> AppError {
 struct ErrorPage {
     status: u16,
     title: &'static str,
-    message: &'static str,
+    message: String,
     request_id: String,
 }
 
@@ -165,11 +186,16 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     if ours && resp.extensions().get::<ErrorPageWanted>().is_none() {
         return resp;
     }
-    let (title, message) = wording(status);
+    let (title, general) = wording(status);
+    let message = resp
+        .extensions()
+        .get::<ErrorMessage>()
+        .map(|m| m.0.clone())
+        .unwrap_or_else(|| general.to_string());
     let page = ErrorPage {
         status: status.as_u16(),
         title,
-        message,
+        message: message.clone(),
         request_id,
     };
     let body = page.render().unwrap_or_else(|_| {
@@ -229,7 +255,8 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
             status: 400,
             title: "Dữ liệu không hợp lệ",
             message: "Dữ liệu gửi lên có ký tự NUL (mã 0), ký tự không dùng được trong văn bản. \
-                      Không có gì được ghi. Hãy gõ lại nội dung rồi gửi lại.",
+                      Không có gì được ghi. Hãy gõ lại nội dung rồi gửi lại."
+                .to_string(),
             request_id,
         };
         let body = page.render().unwrap_or_default();

@@ -114,8 +114,15 @@ pub async fn list(
             .unwrap_or(1)
             .clamp(1, 100_000),
     };
+    let lookup = match &q.q {
+        Some(text) => super::lookups::guard(&state, &actor, text, "/ho").await?,
+        None => None,
+    };
     let (year, prio) = households::priority_context(&state.db).await?;
     let (rows, total) = households::list(&state.db, &q, &scope, &prio, year).await?;
+    if let Some(lookup) = lookup {
+        lookup.record(&state, &actor, !rows.is_empty()).await?;
+    }
     let full_page = rows.len() as i64 == households::PAGE_SIZE;
     let lines = rows.into_iter().map(|r| line(&actor, r)).collect();
     let total_label = match total {

@@ -16,6 +16,7 @@ pub mod history;
 pub mod home;
 pub mod households;
 pub mod imports;
+pub mod lookups;
 pub mod page;
 pub mod places;
 pub mod reports;

@@ -407,7 +407,11 @@ async fn pledge_page(
         Some(h) => chosen(state, c.id, h).await?,
         None => None,
     };
-    let choices = if chosen.is_none() {
+    let lookup = match chosen {
+        None => super::lookups::guard(state, actor, q.trim(), "/nhan-giup/dang-ky").await?,
+        Some(_) => None,
+    };
+    let choices: Vec<ChoiceLine> = if chosen.is_none() {
         db::choices(
             &state.db,
             c.id,
@@ -430,6 +434,9 @@ async fn pledge_page(
     } else {
         Vec::new()
     };
+    if let Some(lookup) = lookup {
+        lookup.record(state, actor, !choices.is_empty()).await?;
+    }
     let agencies: Vec<(Uuid, String)> =
         sqlx::query_as("SELECT id, name FROM agencies WHERE id <> $1 ORDER BY name")
             .bind(agency)

@@ -7,7 +7,7 @@ use giupdo::web::route_table;
 use reqwest::Method;
 use uuid::Uuid;
 
-use crate::fixtures::{ACTORS, World, world};
+use crate::fixtures::{ACTORS, CCCD_X, World, world};
 use crate::harness::{Page, TestApp, client};
 
 /// What an actor gets: a status, `L` (sent to the login page) or `R` (redirected elsewhere).
@@ -563,4 +563,87 @@ async fn authorization_matrix() {
         "authorization matrix mismatches:\n{}",
         failures.join("\n")
     );
+}
+
+/// The audit rows of ID lookups: (user, number, where, found), oldest first.
+async fn id_lookups(app: &TestApp, entity: &str) -> Vec<(String, String, String, Option<bool>)> {
+    sqlx::query_as(
+        "SELECT actor, entity_id, after->>'where', (after->>'found')::boolean FROM audit_log
+         WHERE action = 'lookup' AND entity = $1 ORDER BY id",
+    )
+    .bind(entity)
+    .fetch_all(app.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_agency_typing_a_cccd_is_audited_throttled_and_shown_no_birth_year() {
+    use giupdo::domain::cccd::AGENCY_ID_LOOKUPS_PER_HOUR;
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let agency = client();
+    app.login_with(&agency, &w.logins[2].0, &w.logins[2].1).await;
+    let get = |c: &reqwest::Client, path: String| {
+        let req = c.get(app.url(&path));
+        async move { Page::from(req.send().await.unwrap()).await }
+    };
+    let spaced = "020 085 001 234"; // CCCD_X as people type it
+    // The duplicate search finds the household, with no birth year for an agency.
+    let found = get(&agency, format!("/trung-ho?q={}", urlencode(spaced))).await;
+    assert_eq!(found.status, 200);
+    assert!(found.text.contains("Hoàng Văn Thụ"));
+    assert!(!found.text.contains("1985"), "no birth year for agency staff");
+    // The household list and the pledge chooser: one found, one not.
+    let list = get(&agency, format!("/ho?q={CCCD_X}")).await;
+    assert!(list.text.contains("Hoàng Văn Thụ"));
+    let none = get(&agency, "/nhan-giup/dang-ky?q=001099000111".into()).await;
+    assert_eq!(none.status, 200);
+    // A name search is no ID lookup.
+    get(&agency, "/trung-ho?q=hoang%20van%20thu".into()).await;
+    assert_eq!(
+        id_lookups(&app, "id_lookup").await,
+        vec![
+            ("agency.a".into(), CCCD_X.into(), "/trung-ho".into(), Some(true)),
+            ("agency.a".into(), CCCD_X.into(), "/ho".into(), Some(true)),
+            ("agency.a".into(), "001099000111".into(), "/nhan-giup/dang-ky".into(), Some(false)),
+        ]
+    );
+    // The district keeps the registry: a clerk's lookups are neither counted nor refused, and
+    // the clerk sees the birth year.
+    let clerk = client();
+    app.login_with(&clerk, &w.logins[1].0, &w.logins[1].1).await;
+    let seen = get(&clerk, format!("/trung-ho?q={CCCD_X}")).await;
+    assert!(seen.text.contains("1985"));
+    assert_eq!(id_lookups(&app, "id_lookup").await.len(), 3);
+
+    // The account's lookups for the hour run out: a 429 that says so, audited, nothing shown.
+    for i in 3..AGENCY_ID_LOOKUPS_PER_HOUR {
+        let p = get(&agency, format!("/trung-ho?q=0010990{i:05}")).await;
+        assert_eq!(p.status, 200, "lookup {i}");
+    }
+    let refused = get(&agency, format!("/trung-ho?q={CCCD_X}")).await;
+    assert_eq!(refused.status, 429);
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&wait));
+    assert!(refused.text.contains("đã tra cứu theo số CCCD/CMND"), "{}", refused.text);
+    assert!(!refused.text.contains("Hoàng Văn Thụ"));
+    let chooser = get(&agency, format!("/nhan-giup/dang-ky?q={CCCD_X}")).await;
+    assert_eq!(chooser.status, 429);
+    assert_eq!(
+        id_lookups(&app, "id_lookup_refused").await,
+        vec![
+            ("agency.a".into(), CCCD_X.into(), "/trung-ho".into(), None),
+            ("agency.a".into(), CCCD_X.into(), "/nhan-giup/dang-ky".into(), None),
+        ]
+    );
+    // Another agency's account is not affected, and names still search.
+    let other = client();
+    app.login_with(&other, &w.logins[3].0, &w.logins[3].1).await;
+    assert_eq!(get(&other, format!("/trung-ho?q={CCCD_X}")).await.status, 200);
+    assert_eq!(get(&agency, "/trung-ho?q=hoang%20van%20thu".into()).await.status, 200);
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
