@@ -10,18 +10,19 @@ use crate::domain::duplicates::{Level, Pair, Thresholds, classify};
 use crate::domain::text::normalize_name;
 
 /// The record being entered (or edited: `exclude` is its own id).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default, veil::Redact)]
 pub struct Probe {
     pub commune_code: String,
     pub village: String,
     pub head_name: String,
     pub birth_year: Option<i32>,
+    #[redact]
     pub cccd: Option<String>,
     pub household_code: Option<String>,
     pub exclude: Option<Uuid>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone, veil::Redact)]
 pub struct Candidate {
     pub id: Uuid,
     pub head_name: String,
@@ -29,6 +30,7 @@ pub struct Candidate {
     pub commune_code: String,
     pub commune: String,
     pub birth_year: Option<i32>,
+    #[redact]
     pub cccd: Option<String>,
     pub household_code: Option<String>,
     pub status: String,

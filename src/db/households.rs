@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow, veil::Redact)]
 pub struct HouseholdRow {
     pub id: Uuid,
     pub commune_code: String,
@@ -12,6 +12,7 @@ pub struct HouseholdRow {
     pub head_name: String,
     pub birth_year: Option<i32>,
     pub gender: Option<String>,
+    #[redact]
     pub cccd: Option<String>,
     pub household_code: Option<String>,
     pub ethnicity: String,
@@ -169,7 +170,7 @@ pub const PAGE_SIZE: i64 = 50;
 /// would cost more than the page itself.
 pub const COUNT_CAP: i64 = 1_000;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow, veil::Redact)]
 pub struct ListRow {
     pub id: Uuid,
     pub head_name: String,
@@ -177,6 +178,7 @@ pub struct ListRow {
     pub village_name: String,
     pub commune_name: String,
     pub commune_code: String,
+    #[redact]
     pub cccd: Option<String>,
     pub household_code: Option<String>,
     pub status: String,
@@ -507,12 +509,13 @@ async fn record_status(
 
 /// Registry households that share a CCCD or a household code with the given values (the exact
 /// duplicate check of the import preview and the household form).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow, veil::Redact)]
 pub struct ExactMatch {
     pub id: Uuid,
     pub head_name: String,
     pub commune_name: String,
     pub village_name: String,
+    #[redact]
     pub cccd: Option<String>,
     pub household_code: Option<String>,
     pub commune_code: String,

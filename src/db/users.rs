@@ -7,11 +7,12 @@ use uuid::Uuid;
 use super::audit::{self, By};
 use crate::domain::roles::{Actor, Role};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow, veil::Redact)]
 pub struct UserRow {
     pub id: Uuid,
     pub username: String,
     pub full_name: String,
+    #[redact]
     pub password_hash: String,
     pub role: String,
     pub agency_id: Option<Uuid>,
@@ -112,10 +113,11 @@ pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<UserListRow>> {
 }
 
 /// A new account, already validated (see `web::admin` and `cli`).
-#[derive(Debug, Clone)]
+#[derive(Clone, veil::Redact)]
 pub struct NewUser {
     pub username: String,
     pub full_name: String,
+    #[redact]
     pub password_hash: String,
     pub role: Role,
     pub agency_id: Option<Uuid>,

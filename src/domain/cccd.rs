@@ -30,8 +30,8 @@ pub fn as_id_number(q: &str) -> Option<String> {
 }
 
 /// A CCCD that passed every check; it can only be made by [`Cccd::parse`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cccd(String);
+#[derive(Clone, PartialEq, Eq, veil::Redact)]
+pub struct Cccd(#[redact] String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gender {

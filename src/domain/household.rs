@@ -7,7 +7,7 @@ use super::cccd::{Cccd, Gender};
 use super::text::normalize_name;
 
 /// What the user typed, field by field (form fields or spreadsheet cells).
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Clone, Default, serde::Deserialize, serde::Serialize, veil::Redact)]
 pub struct HouseholdInput {
     #[serde(default)]
     pub commune_code: String,
@@ -20,6 +20,7 @@ pub struct HouseholdInput {
     #[serde(default)]
     pub gender: String,
     #[serde(default)]
+    #[redact]
     pub cccd: String,
     #[serde(default)]
     pub household_code: String,
@@ -52,13 +53,14 @@ pub struct HouseholdInput {
 }
 
 /// A household that passed every check (the commune and village are resolved by the caller).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Clone, PartialEq, serde::Serialize, veil::Redact)]
 pub struct HouseholdDraft {
     pub commune_code: String,
     pub village: String,
     pub head_name: String,
     pub birth_year: Option<i32>,
     pub gender: Option<&'static str>,
+    #[redact]
     pub cccd: Option<String>,
     pub household_code: Option<String>,
     pub ethnicity: &'static str,

@@ -939,3 +939,61 @@ async fn a_session_in_use_is_written_back_every_few_minutes_not_on_every_page() 
         );
     }
 }
+
+#[tokio::test]
+async fn debug_output_of_records_never_shows_a_cccd_or_a_password_hash() {
+    use giupdo::db::duplicates::{self, Probe};
+    use giupdo::db::{households, users};
+    use giupdo::domain::cccd::Cccd;
+    use giupdo::domain::household::HouseholdInput;
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let hidden = |what: &str, debug: String, secret: &str| {
+        assert!(!secret.is_empty());
+        assert!(!debug.contains(secret), "{what} prints {secret}: {debug}");
+    };
+    let user = users::by_username(app.pool(), "clerk1").await.unwrap().unwrap();
+    hidden("UserRow", format!("{user:?}"), &user.password_hash);
+    // The $argon2id$ prefix is not secret, the salt and hash after it are.
+    let tail = &user.password_hash[user.password_hash.len() - 20..];
+    hidden("UserRow (tail)", format!("{user:#?}"), tail);
+
+    let h = households::get(app.pool(), w.household_x).await.unwrap().unwrap();
+    assert_eq!(h.cccd.as_deref(), Some(CCCD_X));
+    hidden("HouseholdRow", format!("{h:?}"), CCCD_X);
+    assert!(format!("{h:?}").contains("Hoàng Văn Thụ"), "the rest still prints");
+
+    let probe = Probe {
+        commune_code: COMMUNE_X.into(),
+        village: "Thôn Nà Pàn".into(),
+        head_name: "Hoàng Văn Thụ".into(),
+        cccd: Some(CCCD_X.into()),
+        ..Probe::default()
+    };
+    hidden("Probe", format!("{probe:?}"), CCCD_X);
+    let found = duplicates::candidates(app.pool(), &probe, Default::default())
+        .await
+        .unwrap();
+    assert!(found.iter().any(|c| c.cccd.as_deref() == Some(CCCD_X)));
+    hidden("Candidate", format!("{found:?}"), CCCD_X);
+
+    let input = HouseholdInput {
+        commune_code: COMMUNE_X.into(),
+        village: "Thôn Nà Pàn".into(),
+        head_name: "Lý Văn Mới".into(),
+        birth_year: "1985".into(),
+        gender: "male".into(),
+        cccd: "020085009876".into(),
+        ethnicity: "tay".into(),
+        members: "3".into(),
+        status: "poor".into(),
+        status_year: "2024".into(),
+        ..HouseholdInput::default()
+    };
+    hidden("HouseholdInput", format!("{input:?}"), "020085009876");
+    let draft = input.parse(2024).expect("a valid household");
+    assert_eq!(draft.cccd.as_deref(), Some("020085009876"));
+    hidden("HouseholdDraft", format!("{draft:?}"), "020085009876");
+    let cccd = Cccd::parse("020085009876", None, None).unwrap();
+    hidden("Cccd", format!("{cccd:?}"), "020085009876");
+}
