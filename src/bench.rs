@@ -69,6 +69,19 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 10)]
         compare_seconds: u64,
     },
+    /// Exports in progress: the load mix run twice, without and with a district clerk downloading
+    /// the summary .xlsx of `rows` households over and over, to compare the other pages' latency.
+    Export {
+        /// Concurrent virtual users of the mix.
+        #[arg(long, default_value_t = 30)]
+        users: usize,
+        /// Length of each of the two runs, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Confirmed households of the current campaign (rows of the exported list).
+        #[arg(long, default_value_t = 50_000)]
+        rows: usize,
+    },
     /// Duplicate check: the as-you-type candidates at growing registry sizes, and a commune scan.
     Duplicates {
         /// Registry sizes to measure at, ascending.
@@ -150,6 +163,11 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
             requests,
             commune,
         } => duplicates_bench(&pool, &sizes, requests, &commune).await,
+        BenchWhat::Export {
+            users,
+            seconds,
+            rows,
+        } => export_bench(&cluster.url_for("giupdo_bench"), &pool, users, seconds, rows).await,
         BenchWhat::Reports {
             households,
             sponsorships,
@@ -665,6 +683,99 @@ async fn load_bench(
             );
         }
     }
+    server.abort();
+    app_pool.close().await;
+    Ok(())
+}
+
+/// The load mix without, then with, a clerk downloading the summary .xlsx of `rows` households in a
+/// loop: building a large workbook must not stall the other requests (it runs on the blocking pool).
+async fn export_bench(
+    url: &str,
+    pool: &PgPool,
+    users: usize,
+    seconds: u64,
+    rows: usize,
+) -> anyhow::Result<()> {
+    use crate::loadtest;
+    let t = Instant::now();
+    fill(pool, rows * 2).await?;
+    // `rows` confirmed sponsorships in the current campaign, one line and one delivery each.
+    sqlx::query(
+        "WITH c AS (SELECT id FROM campaigns WHERE is_current),
+              h AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM households
+                    WHERE NOT EXISTS (SELECT 1 FROM sponsorships s, c WHERE s.household_id = households.id
+                                      AND s.campaign_id = c.id)
+                    ORDER BY id LIMIT $1),
+              a AS (SELECT array_agg(id ORDER BY name) AS ids FROM agencies),
+              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                        support_summary, pledged_value, delivered_value)
+                    SELECT c.id, h.id, a.ids[1 + h.k % array_length(a.ids, 1)],
+                           CASE WHEN h.k % 2 = 0 THEN 'target_reached' ELSE 'delivering' END,
+                           'livestock', 'Bò giống', 9000000, CASE WHEN h.k % 2 = 0 THEN 9000000 ELSE 4000000 END
+                    FROM h, a, c RETURNING id, lead_agency_id, pledged_value, delivered_value),
+              m AS (INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+                    SELECT id, lead_agency_id, true, pledged_value FROM s)
+         INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
+         SELECT id, 1, 'livestock', 'Bò giống', 1, 'con', pledged_value FROM s",
+    )
+    .bind(rows as i64)
+    .execute(pool)
+    .await?;
+    sqlx::query("VACUUM (ANALYZE)").execute(pool).await?;
+    let listed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+         WHERE c.is_current AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let plan = loadtest::prepare(pool, users).await?;
+    let year: i32 = sqlx::query_scalar("SELECT year FROM campaigns WHERE is_current")
+        .fetch_one(pool)
+        .await?;
+    println!(
+        "Data: {listed} households in the {year} list, {users} users ({:.0} s to prepare)\n",
+        t.elapsed().as_secs_f64()
+    );
+    let app_pool = crate::db::pool_options().connect(url).await?;
+    let (base, server) = serve_local(app_pool.clone()).await?;
+    let clerk = plan
+        .accounts
+        .iter()
+        .find(|a| a.role == Role::Clerk)
+        .context("cần ít nhất 10 người dùng để có cán bộ huyện")?
+        .username
+        .clone();
+    loadtest::run(&base, &plan, users, Duration::from_secs(2)).await?;
+    let d = Duration::from_secs(seconds);
+    let plan = loadtest::prepare(pool, users).await?;
+    let quiet = loadtest::run(&base, &plan, users, d).await?;
+    let plan = loadtest::prepare(pool, users).await?;
+    let path = format!("/bao-cao/tong-hop.xlsx?nam={year}");
+    let exporting = {
+        let (base, clerk) = (base.clone(), clerk.clone());
+        tokio::spawn(async move { loadtest::hammer(&base, &path, Some(&clerk), 1, d).await })
+    };
+    let busy = loadtest::run(&base, &plan, users, d).await?;
+    let export = exporting.await??;
+    println!("| run | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | errors |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, o) in [("mix alone", &quiet), ("mix while exporting", &busy)] {
+        let (p50, p95, p99) = loadtest::percentiles(o.all_latencies());
+        println!(
+            "| {name} | {:.0} | {p50:.0} | {p95:.0} | {p99:.0} | {} |",
+            o.rate(),
+            o.error_count()
+        );
+    }
+    println!(
+        "\nExports of the {listed}-row summary .xlsx during the second run: {} done, p50 {:.0} ms, \
+         p99 {:.0} ms, {} errors.",
+        (export.rate * seconds as f64).round(),
+        export.p50,
+        export.p99,
+        export.errors
+    );
     server.abort();
     app_pool.close().await;
     Ok(())
