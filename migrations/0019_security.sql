@@ -56,3 +56,8 @@ FROM (
 WHERE hh.id = o.household_id
   AND EXISTS (SELECT 1 FROM household_status_history a
               WHERE a.household_id = hh.id AND a.year = hh.status_year AND a.source = 'agency_visit');
+
+-- 3. An uploaded file is read once, on the blocking pool, and kept read with its batch: the
+--    preview and the confirmation no longer parse up to 20 MB again on the request's task.
+ALTER TABLE import_batches ADD COLUMN parsed bytea;
+COMMENT ON COLUMN import_batches.parsed IS 'the file as read (serde_json of import::Table); NULL for batches uploaded before';

@@ -8,8 +8,10 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 
-/// A sheet: the header row and the data rows (cells as text, trimmed).
-#[derive(Debug, Clone, Default)]
+/// A sheet: the header row and the data rows (cells as text, trimmed). Serialisable: a browser
+/// upload is read once and kept read with its batch (`import_batches.parsed`), not re-read at every
+/// preview.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     pub headers: Vec<String>,
     /// Each data row with its line number in the file (1-based, as Excel shows it).

@@ -20,7 +20,6 @@ use crate::domain::money::format_vnd;
 use crate::domain::roles::Actor;
 use crate::import::history::{self as hist, HistoryError, Match};
 use crate::import::households::Problem;
-use crate::import::read_table;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "sponsorships/history_upload.html")]
@@ -56,16 +55,18 @@ pub async fn upload(
     ctx: Ctx,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
-    let (name, bytes) = match receive(&mut multipart).await {
-        Ok(u) => (u.name, u.bytes),
+    let (name, bytes, parsed) = match receive(&mut multipart).await {
+        Ok(u) => (u.name, u.bytes, u.parsed),
         Err((status, msg)) => return Ok((status, upload_page(ctx, Some(msg))).into_response()),
     };
     let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO import_batches (user_id, kind, filename, payload) VALUES ($1, 'history', $2, $3) RETURNING id",
+        "INSERT INTO import_batches (user_id, kind, filename, payload, parsed)
+         VALUES ($1, 'history', $2, $3, $4) RETURNING id",
     )
     .bind(actor.id)
     .bind(&name)
     .bind(&bytes)
+    .bind(&parsed)
     .fetch_one(&state.db)
     .await?;
     Ok(Redirect::to(&format!("/nhan-giup/nhap-lich-su/{id}")).into_response())
@@ -104,33 +105,34 @@ pub struct PreviewPage {
 struct Batch {
     filename: String,
     payload: Vec<u8>,
+    parsed: Option<Vec<u8>>,
     confirmed: bool,
 }
 
 async fn load_batch(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Uuid, Batch)> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let row: Option<(String, Vec<u8>, bool)> = sqlx::query_as(
-        "SELECT filename, payload, confirmed_at IS NOT NULL FROM import_batches
+    let row: Option<(String, Vec<u8>, Option<Vec<u8>>, bool)> = sqlx::query_as(
+        "SELECT filename, payload, parsed, confirmed_at IS NOT NULL FROM import_batches
          WHERE id = $1 AND user_id = $2 AND kind = 'history'",
     )
     .bind(id)
     .bind(actor.id)
     .fetch_optional(&state.db)
     .await?;
-    let (filename, payload, confirmed) = row.ok_or(AppError::NotFound)?;
+    let (filename, payload, parsed, confirmed) = row.ok_or(AppError::NotFound)?;
     Ok((
         id,
         Batch {
             filename,
             payload,
+            parsed,
             confirmed,
         },
     ))
 }
 
 async fn preview_of(state: &AppState, b: &Batch) -> AppResult<hist::Preview> {
-    let table =
-        read_table(&b.payload, &b.filename).map_err(|m| AppError::Other(anyhow::anyhow!(m)))?;
+    let table = super::imports::batch_table(&b.payload, b.parsed.as_deref(), &b.filename).await?;
     Ok(hist::preview(&state.db, &table, state.config.duplicates).await?)
 }
 

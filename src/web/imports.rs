@@ -10,12 +10,13 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, AppResult};
+use super::offload::offload;
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
 use crate::domain::labels;
 use crate::domain::roles::{Actor, Scope};
 use crate::import::households::{self as hh, BROWSER_ROW_LIMIT, Problem, Target};
-use crate::import::read_table;
+use crate::import::{Table, read_table};
 
 /// Largest file accepted for import.
 pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
@@ -61,6 +62,8 @@ pub struct Upload {
     pub name: String,
     pub bytes: Vec<u8>,
     pub fields: Vec<(String, String)>,
+    /// The file as read (on the blocking pool), serialised to be kept with the batch.
+    pub parsed: Vec<u8>,
 }
 
 /// Read a multipart upload: a refusal carries its status (413 too large, 400 unreadable, 422 no
@@ -110,11 +113,24 @@ pub async fn receive(multipart: &mut Multipart) -> Result<Upload, (StatusCode, S
             "Hãy chọn một tệp .xlsx hoặc .csv có dữ liệu.".into(),
         ));
     };
-    read_table(&bytes, &name).map_err(|msg| (StatusCode::UNPROCESSABLE_ENTITY, msg))?;
+    // Reading 20 MB of spreadsheet takes a while: on the blocking pool, once.
+    let read = offload(move || {
+        let parsed = read_table(&bytes, &name).map(|t| serde_json::to_vec(&t).unwrap_or_default());
+        (name, bytes, parsed)
+    })
+    .await;
+    let (name, bytes, parsed) = read.map_err(|_| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Không đọc được tệp tải lên.".to_string(),
+        )
+    })?;
+    let parsed = parsed.map_err(|msg| (StatusCode::UNPROCESSABLE_ENTITY, msg))?;
     Ok(Upload {
         name,
         bytes,
         fields,
+        parsed,
     })
 }
 
@@ -132,7 +148,7 @@ pub async fn upload(
             return Ok((status, page).into_response());
         }
     };
-    let (name, bytes) = (upload.name, upload.bytes);
+    let (name, bytes, parsed) = (upload.name, upload.bytes, upload.parsed);
     let commune = upload
         .fields
         .iter()
@@ -145,11 +161,17 @@ pub async fn upload(
         .await?;
     let commune = (commune.len() == 5).then_some(commune);
     let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO import_batches (user_id, kind, filename, payload) VALUES ($1, 'households', $2, $3) RETURNING id",
+        "INSERT INTO import_batches (user_id, kind, filename, payload, parsed)
+         VALUES ($1, 'households', $2, $3, $4) RETURNING id",
     )
     .bind(actor.id)
-    .bind(format!("{}{}", commune.map(|c| format!("{c}|")).unwrap_or_default(), name))
+    .bind(format!(
+        "{}{}",
+        commune.map(|c| format!("{c}|")).unwrap_or_default(),
+        name
+    ))
     .bind(&bytes)
+    .bind(&parsed)
     .fetch_one(&state.db)
     .await?;
     Ok(Redirect::to(&format!("/ho/nhap/{id}")).into_response())
@@ -184,20 +206,21 @@ struct Batch {
     filename: String,
     commune: Option<String>,
     payload: Vec<u8>,
+    parsed: Option<Vec<u8>>,
     confirmed: bool,
 }
 
 /// A batch of this user's (another user's batch is a 404).
 async fn load_batch(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Uuid, Batch)> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let row: Option<(String, Vec<u8>, bool)> = sqlx::query_as(
-        "SELECT filename, payload, confirmed_at IS NOT NULL FROM import_batches WHERE id = $1 AND user_id = $2 AND kind = 'households'",
+    let row: Option<(String, Vec<u8>, Option<Vec<u8>>, bool)> = sqlx::query_as(
+        "SELECT filename, payload, parsed, confirmed_at IS NOT NULL FROM import_batches WHERE id = $1 AND user_id = $2 AND kind = 'households'",
     )
     .bind(id)
     .bind(actor.id)
     .fetch_optional(&state.db)
     .await?;
-    let (stored, payload, confirmed) = row.ok_or(AppError::NotFound)?;
+    let (stored, payload, parsed, confirmed) = row.ok_or(AppError::NotFound)?;
     let (commune, filename) = match stored.split_once('|') {
         Some((c, f)) if c.len() == 5 => (Some(c.to_string()), f.to_string()),
         _ => (None, stored),
@@ -208,6 +231,7 @@ async fn load_batch(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Uui
             filename,
             commune,
             payload,
+            parsed,
             confirmed,
         },
     ))
@@ -225,9 +249,28 @@ fn target(actor: &Actor, commune: Option<String>) -> Target {
     }
 }
 
+/// The batch's file as read: kept with the batch at upload (read again, off the async worker,
+/// only for a batch uploaded before that was kept).
+pub async fn batch_table(
+    payload: &[u8],
+    parsed: Option<&[u8]>,
+    filename: &str,
+) -> AppResult<Table> {
+    let (payload, parsed, filename) = (
+        payload.to_vec(),
+        parsed.map(<[u8]>::to_vec),
+        filename.to_string(),
+    );
+    offload(move || match parsed {
+        Some(p) => serde_json::from_slice(&p).map_err(|e| e.to_string()),
+        None => read_table(&payload, &filename),
+    })
+    .await?
+    .map_err(|m| AppError::Other(anyhow::anyhow!(m)))
+}
+
 async fn preview_of(state: &AppState, actor: &Actor, b: &Batch) -> AppResult<hh::Preview> {
-    let table =
-        read_table(&b.payload, &b.filename).map_err(|m| AppError::Other(anyhow::anyhow!(m)))?;
+    let table = batch_table(&b.payload, b.parsed.as_deref(), &b.filename).await?;
     let year = crate::db::households::priority_context(&state.db).await?.0;
     Ok(hh::preview(&state.db, &table, &target(actor, b.commune.clone()), year).await?)
 }

@@ -17,6 +17,7 @@ pub mod home;
 pub mod households;
 pub mod imports;
 pub mod lookups;
+pub mod offload;
 pub mod page;
 pub mod places;
 pub mod reports;

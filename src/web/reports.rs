@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::AppState;
@@ -13,6 +13,7 @@ use super::agencies::{KindOption, kinds};
 use super::error::{AppError, AppResult};
 use super::forms::{nonblank, query_string};
 use super::imports::download;
+use super::offload::offload;
 use super::page::{Ctx, CurrentUser};
 use crate::domain::dates::{format_date, today};
 use crate::domain::labels;
@@ -392,13 +393,28 @@ fn file_name(kind: &str, year: i32, ext: &str) -> String {
     format!("{kind}-{year}.{ext}")
 }
 
-fn xlsx_response(tables: &[(&str, Table)], name: String) -> AppResult<Response> {
-    let bytes = export::xlsx(tables).map_err(|e| AppError::Other(e.into()))?;
+/// An .xlsx download, its tables built and written on the blocking pool.
+async fn xlsx_response<F>(name: String, tables: F) -> AppResult<Response>
+where
+    F: FnOnce() -> Vec<(&'static str, Table)> + Send + 'static,
+{
+    let bytes = offload(move || export::xlsx(&tables()))
+        .await?
+        .map_err(|e| AppError::Other(e.into()))?;
     Ok(download(
         bytes,
         &name,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ))
+}
+
+/// A CSV download, its table built and written on the blocking pool.
+async fn csv_response<F>(name: String, table: F) -> AppResult<Response>
+where
+    F: FnOnce() -> Table + Send + 'static,
+{
+    let bytes = offload(move || export::csv(&table())).await?;
+    Ok(download(bytes, &name, "text/csv; charset=utf-8"))
 }
 
 pub async fn summary_xlsx(
@@ -408,7 +424,7 @@ pub async fn summary_xlsx(
 ) -> AppResult<Response> {
     let (s, _, subtitle) = load_summary(&state, &actor, &p, Rows::All).await?;
     let name = file_name("bao-cao-tong-hop", s.campaign.year, "xlsx");
-    xlsx_response(&export::summary_tables(&s, &subtitle), name)
+    xlsx_response(name, move || export::summary_tables(&s, &subtitle)).await
 }
 
 pub async fn summary_csv(
@@ -417,11 +433,8 @@ pub async fn summary_csv(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     let (s, _, subtitle) = load_summary(&state, &actor, &p, Rows::All).await?;
-    Ok(download(
-        export::csv(&export::summary_list(&s, &subtitle)),
-        &file_name("danh-sach-ho", s.campaign.year, "csv"),
-        "text/csv; charset=utf-8",
-    ))
+    let name = file_name("danh-sach-ho", s.campaign.year, "csv");
+    csv_response(name, move || export::summary_list(&s, &subtitle)).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -629,11 +642,16 @@ pub async fn agencies_xlsx(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     let (campaign, rows, subtitle) = load_agencies(&state, &actor, &p).await?;
-    let table = export::agencies_table(&rows, campaign.year, &subtitle);
     xlsx_response(
-        &[("Kết quả đơn vị", table)],
         file_name("ket-qua-don-vi", campaign.year, "xlsx"),
+        move || {
+            vec![(
+                "Kết quả đơn vị",
+                export::agencies_table(&rows, campaign.year, &subtitle),
+            )]
+        },
     )
+    .await
 }
 
 pub async fn agencies_csv(
@@ -642,11 +660,11 @@ pub async fn agencies_csv(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     let (campaign, rows, subtitle) = load_agencies(&state, &actor, &p).await?;
-    Ok(download(
-        export::csv(&export::agencies_table(&rows, campaign.year, &subtitle)),
-        &file_name("ket-qua-don-vi", campaign.year, "csv"),
-        "text/csv; charset=utf-8",
-    ))
+    let name = file_name("ket-qua-don-vi", campaign.year, "csv");
+    csv_response(name, move || {
+        export::agencies_table(&rows, campaign.year, &subtitle)
+    })
+    .await
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -727,12 +745,10 @@ pub async fn years_csv(
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Response> {
     let (rows, subtitle) = load_years(&state, &actor).await?;
-    Ok(download(
-        export::csv(&export::years_table(&rows, &subtitle)),
-        "nhieu-nam.csv",
-        "text/csv; charset=utf-8",
-    )
-    .into_response())
+    csv_response("nhieu-nam.csv".into(), move || {
+        export::years_table(&rows, &subtitle)
+    })
+    .await
 }
 
 pub async fn years_xlsx(
@@ -740,8 +756,8 @@ pub async fn years_xlsx(
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Response> {
     let (rows, subtitle) = load_years(&state, &actor).await?;
-    xlsx_response(
-        &[("Qua các năm", export::years_table(&rows, &subtitle))],
-        "nhieu-nam.xlsx".into(),
-    )
+    xlsx_response("nhieu-nam.xlsx".into(), move || {
+        vec![("Qua các năm", export::years_table(&rows, &subtitle))]
+    })
+    .await
 }

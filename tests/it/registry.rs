@@ -878,3 +878,42 @@ async fn household_counts_are_exact_past_a_thousand() {
         "Hơn 1.000 hộ"
     );
 }
+
+#[tokio::test]
+async fn an_upload_is_read_once_and_its_preview_and_confirmation_use_what_was_read() {
+    let app = signed_in(Role::Clerk, None).await;
+    let csv = format!(
+        "\u{feff}{HEADER}06073,Thôn Nà Pàn,Hoàng Văn Thụ,1985,Nam,020085001234,HN-1,Tày,4,Hộ nghèo,x,x\n\
+         06073,Thôn Nà Pàn,Lý Văn Sơn,1979,Nam,,,Dao,5,Hộ nghèo,,\n"
+    );
+    let preview = upload(&app, "danh-sach.csv", csv.into_bytes()).await;
+    assert_eq!(
+        preview.text_of("#summary"),
+        "2 dòng dữ liệu · 2 dòng hợp lệ · 0 lỗi"
+    );
+    let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT parsed FROM import_batches")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert!(
+        stored.is_some_and(|p| !p.is_empty()),
+        "the file is kept as read"
+    );
+    // The original file stays with the batch, but the preview and the confirmation no longer read
+    // it again: with its bytes gone they still show and write the two rows.
+    sqlx::query("UPDATE import_batches SET payload = 'x'::bytea")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM import_batches")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let again = app.get(&format!("/ho/nhap/{id}")).await;
+    assert_eq!(
+        again.text_of("#summary"),
+        "2 dòng dữ liệu · 2 dòng hợp lệ · 0 lỗi"
+    );
+    assert_eq!(app.post(&format!("/ho/nhap/{id}"), &[]).await.status, 303);
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 2);
+}

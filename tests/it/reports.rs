@@ -644,7 +644,13 @@ fn open_in_libreoffice(csv: &[u8], name: &str) -> (calamine::Range<Data>, calami
             "-env:UserInstallation=file://{}",
             dir.join("profile").display()
         ))
-        .args(["--headless", "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir"])
+        .args([
+            "--headless",
+            "--infilter=CSV:44,34,76,1",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+        ])
         .arg(&dir)
         .arg(&file)
         .output()
@@ -692,7 +698,11 @@ async fn a_name_written_like_a_formula_opens_as_text_in_every_csv_and_xlsx() {
     // Control: the same text written raw is run by LibreOffice as a formula (the danger is real
     // and the conversion below would show it).
     let (values, formulas) = open_in_libreoffice(b"\xEF\xBB\xBFa,b\n=1+2,x\n", "control");
-    assert_eq!(values.get_value((1, 0)), Some(&Data::Float(3.0)), "raw =1+2 is evaluated");
+    assert_eq!(
+        values.get_value((1, 0)),
+        Some(&Data::Float(3.0)),
+        "raw =1+2 is evaluated"
+    );
     assert_eq!(formulas.get_value((1, 0)).map(String::as_str), Some("1+2"));
 
     for (path, needle) in [
@@ -732,5 +742,67 @@ async fn a_name_written_like_a_formula_opens_as_text_in_every_csv_and_xlsx() {
         .map(|(_, _, cell)| cell)
         .collect();
     assert!(!found.is_empty(), "the agency is in the xlsx");
-    assert!(found.iter().all(|c| matches!(c, Data::String(s) if s.contains("=1+2"))));
+    assert!(
+        found
+            .iter()
+            .all(|c| matches!(c, Data::String(s) if s.contains("=1+2")))
+    );
+}
+
+#[tokio::test]
+async fn a_large_export_in_progress_does_not_hold_up_other_requests() {
+    // The test's runtime has one thread, which the app shares: a workbook built on it would stop
+    // every other request until the build ends. A probe asks for the login page every 10 ms while
+    // a clerk downloads the summary .xlsx of 30.000 households; its longest wait must stay a small
+    // part of the export's duration.
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    sqlx::query(
+        "WITH v AS (SELECT id FROM villages LIMIT 1),
+              h AS (INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members,
+                        status, status_year)
+                    SELECT '06073', v.id, 'Hộ thử ' || k, 1970, 'tay', 3, 'poor', 2024
+                    FROM generate_series(1, 30000) k, v RETURNING id),
+              c AS (SELECT id FROM campaigns WHERE year = 2024),
+              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                        support_summary, pledged_value, delivered_value)
+                    SELECT c.id, h.id, $1, 'target_reached', 'livestock', 'Bò giống', 9000000, 9000000
+                    FROM h, c RETURNING id),
+              m AS (INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+                    SELECT id, $1, true, 9000000 FROM s)
+         INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
+         SELECT id, 1, 'livestock', 'Bò giống', 1, 'con', 9000000 FROM s",
+    )
+    .bind(w.agency_a)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let clerk = as_user(&app, &w, 1).await;
+    let started = std::time::Instant::now();
+    let export = tokio::spawn({
+        let req = clerk.get(app.url("/bao-cao/tong-hop.xlsx?nam=2024"));
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let bytes = resp.bytes().await.unwrap();
+            (started.elapsed(), bytes.len())
+        }
+    });
+    let probe = client();
+    let mut longest = std::time::Duration::ZERO;
+    let mut answered = 0;
+    while !export.is_finished() {
+        let t = std::time::Instant::now();
+        let page = probe.get(app.url("/dang-nhap")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        longest = longest.max(t.elapsed());
+        answered += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (took, size) = export.await.unwrap();
+    assert!(size > 500_000, "a real 30.000-row workbook ({size} bytes)");
+    assert!(
+        longest < took / 3,
+        "a login page waited {longest:?} during a {took:?} export ({answered} answered)"
+    );
 }
