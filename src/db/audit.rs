@@ -200,7 +200,11 @@ pub const ID_LOOKUP_REFUSED: &str = "id_lookup_refused";
 
 /// When `user` made `limit` answered ID lookups within the last hour: the seconds until the
 /// oldest of them leaves the hour (`None`: under the limit).
-pub async fn id_lookup_wait(pool: &sqlx::PgPool, user: Uuid, limit: i64) -> sqlx::Result<Option<i64>> {
+pub async fn id_lookup_wait(
+    pool: &sqlx::PgPool,
+    user: Uuid,
+    limit: i64,
+) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
         "SELECT ceil(extract(epoch FROM at + interval '1 hour' - now()))::bigint FROM audit_log
          WHERE action = 'lookup' AND user_id = $1 AND entity = $2 AND at > now() - interval '1 hour'

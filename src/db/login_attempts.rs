@@ -3,7 +3,7 @@
 
 use sqlx::PgPool;
 
-use crate::domain::accounts::throttle::{self, ADDRESS_ACCOUNTS, ACCOUNT_FAILURES, WINDOW_MINUTES};
+use crate::domain::accounts::throttle::{self, ACCOUNT_FAILURES, ADDRESS_ACCOUNTS, WINDOW_MINUTES};
 
 /// Whether a sign-in to `username` from `ip` is refused now, and until when.
 pub async fn refusal(

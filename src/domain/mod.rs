@@ -9,6 +9,6 @@ pub mod labels;
 pub mod money;
 pub mod quota;
 pub mod roles;
-pub mod spreadsheet;
 pub mod sponsorship;
+pub mod spreadsheet;
 pub mod text;

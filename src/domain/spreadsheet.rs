@@ -109,7 +109,14 @@ mod tests {
         ] {
             assert_eq!(neutralise(bad), format!("'{bad}"), "{bad:?}");
         }
-        for ok in ["Hoàng Văn Thụ", "Thôn Nà Pàn", "8.000.000", "", "a=b", "Bò giống - 1 con"] {
+        for ok in [
+            "Hoàng Văn Thụ",
+            "Thôn Nà Pàn",
+            "8.000.000",
+            "",
+            "a=b",
+            "Bò giống - 1 con",
+        ] {
             assert_eq!(neutralise(ok), ok);
         }
     }

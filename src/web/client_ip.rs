@@ -102,7 +102,11 @@ mod tests {
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
         let h = headers(&["1.1.1.1"]);
         assert_eq!(client_ip(peer, &[], &h), peer, "no proxy configured");
-        assert_eq!(client_ip(peer, &nets(&["10.0.0.0/8"]), &h), peer, "peer not trusted");
+        assert_eq!(
+            client_ip(peer, &nets(&["10.0.0.0/8"]), &h),
+            peer,
+            "peer not trusted"
+        );
     }
 
     #[test]

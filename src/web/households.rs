@@ -344,7 +344,8 @@ pub async fn show(
             state: labels::sponsorship_state(&r.state),
         })
         .collect();
-    let statuses = super::sponsorships::status_lines(households::status_history(&state.db, id).await?);
+    let statuses =
+        super::sponsorships::status_lines(households::status_history(&state.db, id).await?);
     let visits = crate::db::sponsorships::visits_of_household(&state.db, id)
         .await?
         .iter()

@@ -144,17 +144,29 @@ async fn five_failures_lock_that_account_only_not_the_office_behind_one_address(
     assert!((1..=15 * 60).contains(&wait), "Retry-After {wait}");
     let msg = refused.text_of(".flash-error");
     assert!(msg.contains("Tài khoản «nguoi.mot»"), "{msg}");
-    assert!(msg.contains(&format!("sau {} phút", wait.div_ceil(60))), "{msg}");
+    assert!(
+        msg.contains(&format!("sau {} phút", wait.div_ceil(60))),
+        "{msg}"
+    );
     assert!(refused.count("input[name=username][value='nguoi.mot']") == 1);
     // ...and nobody else in the office: a colleague signs in from the same address.
     assert_eq!(
-        post_login(&app, &office, "nguoi.hai", &pw2, "").await.status,
+        post_login(&app, &office, "nguoi.hai", &pw2, "")
+            .await
+            .status,
         303
     );
 
     // Typos of usernames that do not exist, from one address, close no one out.
     let typist = client_from([127, 0, 0, 5]);
-    for name in ["nguoi.haj", "nguoj.hai", "nguoi,hai", "ngoui.hai", "nguoi.ha1", "nguoihai"] {
+    for name in [
+        "nguoi.haj",
+        "nguoj.hai",
+        "nguoi,hai",
+        "ngoui.hai",
+        "nguoi.ha1",
+        "nguoihai",
+    ] {
         post_login(&app, &typist, name, "doan-bua-di", "").await;
     }
     assert_eq!(
@@ -186,7 +198,14 @@ async fn an_address_spraying_many_accounts_is_slowed_and_another_address_is_not(
     let (_, pw) = app.user("nguoi.hai", Role::Clerk, None, None).await;
     let sprayer = client_from([127, 0, 0, 4]);
     for i in 0..ADDRESS_ACCOUNTS {
-        let p = post_login(&app, &sprayer, &format!("tai.khoan.{i}"), "mat-khau-pho-bien", "").await;
+        let p = post_login(
+            &app,
+            &sprayer,
+            &format!("tai.khoan.{i}"),
+            "mat-khau-pho-bien",
+            "",
+        )
+        .await;
         assert_eq!(p.status, 401, "attempt {i} is still answered");
     }
     let refused = post_login(&app, &sprayer, "nguoi.hai", &pw, "").await;
@@ -215,14 +234,28 @@ async fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_apart() {
     // The proxy (127.0.0.1) forwards two clients; one of them sprays accounts.
     let proxy = client_from([127, 0, 0, 1]);
     for i in 0..ADDRESS_ACCOUNTS {
-        post_login_via(&app, &proxy, "198.51.100.1", &format!("tk.{i}"), "sai-roi-sai-roi").await;
+        post_login_via(
+            &app,
+            &proxy,
+            "198.51.100.1",
+            &format!("tk.{i}"),
+            "sai-roi-sai-roi",
+        )
+        .await;
     }
     let locked = post_login_via(&app, &proxy, "198.51.100.1", "nguoi.hai", &pw).await;
     assert_eq!(locked.status, 429);
     assert!(locked.text_of(".flash-error").contains("198.51.100.1"));
     // The other client behind the same proxy is not locked. A forged left-most entry is ignored:
     // nginx appends the real address on the right.
-    let other = post_login_via(&app, &client(), "198.51.100.1, 198.51.100.2", "nguoi.hai", &pw).await;
+    let other = post_login_via(
+        &app,
+        &client(),
+        "198.51.100.1, 198.51.100.2",
+        "nguoi.hai",
+        &pw,
+    )
+    .await;
     assert_eq!(other.status, 303, "{}", other.text);
 
     // Without the setting the header is ignored: the same spray from 127.0.0.6 with made-up
@@ -231,7 +264,14 @@ async fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_apart() {
     let (_, pw) = plain.user("nguoi.hai", Role::Clerk, None, None).await;
     let c = client_from([127, 0, 0, 6]);
     for i in 0..ADDRESS_ACCOUNTS {
-        post_login_via(&plain, &c, &format!("203.0.113.{i}"), &format!("tk.{i}"), "sai-roi-sai-roi").await;
+        post_login_via(
+            &plain,
+            &c,
+            &format!("203.0.113.{i}"),
+            &format!("tk.{i}"),
+            "sai-roi-sai-roi",
+        )
+        .await;
     }
     let locked = post_login_via(&plain, &c, "203.0.113.200", "nguoi.hai", &pw).await;
     assert_eq!(locked.status, 429);
@@ -952,16 +992,25 @@ async fn debug_output_of_records_never_shows_a_cccd_or_a_password_hash() {
         assert!(!secret.is_empty());
         assert!(!debug.contains(secret), "{what} prints {secret}: {debug}");
     };
-    let user = users::by_username(app.pool(), "clerk1").await.unwrap().unwrap();
+    let user = users::by_username(app.pool(), "clerk1")
+        .await
+        .unwrap()
+        .unwrap();
     hidden("UserRow", format!("{user:?}"), &user.password_hash);
     // The $argon2id$ prefix is not secret, the salt and hash after it are.
     let tail = &user.password_hash[user.password_hash.len() - 20..];
     hidden("UserRow (tail)", format!("{user:#?}"), tail);
 
-    let h = households::get(app.pool(), w.household_x).await.unwrap().unwrap();
+    let h = households::get(app.pool(), w.household_x)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(h.cccd.as_deref(), Some(CCCD_X));
     hidden("HouseholdRow", format!("{h:?}"), CCCD_X);
-    assert!(format!("{h:?}").contains("Hoàng Văn Thụ"), "the rest still prints");
+    assert!(
+        format!("{h:?}").contains("Hoàng Văn Thụ"),
+        "the rest still prints"
+    );
 
     let probe = Probe {
         commune_code: COMMUNE_X.into(),

@@ -583,7 +583,8 @@ async fn an_agency_typing_a_cccd_is_audited_throttled_and_shown_no_birth_year() 
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let agency = client();
-    app.login_with(&agency, &w.logins[2].0, &w.logins[2].1).await;
+    app.login_with(&agency, &w.logins[2].0, &w.logins[2].1)
+        .await;
     let get = |c: &reqwest::Client, path: String| {
         let req = c.get(app.url(&path));
         async move { Page::from(req.send().await.unwrap()).await }
@@ -593,7 +594,10 @@ async fn an_agency_typing_a_cccd_is_audited_throttled_and_shown_no_birth_year() 
     let found = get(&agency, format!("/trung-ho?q={}", urlencode(spaced))).await;
     assert_eq!(found.status, 200);
     assert!(found.text.contains("Hoàng Văn Thụ"));
-    assert!(!found.text.contains("1985"), "no birth year for agency staff");
+    assert!(
+        !found.text.contains("1985"),
+        "no birth year for agency staff"
+    );
     // The household list and the pledge chooser: one found, one not.
     let list = get(&agency, format!("/ho?q={CCCD_X}")).await;
     assert!(list.text.contains("Hoàng Văn Thụ"));
@@ -604,9 +608,19 @@ async fn an_agency_typing_a_cccd_is_audited_throttled_and_shown_no_birth_year() 
     assert_eq!(
         id_lookups(&app, "id_lookup").await,
         vec![
-            ("agency.a".into(), CCCD_X.into(), "/trung-ho".into(), Some(true)),
+            (
+                "agency.a".into(),
+                CCCD_X.into(),
+                "/trung-ho".into(),
+                Some(true)
+            ),
             ("agency.a".into(), CCCD_X.into(), "/ho".into(), Some(true)),
-            ("agency.a".into(), "001099000111".into(), "/nhan-giup/dang-ky".into(), Some(false)),
+            (
+                "agency.a".into(),
+                "001099000111".into(),
+                "/nhan-giup/dang-ky".into(),
+                Some(false)
+            ),
         ]
     );
     // The district keeps the registry: a clerk's lookups are neither counted nor refused, and
@@ -626,7 +640,11 @@ async fn an_agency_typing_a_cccd_is_audited_throttled_and_shown_no_birth_year() 
     assert_eq!(refused.status, 429);
     let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=3600).contains(&wait));
-    assert!(refused.text.contains("đã tra cứu theo số CCCD/CMND"), "{}", refused.text);
+    assert!(
+        refused.text.contains("đã tra cứu theo số CCCD/CMND"),
+        "{}",
+        refused.text
+    );
     assert!(!refused.text.contains("Hoàng Văn Thụ"));
     let chooser = get(&agency, format!("/nhan-giup/dang-ky?q={CCCD_X}")).await;
     assert_eq!(chooser.status, 429);
@@ -634,14 +652,27 @@ async fn an_agency_typing_a_cccd_is_audited_throttled_and_shown_no_birth_year() 
         id_lookups(&app, "id_lookup_refused").await,
         vec![
             ("agency.a".into(), CCCD_X.into(), "/trung-ho".into(), None),
-            ("agency.a".into(), CCCD_X.into(), "/nhan-giup/dang-ky".into(), None),
+            (
+                "agency.a".into(),
+                CCCD_X.into(),
+                "/nhan-giup/dang-ky".into(),
+                None
+            ),
         ]
     );
     // Another agency's account is not affected, and names still search.
     let other = client();
     app.login_with(&other, &w.logins[3].0, &w.logins[3].1).await;
-    assert_eq!(get(&other, format!("/trung-ho?q={CCCD_X}")).await.status, 200);
-    assert_eq!(get(&agency, "/trung-ho?q=hoang%20van%20thu".into()).await.status, 200);
+    assert_eq!(
+        get(&other, format!("/trung-ho?q={CCCD_X}")).await.status,
+        200
+    );
+    assert_eq!(
+        get(&agency, "/trung-ho?q=hoang%20van%20thu".into())
+            .await
+            .status,
+        200
+    );
 }
 
 fn urlencode(s: &str) -> String {

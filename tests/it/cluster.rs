@@ -562,7 +562,11 @@ async fn demo_refuses_a_database_with_real_households_unless_told_so() {
     assert_eq!(counts(db.pool.clone()).await, (1, 0), "nothing written");
 
     let out = demo(&["--yes-add-demo-data"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (households, users) = counts(db.pool.clone()).await;
     assert!(households > 500 && users >= 6);
 }
@@ -571,12 +575,21 @@ async fn demo_refuses_a_database_with_real_households_unless_told_so() {
 async fn a_bad_trusted_proxy_stops_serve_with_a_clear_message() {
     let data = TempData::new();
     let out = giupdo(data.path())
-        .args(["serve", "--addr", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1,10.0.0.0/33"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--trusted-proxies",
+            "127.0.0.1,10.0.0.0/33",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("«10.0.0.0/33» không phải là địa chỉ IP hay dải địa chỉ CIDR"), "{err}");
+    assert!(
+        err.contains("«10.0.0.0/33» không phải là địa chỉ IP hay dải địa chỉ CIDR"),
+        "{err}"
+    );
     let out = giupdo(data.path())
         .env("GIUPDO_TRUSTED_PROXIES", "nginx.local")
         .args(["serve", "--addr", "127.0.0.1:0"])

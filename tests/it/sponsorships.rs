@@ -656,12 +656,11 @@ async fn follow_up_visits_tell_the_story_across_years() {
         }
     };
     assert_eq!(official(&app).await, (vec![], "poor".to_string()));
-    let observed: (String, bool) = sqlx::query_as(
-        "SELECT observed_status, official_status FROM follow_up_visits",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let observed: (String, bool) =
+        sqlx::query_as("SELECT observed_status, official_status FROM follow_up_visits")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     assert_eq!(observed, ("near_poor".to_string(), false));
     // An agency asking for its observation to be official is refused, with nothing written.
     let mut forged = visit.to_vec();
@@ -669,13 +668,20 @@ async fn follow_up_visits_tell_the_story_across_years() {
     forged.push(("chinh_thuc", "1"));
     let refused = a.post(&format!("/nhan-giup/{old}/tham"), &forged).await;
     assert_eq!(refused.status, 422);
-    assert!(refused.text.contains("chỉ cán bộ xã của hộ hoặc chuyên viên huyện ghi"));
+    assert!(
+        refused
+            .text
+            .contains("chỉ cán bộ xã của hộ hoặc chuyên viên huyện ghi")
+    );
     assert_eq!(count(&app, "follow_up_visits").await, 1);
     assert_eq!(official(&app).await, (vec![], "poor".to_string()));
     // The form offers agencies no such box; the household's commune official gets one.
     let page = a.get(&format!("/nhan-giup/{old}")).await;
     assert_eq!(page.count("input[name=chinh_thuc]"), 0);
-    assert!(page.text_of("table.visits").contains("Quan sát khi thăm: Hộ cận nghèo"));
+    assert!(
+        page.text_of("table.visits")
+            .contains("Quan sát khi thăm: Hộ cận nghèo")
+    );
     // The commune official of the household records a visit too; an invalid one is refused.
     let x = browser(&app, &w, 4).await;
     let bad = x
@@ -694,7 +700,9 @@ async fn follow_up_visits_tell_the_story_across_years() {
     assert_eq!(count(&app, "follow_up_visits").await, 1);
     // The commune official's own visit, marked official, records the commune's review.
     assert_eq!(
-        x.get(&format!("/nhan-giup/{old}")).await.count("input[name=chinh_thuc]"),
+        x.get(&format!("/nhan-giup/{old}"))
+            .await
+            .count("input[name=chinh_thuc]"),
         1
     );
     let review = [
@@ -705,7 +713,12 @@ async fn follow_up_visits_tell_the_story_across_years() {
         ("chinh_thuc", "1"),
         ("phieu", "1c2d3e4f-0000-4000-8000-000000000002"),
     ];
-    assert_eq!(x.post(&format!("/nhan-giup/{old}/tham"), &review).await.status, 303);
+    assert_eq!(
+        x.post(&format!("/nhan-giup/{old}/tham"), &review)
+            .await
+            .status,
+        303
+    );
     assert_eq!(
         official(&app).await,
         (vec![(2023, "escaped".to_string())], "poor".to_string()),
@@ -717,7 +730,10 @@ async fn follow_up_visits_tell_the_story_across_years() {
     assert!(years.contains("2023 : Đã thoát nghèo"), "{years}");
     let seen = page.text_of("ul.visits");
     assert!(seen.contains("Quan sát khi thăm: Hộ cận nghèo"), "{seen}");
-    assert!(seen.contains("Đã thoát nghèo (ghi làm tình trạng chính thức)"), "{seen}");
+    assert!(
+        seen.contains("Đã thoát nghèo (ghi làm tình trạng chính thức)"),
+        "{seen}"
+    );
 
     // This year's sponsorship shows the story: the 2021 help and its visit.
     let id = id_from(
@@ -1176,10 +1192,30 @@ async fn migration_keeps_agency_observations_and_gives_households_their_official
     assert_eq!(
         history,
         vec![
-            ("Hoàng Văn Hai".into(), 2021, "poor".into(), "official".into()),
-            ("Hoàng Văn Hai".into(), 2023, "escaped".into(), "official".into()),
-            ("Hoàng Văn Một".into(), 2021, "poor".into(), "official".into()),
-            ("Hoàng Văn Một".into(), 2023, "escaped".into(), "agency_visit".into()),
+            (
+                "Hoàng Văn Hai".into(),
+                2021,
+                "poor".into(),
+                "official".into()
+            ),
+            (
+                "Hoàng Văn Hai".into(),
+                2023,
+                "escaped".into(),
+                "official".into()
+            ),
+            (
+                "Hoàng Văn Một".into(),
+                2021,
+                "poor".into(),
+                "official".into()
+            ),
+            (
+                "Hoàng Văn Một".into(),
+                2023,
+                "escaped".into(),
+                "agency_visit".into()
+            ),
         ],
         "nothing lost; the agency's year is labelled"
     );
