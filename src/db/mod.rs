@@ -7,6 +7,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod duplicates;
 pub mod households;
+pub mod import_batches;
 pub mod login_attempts;
 pub mod places;
 pub mod sponsorships;

@@ -16,6 +16,7 @@ use super::error::{AppError, AppResult};
 use super::imports::{download, receive};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
+use crate::db::import_batches;
 use crate::domain::money::format_vnd;
 use crate::domain::roles::Actor;
 use crate::import::history::{self as hist, HistoryError, Match};
@@ -59,16 +60,7 @@ pub async fn upload(
         Ok(u) => (u.name, u.bytes, u.parsed),
         Err((status, msg)) => return Ok((status, upload_page(ctx, Some(msg))).into_response()),
     };
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO import_batches (user_id, kind, filename, payload, parsed)
-         VALUES ($1, 'history', $2, $3, $4) RETURNING id",
-    )
-    .bind(actor.id)
-    .bind(&name)
-    .bind(&bytes)
-    .bind(&parsed)
-    .fetch_one(&state.db)
-    .await?;
+    let id = import_batches::insert(&state.db, actor.id, "history", &name, &bytes, &parsed).await?;
     Ok(Redirect::to(&format!("/nhan-giup/nhap-lich-su/{id}")).into_response())
 }
 
@@ -111,15 +103,10 @@ struct Batch {
 
 async fn load_batch(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Uuid, Batch)> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let row: Option<(String, Vec<u8>, Option<Vec<u8>>, bool)> = sqlx::query_as(
-        "SELECT filename, payload, parsed, confirmed_at IS NOT NULL FROM import_batches
-         WHERE id = $1 AND user_id = $2 AND kind = 'history'",
-    )
-    .bind(id)
-    .bind(actor.id)
-    .fetch_optional(&state.db)
-    .await?;
-    let (filename, payload, parsed, confirmed) = row.ok_or(AppError::NotFound)?;
+    let b = import_batches::of_user(&state.db, id, actor.id, "history")
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (filename, payload, parsed, confirmed) = (b.filename, b.payload, b.parsed, b.confirmed);
     Ok((
         id,
         Batch {

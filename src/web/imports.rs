@@ -13,6 +13,7 @@ use super::error::{AppError, AppResult};
 use super::offload::offload;
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
+use crate::db::import_batches;
 use crate::domain::labels;
 use crate::domain::roles::{Actor, Scope};
 use crate::import::households::{self as hh, BROWSER_ROW_LIMIT, Problem, Target};
@@ -155,24 +156,20 @@ pub async fn upload(
         .find(|(k, _)| k == "xa")
         .map(|(_, v)| v.trim().to_string())
         .unwrap_or_default();
-    // Old unconfirmed batches are of no use.
-    sqlx::query("DELETE FROM import_batches WHERE created_at < now() - interval '1 day'")
-        .execute(&state.db)
-        .await?;
     let commune = (commune.len() == 5).then_some(commune);
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO import_batches (user_id, kind, filename, payload, parsed)
-         VALUES ($1, 'households', $2, $3, $4) RETURNING id",
-    )
-    .bind(actor.id)
-    .bind(format!(
+    let stored_name = format!(
         "{}{}",
         commune.map(|c| format!("{c}|")).unwrap_or_default(),
         name
-    ))
-    .bind(&bytes)
-    .bind(&parsed)
-    .fetch_one(&state.db)
+    );
+    let id = import_batches::insert(
+        &state.db,
+        actor.id,
+        "households",
+        &stored_name,
+        &bytes,
+        &parsed,
+    )
     .await?;
     Ok(Redirect::to(&format!("/ho/nhap/{id}")).into_response())
 }
@@ -213,14 +210,10 @@ struct Batch {
 /// A batch of this user's (another user's batch is a 404).
 async fn load_batch(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Uuid, Batch)> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let row: Option<(String, Vec<u8>, Option<Vec<u8>>, bool)> = sqlx::query_as(
-        "SELECT filename, payload, parsed, confirmed_at IS NOT NULL FROM import_batches WHERE id = $1 AND user_id = $2 AND kind = 'households'",
-    )
-    .bind(id)
-    .bind(actor.id)
-    .fetch_optional(&state.db)
-    .await?;
-    let (stored, payload, parsed, confirmed) = row.ok_or(AppError::NotFound)?;
+    let b = import_batches::of_user(&state.db, id, actor.id, "households")
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (stored, payload, parsed, confirmed) = (b.filename, b.payload, b.parsed, b.confirmed);
     let (commune, filename) = match stored.split_once('|') {
         Some((c, f)) if c.len() == 5 => (Some(c.to_string()), f.to_string()),
         _ => (None, stored),
