@@ -58,6 +58,7 @@ fn action_label(a: &str) -> &'static str {
         "merge" => "Gộp hộ",
         "unmerge" => "Tách hộ",
         "import" => "Nhập tệp",
+        "lookup" => "Tra cứu theo số định danh",
         _ => "Khác",
     }
 }

@@ -427,7 +427,7 @@ async fn per_agency_results_and_the_print_page() {
     )
     .await;
     sqlx::query(
-        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, evaluation, household_status)
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, evaluation, observed_status)
          VALUES ($1, '2024-08-01', 'Bò khỏe', 'effective', 'escaped')",
     )
     .bind(old)
