@@ -123,13 +123,11 @@ pub async fn evaluate(pool: &PgPool, file: &Path, t: Thresholds) -> anyhow::Resu
     .await?;
     let level_of = |p: &Labelled, sim: f32, t: Thresholds| {
         let pair = Pair {
-            same_cccd: false,
-            same_household_code: false,
             same_village: p.same_village,
             same_name_key: normalize_name(&p.a) == normalize_name(&p.b),
             similarity: sim,
             birth_years: p.birth,
-            other_village: "",
+            ..Pair::default()
         };
         classify(&pair, t).map(|(l, _)| l)
     };

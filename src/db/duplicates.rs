@@ -123,12 +123,15 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
             let pair = Pair {
                 same_cccd: r.same_cccd,
                 same_household_code: r.same_code,
+                same_commune: r.commune_code == p.commune_code,
                 same_village: r.commune_code == p.commune_code
                     && normalize_name(&r.village_name) == village_key,
                 same_name_key: !key.is_empty() && r.head_name_key == key,
                 similarity: r.similarity,
                 birth_years: (p.birth_year, r.birth_year),
+                different_ids: p.cccd.is_some() && r.cccd.is_some() && !r.same_cccd,
                 other_village: &r.village_name,
+                other_commune: &r.commune_name,
             };
             let (level, reasons) = classify(&pair, t)?;
             Some(candidate(r, level, reasons))
@@ -189,8 +192,16 @@ async fn attach_history(pool: &PgPool, list: &mut [Candidate]) -> sqlx::Result<(
 }
 
 /// The "Kiểm tra trùng hộ" search: by CCCD or household code exactly, or by name across every
-/// commune, ranked.
-pub async fn search(pool: &PgPool, q: &str, t: Thresholds) -> sqlx::Result<Vec<Candidate>> {
+/// commune, ranked by the one classification (`domain::duplicates::classify`). A search has no
+/// village: name matches are *possible* at most; only an identity number is *certain*, and a
+/// household code only within `own_commune` (a commune official's own), codes being unique per
+/// commune.
+pub async fn search(
+    pool: &PgPool,
+    q: &str,
+    t: Thresholds,
+    own_commune: Option<&str>,
+) -> sqlx::Result<Vec<Candidate>> {
     let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
     let key = normalize_name(q);
     let cccd = (digits.len() == 12).then_some(digits);
@@ -216,29 +227,21 @@ pub async fn search(pool: &PgPool, q: &str, t: Thresholds) -> sqlx::Result<Vec<C
     tx.commit().await?;
     let mut out: Vec<Candidate> = rows
         .into_iter()
-        .map(|r| {
-            let code_match = r.household_code.as_deref() == Some(q.trim());
-            let (level, reason) = if r.same_cccd {
-                (Level::Certain, "Trùng số CCCD".to_string())
-            } else if code_match {
-                (Level::Certain, "Trùng mã hộ nghèo".to_string())
-            } else if r.head_name_key == key {
-                (
-                    Level::Probable,
-                    "Cùng họ tên (không tính dấu, hoa thường)".to_string(),
-                )
-            } else if r.similarity >= t.probable {
-                (
-                    Level::Probable,
-                    format!("Họ tên rất giống (giống {:.0}%)", r.similarity * 100.0),
-                )
-            } else {
-                (
-                    Level::Possible,
-                    format!("Họ tên gần giống (giống {:.0}%)", r.similarity * 100.0),
-                )
+        .filter_map(|r| {
+            let pair = Pair {
+                same_cccd: r.same_cccd,
+                same_household_code: r.household_code.as_deref() == Some(q.trim()),
+                same_commune: own_commune == Some(r.commune_code.as_str()),
+                same_village: false,
+                same_name_key: !key.is_empty() && r.head_name_key == key,
+                similarity: r.similarity,
+                birth_years: (None, r.birth_year),
+                different_ids: false,
+                other_village: &r.village_name,
+                other_commune: &r.commune_name,
             };
-            candidate(r, level, vec![reason])
+            let (level, reasons) = classify(&pair, t)?;
+            Some(candidate(r, level, reasons))
         })
         .collect();
     out.sort_by(|a, b| {
@@ -282,6 +285,8 @@ struct PairRow {
     birth_a: Option<i32>,
     birth_b: Option<i32>,
     similarity: f32,
+    /// Both have an identity number and they differ.
+    different_ids: bool,
 }
 
 /// Suspected pairs in one commune (or all, commune by commune), without those a person
@@ -336,7 +341,8 @@ async fn scan_commune(
                 a.head_name_key AS key_a, b.head_name_key AS key_b,
                 va.name AS village_a, vb.name AS village_b, a.village_id = b.village_id AS same_village,
                 a.birth_year AS birth_a, b.birth_year AS birth_b,
-                similarity(a.head_name_key, b.head_name_key) AS similarity
+                similarity(a.head_name_key, b.head_name_key) AS similarity,
+                coalesce(a.cccd <> b.cccd, false) AS different_ids
          FROM similar_names s
          JOIN households a ON a.commune_code = $1 AND a.head_name_key = s.ka AND a.merged_into IS NULL
          JOIN households b ON b.commune_code = $1 AND b.head_name_key = s.kb
@@ -377,13 +383,13 @@ async fn scan_commune(
         })
         .filter_map(|r| {
             let pair = Pair {
-                same_cccd: false,
-                same_household_code: false,
                 same_village: r.same_village,
                 same_name_key: r.key_a == r.key_b,
                 similarity: r.similarity,
                 birth_years: (r.birth_a, r.birth_b),
+                different_ids: r.different_ids,
                 other_village: &r.village_b,
+                ..Pair::default()
             };
             let (level, reasons) = classify(&pair, t)?;
             (all_levels || level != Level::Possible).then_some(SuspectedPair {

@@ -71,22 +71,55 @@ impl Thresholds {
 /// What is known of the record being entered and of one registry candidate.
 #[derive(Debug, Clone)]
 pub struct Pair<'a> {
+    /// The same identity number (CCCD, or the old 9-digit CMND) on both.
     pub same_cccd: bool,
+    /// The same household code; it identifies a household only within one commune.
     pub same_household_code: bool,
+    /// Both in the same commune (a household code, a village, mean something only within one).
+    pub same_commune: bool,
     pub same_village: bool,
     pub same_name_key: bool,
     pub similarity: f32,
     pub birth_years: (Option<i32>, Option<i32>),
+    /// Both carry a valid identity number and the numbers differ: by their papers, two people.
+    pub different_ids: bool,
+    /// Village of the candidate, and its commune's name when it is another commune.
     pub other_village: &'a str,
+    pub other_commune: &'a str,
 }
 
-/// The level of a candidate and the reasons, or `None` when it is no match.
+impl Default for Pair<'_> {
+    fn default() -> Self {
+        Pair {
+            same_cccd: false,
+            same_household_code: false,
+            same_commune: true,
+            same_village: false,
+            same_name_key: false,
+            similarity: 0.0,
+            birth_years: (None, None),
+            different_ids: false,
+            other_village: "",
+            other_commune: "",
+        }
+    }
+}
+
+/// The level of a candidate and the reasons, or `None` when it is no match. The one
+/// classification: the household form, the import, the duplicate search, the scan and the
+/// history import all call it.
+///
+/// - *certain*: the same identity number anywhere, or the same household code in the same commune;
+/// - *probable*: the same or a very similar name in the same village, born within a year, with no
+///   identity numbers that tell them apart;
+/// - *possible*: a similar name otherwise — another village, another commune, birth years far
+///   apart, or two different valid CCCDs ("khác số CCCD") — shown, never blocking.
 pub fn classify(p: &Pair<'_>, t: Thresholds) -> Option<(Level, Vec<String>)> {
     let mut reasons = Vec::new();
     if p.same_cccd {
         reasons.push("Trùng số CCCD".to_string());
     }
-    if p.same_household_code {
+    if p.same_household_code && p.same_commune {
         reasons.push("Trùng mã hộ nghèo trong cùng xã".to_string());
     }
     if !reasons.is_empty() {
@@ -103,33 +136,48 @@ pub fn classify(p: &Pair<'_>, t: Thresholds) -> Option<(Level, Vec<String>)> {
         (Some(a), Some(b)) => format!(", nhưng năm sinh khác nhau ({a} và {b})"),
         _ => String::new(),
     };
-    if p.same_village && p.same_name_key && birth_close {
-        return Some((
-            Level::Probable,
-            vec![format!(
-                "Cùng họ tên chủ hộ (không tính dấu, hoa thường) trong cùng thôn{birth_note}"
-            )],
-        ));
-    }
-    if p.same_village && p.similarity >= t.probable && birth_close {
-        return Some((
-            Level::Probable,
-            vec![format!(
-                "Họ tên rất giống (giống {pct}) trong cùng thôn{birth_note}"
-            )],
-        ));
-    }
-    if p.similarity >= t.possible {
-        let place = if p.same_village {
-            "cùng thôn".to_string()
+    let ids_note = if p.different_ids {
+        ", nhưng khác số CCCD"
+    } else {
+        ""
+    };
+    let same_village = p.same_commune && p.same_village;
+    let name_close = p.same_name_key || p.similarity >= t.probable;
+    if same_village && name_close && birth_close && !p.different_ids {
+        let what = if p.same_name_key {
+            "Cùng họ tên chủ hộ (không tính dấu, hoa thường)".to_string()
         } else {
-            format!("{} cùng xã", p.other_village)
+            format!("Họ tên rất giống (giống {pct})")
         };
+        return Some((
+            Level::Probable,
+            vec![format!("{what} trong cùng thôn{birth_note}")],
+        ));
+    }
+    let place = if same_village {
+        "cùng thôn".to_string()
+    } else if p.same_commune {
+        format!("{} cùng xã", p.other_village)
+    } else {
+        format!("{}, {}", p.other_village, p.other_commune)
+    };
+    if p.same_household_code {
         return Some((
             Level::Possible,
             vec![format!(
-                "Họ tên gần giống (giống {pct}) ở {place}{birth_note}"
+                "Trùng mã hộ nghèo nhưng ở {place}: mã hộ chỉ là duy nhất trong một xã"
             )],
+        ));
+    }
+    if p.same_name_key || p.similarity >= t.possible {
+        let what = if p.same_name_key {
+            "Cùng họ tên".to_string()
+        } else {
+            format!("Họ tên gần giống (giống {pct})")
+        };
+        return Some((
+            Level::Possible,
+            vec![format!("{what} ở {place}{birth_note}{ids_note}")],
         ));
     }
     None
@@ -141,13 +189,10 @@ mod tests {
 
     fn pair() -> Pair<'static> {
         Pair {
-            same_cccd: false,
-            same_household_code: false,
             same_village: true,
-            same_name_key: false,
-            similarity: 0.0,
-            birth_years: (None, None),
             other_village: "Thôn Nà Pàn",
+            other_commune: "Xã Hoa Thám",
+            ..Pair::default()
         }
     }
 
@@ -232,5 +277,64 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn identity_numbers_and_communes_cap_name_matches_at_possible() {
+        let t = Thresholds::default();
+        let twin = Pair {
+            same_name_key: true,
+            similarity: 1.0,
+            birth_years: (Some(1985), Some(1985)),
+            ..pair()
+        };
+        assert_eq!(classify(&twin, t).unwrap().0, Level::Probable);
+        // Two different valid CCCDs: different people by their papers.
+        let (l, r) = classify(
+            &Pair {
+                different_ids: true,
+                ..twin.clone()
+            },
+            t,
+        )
+        .unwrap();
+        assert_eq!(l, Level::Possible);
+        assert!(r[0].contains("khác số CCCD"), "{r:?}");
+        // Another commune: possible at most, and its household code means nothing here.
+        let (l, r) = classify(
+            &Pair {
+                same_commune: false,
+                same_household_code: true,
+                ..twin.clone()
+            },
+            t,
+        )
+        .unwrap();
+        assert_eq!(l, Level::Possible);
+        assert!(r[0].contains("Thôn Nà Pàn, Xã Hoa Thám"), "{r:?}");
+        // A household code alone, in another commune: shown, not certain.
+        let (l, r) = classify(
+            &Pair {
+                same_commune: false,
+                same_household_code: true,
+                similarity: 0.1,
+                ..pair()
+            },
+            t,
+        )
+        .unwrap();
+        assert_eq!(l, Level::Possible);
+        assert!(r[0].contains("mã hộ chỉ là duy nhất trong một xã"), "{r:?}");
+        // ...but the same CCCD is certain anywhere.
+        let (l, _) = classify(
+            &Pair {
+                same_commune: false,
+                same_cccd: true,
+                ..twin
+            },
+            t,
+        )
+        .unwrap();
+        assert_eq!(l, Level::Certain);
     }
 }

@@ -140,7 +140,13 @@ pub async fn search(
     let q: String = p.q.unwrap_or_default().trim().chars().take(100).collect();
     let lookup = super::lookups::guard(&state, &actor, &q, "/trung-ho").await?;
     let candidates = if q.chars().count() >= 2 {
-        duplicates::search(&state.db, &q, state.config.duplicates).await?
+        duplicates::search(
+            &state.db,
+            &q,
+            state.config.duplicates,
+            actor.commune_code.as_deref(),
+        )
+        .await?
     } else {
         Vec::new()
     };

@@ -314,7 +314,17 @@ async fn the_search_page_finds_across_communes_with_levels_and_hides_other_commu
         Some("Hoàng Văn Thụ"),
         "{names:?}"
     );
-    assert_eq!(page.texts("li.candidate .level")[0], "Có thể trùng");
+    // A name alone, with no village to compare, is a possible match at most (the same levels as
+    // the household form, from the one classification).
+    assert_eq!(page.texts("li.candidate .level")[0], "Tên gần giống");
+    assert!(
+        !page
+            .texts("li.candidate .level")
+            .iter()
+            .any(|l| l != "Tên gần giống"),
+        "no name match is called more than possible: {:?}",
+        page.texts("li.candidate .level")
+    );
     let by_cccd = app.get(&format!("/trung-ho?q={cccd}")).await;
     assert_eq!(
         by_cccd.texts("li.candidate .level"),
@@ -961,4 +971,77 @@ async fn adopting_a_household_helped_in_an_earlier_year_shows_that_help_and_need
     .await
     .unwrap();
     assert_eq!(reason, "Hộ bị thiên tai năm 2024, cần hỗ trợ lại");
+}
+
+#[tokio::test]
+async fn same_name_village_and_year_with_two_different_cccds_is_only_possible() {
+    let app = clerk_app().await;
+    let first = form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[("cccd", "020085001234")]);
+    assert_eq!(app.post("/ho", &first).await.status, 303);
+    // The same name, village and birth year, but another valid CCCD: two people by their papers.
+    let second = form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[("cccd", "020085009999")]);
+    let saved = app.post("/ho", &second).await;
+    assert_eq!(
+        saved.status, 303,
+        "saved without asking for a reason: {}",
+        saved.text
+    );
+    assert_eq!(households(&app).await, 2);
+    // The check as one types shows it, as possible, saying why.
+    let shown = app
+        .post(
+            "/ho/kiem-tra",
+            &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[("cccd", "020085005555")]),
+        )
+        .await;
+    assert!(
+        shown
+            .texts("li.candidate .level")
+            .iter()
+            .all(|l| l == "Tên gần giống")
+    );
+    assert!(
+        shown
+            .text_of("li.candidate .reason")
+            .contains("khác số CCCD"),
+        "{}",
+        shown.text
+    );
+    // Without a CCCD on the new record nothing tells them apart: probable, a reason is needed.
+    let unknown = app
+        .post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+        .await;
+    assert_eq!(unknown.status, 422);
+}
+
+#[tokio::test]
+async fn a_household_code_is_certain_only_within_its_commune() {
+    let app = clerk_app().await;
+    for (commune, name) in [(COMMUNE_X, "Lục Văn Tư"), (COMMUNE_Y, "Vi Thị Ba")] {
+        let f = form(
+            name,
+            "Thôn Nà Pàn",
+            &[("household_code", "HN-01"), ("commune_code", commune)],
+        );
+        assert_eq!(app.post("/ho", &f).await.status, 303);
+    }
+    // The district searching a code: it stands in two communes, so neither match is certain.
+    let page = app.get("/trung-ho?q=HN-01").await;
+    assert_eq!(
+        page.texts("li.candidate .level"),
+        vec!["Tên gần giống", "Tên gần giống"]
+    );
+    assert!(
+        page.text_of("li.candidate .reason")
+            .contains("mã hộ chỉ là duy nhất trong một xã")
+    );
+    // Commune X's official: their own commune's code is certain, the other commune's is not.
+    let (_, pw) = app.user("xa.x", Role::Commune, None, Some(COMMUNE_X)).await;
+    let c = app.other_client();
+    app.login_with(&c, "xa.x", &pw).await;
+    let own = Page::from(c.get(app.url("/trung-ho?q=HN-01")).send().await.unwrap()).await;
+    assert_eq!(
+        own.texts("li.candidate .level"),
+        vec!["Chắc chắn trùng", "Tên gần giống"]
+    );
 }
