@@ -780,12 +780,18 @@ async fn import_command(pool: &sqlx::PgPool, what: ImportWhat) -> anyhow::Result
         row_limit: None,
     };
     let p = preview(pool, &table, &target, year).await?;
+    for line in crate::import::households::layout_lines(&p.layout) {
+        println!("{line}");
+    }
     println!(
         "{} dòng dữ liệu, {} dòng hợp lệ, {} lỗi.",
         p.total_rows,
         p.rows.len(),
         p.problems.len()
     );
+    for n in &p.notes {
+        println!("{:>6}  {:<22} {}", n.line, n.column, n.message);
+    }
     if !p.problems.is_empty() {
         println!("{:>6}  {:<22} LỖI", "DÒNG", "CỘT");
         for pr in p.problems.iter().take(200) {

@@ -112,6 +112,34 @@ impl Cccd {
         Ok(Cccd(digits))
     }
 
+    /// As [`Cccd::parse`], and a number of 11 digits — a CCCD whose leading 0 a spreadsheet
+    /// dropped by storing it as a number — gets its 0 back when the result is a valid CCCD (a real
+    /// province code, the century/gender digit agreeing with the row). `true` says it was
+    /// restored, which the caller must show. Otherwise the message says what Excel did and how to
+    /// keep the column as text.
+    pub fn parse_restoring(
+        raw: &str,
+        gender: Option<Gender>,
+        birth_year: Option<i32>,
+    ) -> Result<(Cccd, bool), String> {
+        let digits: String = raw
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-'))
+            .collect();
+        if digits.len() == 11 && digits.chars().all(|c| c.is_ascii_digit()) {
+            return match Cccd::parse(&format!("0{digits}"), gender, birth_year) {
+                Ok(c) => Ok((c, true)),
+                Err(why) => Err(format!(
+                    "Số CCCD có 11 chữ số: có thể Excel đã bỏ mất số 0 ở đầu vì coi cột này là số, \
+                     nhưng thêm số 0 vẫn không thành số CCCD hợp lệ ({why}) Hãy định dạng cột Số CCCD \
+                     là Văn bản (Text) trong Excel — chuột phải vào cột, Định dạng ô, Văn bản — rồi \
+                     gõ lại đủ 12 chữ số."
+                )),
+            };
+        }
+        Cccd::parse(raw, gender, birth_year).map(|c| (c, false))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -132,6 +160,23 @@ mod tests {
         let c = Cccd::parse("020 085 001234", Some(Gender::Male), Some(1985)).unwrap();
         assert_eq!(c.as_str(), "020085001234");
         assert!(Cccd::parse("020303001234", Some(Gender::Female), Some(2003)).is_ok());
+    }
+
+    #[test]
+    fn a_leading_zero_dropped_by_a_spreadsheet_is_restored_when_the_result_is_valid() {
+        let (c, restored) =
+            Cccd::parse_restoring("20085001234", Some(Gender::Male), Some(1985)).unwrap();
+        assert_eq!((c.as_str(), restored), ("020085001234", true));
+        let (c, restored) = Cccd::parse_restoring("020085001234", None, None).unwrap();
+        assert_eq!((c.as_str(), restored), ("020085001234", false));
+        // 0 + 11 digits is no CCCD of this person: the message says what Excel did.
+        let e = Cccd::parse_restoring("20085001234", Some(Gender::Female), None).unwrap_err();
+        assert!(
+            e.contains("Excel đã bỏ mất số 0") && e.contains("Văn bản"),
+            "{e}"
+        );
+        let e = Cccd::parse_restoring("99985001234", None, None).unwrap_err();
+        assert!(e.contains("mã tỉnh"), "{e}");
     }
 
     #[test]

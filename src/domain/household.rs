@@ -62,6 +62,8 @@ pub struct HouseholdDraft {
     pub gender: Option<&'static str>,
     #[redact]
     pub cccd: Option<String>,
+    /// The CCCD was typed with 11 digits and its leading 0 restored (shown to the user).
+    pub cccd_restored: bool,
     pub household_code: Option<String>,
     pub ethnicity: &'static str,
     pub members: i32,
@@ -223,8 +225,8 @@ impl HouseholdInput {
         let gender = parse_gender(&self.gender);
         let cccd = match (&birth_year, &gender) {
             _ if self.cccd.trim().is_empty() => Ok(None),
-            (Ok(y), Ok(g)) => Cccd::parse(&self.cccd, *g, *y).map(|c| Some(c.as_str().to_string())),
-            _ => Cccd::parse(&self.cccd, None, None).map(|c| Some(c.as_str().to_string())),
+            (Ok(y), Ok(g)) => Cccd::parse_restoring(&self.cccd, *g, *y).map(Some),
+            _ => Cccd::parse_restoring(&self.cccd, None, None).map(Some),
         };
         let household_code = optional_text(&self.household_code, 40, "Mã hộ nghèo");
         let ethnicity = parse_ethnicity(&self.ethnicity);
@@ -302,7 +304,8 @@ impl HouseholdInput {
             head_name,
             birth_year: birth_year.unwrap_or(None),
             gender: gender.unwrap_or(None).map(Gender::code),
-            cccd: cccd.unwrap_or(None),
+            cccd_restored: matches!(cccd, Ok(Some((_, true)))),
+            cccd: cccd.unwrap_or(None).map(|(c, _)| c.as_str().to_string()),
             household_code: household_code.unwrap_or(None),
             ethnicity: ethnicity.unwrap_or("other"),
             members: members.unwrap_or(1),

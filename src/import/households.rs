@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::Table;
+use super::{Layout, Table, locate_header};
 use crate::db::audit::{self, By};
 use crate::db::households::exact_matches;
 use crate::domain::household::{HouseholdDraft, HouseholdInput};
@@ -65,18 +65,63 @@ pub const EXAMPLE: &[&str] = &[
 ];
 
 /// Other headers people write for the same column.
-fn field_for_header(h: &str) -> Option<&'static str> {
+pub fn field_for_header(h: &str) -> Option<&'static str> {
     let n = normalize_name(h.trim_end_matches("(*)"));
+    // The template's names, and those of the lists of the annual review of poor households
+    // (rà soát hộ nghèo, hộ cận nghèo) that communes keep.
     let by_alias = match n.as_str() {
-        "ma xa" | "xa thi tran" | "xa phuong" | "ma xa thi tran" => Some("commune_code"),
-        "thon ban" | "thon ban to" | "ban" | "to dan pho" => Some("village"),
-        "chu ho" | "ho va ten chu ho" | "ho ten" | "ten chu ho" => Some("head_name"),
-        "cccd" | "so can cuoc" | "can cuoc cong dan" | "so cccd cmnd" => Some("cccd"),
-        "ma ho" => Some("household_code"),
-        "nhan khau" => Some("members"),
-        "nam" | "nam tinh trang" => Some("status_year"),
+        "ma xa" | "xa thi tran" | "xa phuong" | "ma xa thi tran" | "xa phuong thi tran"
+        | "ten xa" => Some("commune_code"),
+        "thon ban"
+        | "thon ban to"
+        | "ban"
+        | "to dan pho"
+        | "thon"
+        | "thon xom"
+        | "thon to"
+        | "dia chi"
+        | "dia chi thon ban"
+        | "dia chi thon"
+        | "noi o thon ban"
+        | "thon ban to dan pho" => Some("village"),
+        "chu ho" | "ho va ten chu ho" | "ho ten" | "ten chu ho" | "ho ten chu ho" | "ho va ten" => {
+            Some("head_name")
+        }
+        "cccd"
+        | "so can cuoc"
+        | "can cuoc cong dan"
+        | "so cccd cmnd"
+        | "so cccd"
+        | "cccd cmnd"
+        | "so cmnd cccd"
+        | "so dinh danh"
+        | "so dinh danh ca nhan"
+        | "so can cuoc cong dan"
+        | "so cccd cmnd cua chu ho"
+        | "so dinh danh ca nhan cua chu ho" => Some("cccd"),
+        "ma ho" | "ma so ho" | "ma ho ngheo can ngheo" | "ma ho gia dinh" => Some("household_code"),
+        "nhan khau"
+        | "so nhan khau trong ho"
+        | "so thanh vien"
+        | "tong so nhan khau"
+        | "so khau"
+        | "so nguoi trong ho" => Some("members"),
+        "nam sinh chu ho" | "nam sinh" => Some("birth_year"),
+        "gioi tinh chu ho" | "gioi tinh" | "nam nu" => Some("gender"),
+        "dan toc chu ho" | "dan toc" => Some("ethnicity"),
+        "phan loai ho" | "phan loai" | "loai ho" | "ho ngheo can ngheo" | "ket qua ra soat"
+        | "tinh trang ho" => Some("status"),
+        "nam" | "nam tinh trang" | "nam ra soat" | "nam xet" => Some("status_year"),
         "y chi thoat ngheo" => Some("will_to_escape"),
-        "sdt" | "so dien thoai" => Some("phone"),
+        "thieu von san xuat" => Some("lacks_capital"),
+        "thieu dat san xuat" | "thieu dat" => Some("lacks_land"),
+        "thieu lao dong" => Some("lacks_labour"),
+        "thieu kien thuc ky thuat" | "thieu ky thuat" | "thieu kien thuc" => {
+            Some("lacks_technique")
+        }
+        "om dau benh tat" | "co nguoi om dau" | "om dau" => Some("illness"),
+        "sdt" | "so dien thoai" | "dien thoai" => Some("phone"),
+        "ghi chu" => Some("notes"),
         _ => None,
     };
     by_alias.or_else(|| {
@@ -97,8 +142,13 @@ pub struct Problem {
 
 #[derive(Debug, Clone)]
 pub struct Preview {
+    /// The rows a confirmation would write: every row without a problem.
     pub rows: Vec<(usize, HouseholdDraft)>,
     pub problems: Vec<Problem>,
+    /// What the import changes from what the file says, row by row ("restored leading 0").
+    pub notes: Vec<Problem>,
+    /// Where the header was found and which rows are no data.
+    pub layout: Layout,
     /// Probable duplicates (R4): the same head of household in the same village. They do not
     /// stop the import, but confirming it then needs a reason.
     pub warnings: Vec<Problem>,
@@ -179,6 +229,33 @@ pub fn row_input(index: &HashMap<&'static str, usize>, cells: &[String]) -> Hous
     }
 }
 
+/// The layout the preview found, in words: the header line, the numbering row and the trailing
+/// rows that are no household.
+pub fn layout_lines(l: &Layout) -> Vec<String> {
+    let mut out = Vec::new();
+    if !l.header_lines.is_empty() {
+        out.push(format!("Dòng tiêu đề: {}.", l.header_label()));
+    }
+    if let Some(n) = l.numbering_line {
+        out.push(format!("Bỏ qua dòng {n}: dòng đánh số cột (1), (2), (3)…"));
+    }
+    match l.trailing_lines.as_slice() {
+        [] => {}
+        [one] => out.push(format!(
+            "Bỏ qua dòng {one} ở cuối: không phải hộ (chữ ký, ngày tháng, tổng cộng…)."
+        )),
+        [first, .., last] => out.push(format!(
+            "Bỏ qua các dòng {first}–{last} ở cuối: không phải hộ (chữ ký, ngày tháng, tổng cộng…)."
+        )),
+    }
+    out
+}
+
+/// What a header row must hold, for the message when none is found.
+const HEADER_NEEDS: &str = "Dòng tiêu đề phải có các cột Thôn, Họ tên chủ hộ, Dân tộc, Số nhân khẩu, \
+     Tình trạng (và Xã, trừ khi đã chọn xã khi tải lên), đặt tên như trong tệp mẫu hoặc như danh sách \
+     rà soát hộ nghèo hằng năm (“Họ và tên chủ hộ”, “Thôn/bản”, “Số CCCD/CMND”, “Phân loại hộ”…).";
+
 pub async fn preview(
     pool: &PgPool,
     table: &Table,
@@ -186,12 +263,31 @@ pub async fn preview(
     this_year: i32,
 ) -> sqlx::Result<Preview> {
     let mut problems = Vec::new();
+    let mut notes = Vec::new();
     let whole = |m: String| Problem {
         line: 0,
         column: String::new(),
         message: m,
     };
+    let empty = |problems: Vec<Problem>, layout: Layout, total_rows: usize| Preview {
+        rows: vec![],
+        problems,
+        notes: vec![],
+        layout,
+        warnings: vec![],
+        total_rows,
+    };
 
+    // Official lists carry the committee, the motto and the title above the header, a numbering
+    // row below it and signatures at the end: find the header by what it says.
+    let (table, layout) = match locate_header(table, field_for_header, 3) {
+        Ok(found) => found,
+        Err(m) => {
+            problems.push(whole(format!("{m} {HEADER_NEEDS}")));
+            return Ok(empty(problems, Layout::default(), table.rows.len()));
+        }
+    };
+    let table = &table;
     let (index, unknown) = column_index(&table.headers);
     let missing: Vec<&str> = COLUMNS
         .iter()
@@ -200,27 +296,21 @@ pub async fn preview(
         .map(|(_, h, _)| *h)
         .collect();
     if !missing.is_empty() {
-        let mut m = format!("Thiếu cột bắt buộc: {}.", missing.join(", "));
+        let mut m = format!(
+            "Dòng tiêu đề ({}) thiếu cột bắt buộc: {}.",
+            layout.header_label(),
+            missing.join(", ")
+        );
         if !unknown.is_empty() {
             m.push_str(&format!(" Các cột không nhận ra: {}.", unknown.join(", ")));
         }
         m.push_str(" Hãy dùng tệp mẫu để có đúng tên cột.");
         problems.push(whole(m));
-        return Ok(Preview {
-            rows: vec![],
-            problems,
-            warnings: vec![],
-            total_rows: table.rows.len(),
-        });
+        return Ok(empty(problems, layout, table.rows.len()));
     }
     if table.rows.is_empty() {
         problems.push(whole("Tệp chỉ có dòng tiêu đề, không có hộ nào.".into()));
-        return Ok(Preview {
-            rows: vec![],
-            problems,
-            warnings: vec![],
-            total_rows: 0,
-        });
+        return Ok(empty(problems, layout, 0));
     }
     if let Some(limit) = target.row_limit
         && table.rows.len() > limit
@@ -231,12 +321,7 @@ pub async fn preview(
             table.rows.len(),
             limit
         )));
-        return Ok(Preview {
-            rows: vec![],
-            problems,
-            warnings: vec![],
-            total_rows: table.rows.len(),
-        });
+        return Ok(empty(problems, layout, table.rows.len()));
     }
 
     let communes: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM communes")
@@ -303,7 +388,20 @@ pub async fn preview(
             });
         }
         match parsed {
-            Ok(draft) => rows.push((*line, draft)),
+            Ok(draft) => {
+                if draft.cccd_restored {
+                    notes.push(Problem {
+                        line: *line,
+                        column: header_label("cccd").into(),
+                        message: format!(
+                            "Đã thêm số 0 ở đầu mà Excel bỏ mất: {} → {}.",
+                            input.cccd.trim(),
+                            draft.cccd.as_deref().unwrap_or_default()
+                        ),
+                    });
+                }
+                rows.push((*line, draft))
+            }
             Err(errors) => {
                 for (field, message) in errors {
                     if field == "commune_code"
@@ -398,10 +496,17 @@ pub async fn preview(
         }
     }
     problems.sort_by(|a, b| a.line.cmp(&b.line).then(a.column.cmp(&b.column)));
+    // Every count and list agrees with what a confirmation would write: a row with any problem
+    // (a duplicate CCCD found after it parsed, say) is not among the rows to import.
+    let bad: std::collections::HashSet<usize> = problems.iter().map(|p| p.line).collect();
+    rows.retain(|(line, _)| !bad.contains(line));
+    notes.retain(|n| !bad.contains(&n.line));
     let warnings = same_name_same_village(pool, &rows).await?;
     Ok(Preview {
         rows,
         problems,
+        notes,
+        layout,
         warnings,
         total_rows: table.rows.len(),
     })

@@ -13,9 +13,16 @@ use calamine::{Data, Reader, Xlsx};
 /// preview.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Table {
+    /// Line of `headers` in the file (1-based).
+    #[serde(default = "first_line")]
+    pub header_line: usize,
     pub headers: Vec<String>,
     /// Each data row with its line number in the file (1-based, as Excel shows it).
     pub rows: Vec<(usize, Vec<String>)>,
+}
+
+fn first_line() -> usize {
+    1
 }
 
 /// Read a file by its content (the name only breaks ties): xlsx is a ZIP, anything else is CSV.
@@ -154,11 +161,145 @@ fn split_header(rows: Vec<Vec<String>>) -> Result<Table, String> {
         .enumerate()
         .map(|(i, r)| (i + 1, r))
         .filter(|(_, r)| r.iter().any(|c| !c.is_empty()));
-    let Some((_, headers)) = rows.next() else {
+    let Some((header_line, headers)) = rows.next() else {
         return Err("Tệp trống: không có dòng tiêu đề nào.".into());
     };
     Ok(Table {
+        header_line,
         headers,
         rows: rows.collect(),
     })
+}
+
+/// Rows among the first of a file in which the header is looked for.
+pub const HEADER_SEARCH_ROWS: usize = 15;
+
+/// Where the header of an official-layout list was found, and the rows that are no data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// The header's line(s) in the file: one, or two for a merged group heading over sub-headings.
+    pub header_lines: Vec<usize>,
+    /// A numbering row "(1) (2) (3)…" under the header.
+    pub numbering_line: Option<usize>,
+    /// Trailing rows that are no household: signatures, "Người lập biểu", a date line, totals.
+    pub trailing_lines: Vec<usize>,
+}
+
+impl Layout {
+    /// "dòng 6", "dòng 6–7".
+    pub fn header_label(&self) -> String {
+        match self.header_lines.as_slice() {
+            [a] => format!("dòng {a}"),
+            [a, b, ..] => format!("dòng {a}–{b}"),
+            [] => String::new(),
+        }
+    }
+}
+
+/// Find the header of a list laid out the official way: the committee's name, the national motto
+/// and the title above it (often merged across columns), perhaps a two-row header whose upper row
+/// groups several columns under one merged heading, a numbering row "(1) (2) (3)…" below it, and
+/// signature rows at the end. `recognise` names the field a header cell stands for; the header is
+/// the row (or pair of rows) of the first [`HEADER_SEARCH_ROWS`] that names the most fields, at
+/// least `min_fields`. The result has the header as `headers` and only data rows as `rows`.
+pub fn locate_header(
+    t: &Table,
+    recognise: impl Fn(&str) -> Option<&'static str>,
+    min_fields: usize,
+) -> Result<(Table, Layout), String> {
+    let mut all: Vec<(usize, Vec<String>)> = Vec::with_capacity(t.rows.len() + 1);
+    all.push((t.header_line, t.headers.clone()));
+    all.extend(t.rows.iter().cloned());
+    let fields = |row: &[String]| -> std::collections::BTreeSet<&'static str> {
+        row.iter().filter_map(|c| recognise(c)).collect()
+    };
+    // The lower row's cell where it names a field the upper row's cell does not.
+    let combine = |upper: &[String], lower: &[String]| -> Vec<String> {
+        let n = upper.len().max(lower.len());
+        (0..n)
+            .map(|i| {
+                let u = upper.get(i).map(String::as_str).unwrap_or("");
+                let l = lower.get(i).map(String::as_str).unwrap_or("");
+                if recognise(u).is_none() && recognise(l).is_some() {
+                    l.to_string()
+                } else {
+                    u.to_string()
+                }
+            })
+            .collect()
+    };
+    let window = all.len().min(HEADER_SEARCH_ROWS);
+    // (score, header cells, index of the first and of the last header row)
+    let mut best: Option<(usize, Vec<String>, usize, usize)> = None;
+    for i in 0..window {
+        let single = fields(&all[i].1).len();
+        let mut candidate = (single, all[i].1.clone(), i, i);
+        if i + 1 < all.len() {
+            let merged = combine(&all[i].1, &all[i + 1].1);
+            let score = fields(&merged).len();
+            // The row below adds at least two columns the upper row leaves to a group heading.
+            if score >= single + 2 {
+                candidate = (score, merged, i, i + 1);
+            }
+        }
+        if candidate.0 >= min_fields && best.as_ref().is_none_or(|b| candidate.0 > b.0) {
+            best = Some(candidate);
+        }
+    }
+    let Some((_, headers, first_row, last)) = best else {
+        let (first, last_seen) = (
+            all.first().map(|r| r.0).unwrap_or(1),
+            all.get(window.saturating_sub(1)).map(|r| r.0).unwrap_or(1),
+        );
+        return Err(format!(
+            "Không tìm thấy dòng tiêu đề: đã xem {window} dòng có chữ đầu tiên của tệp (dòng {first}–{last_seen}) \
+             mà không dòng nào (hay cặp hai dòng tiêu đề gộp ô nào) có đủ {min_fields} tên cột nhận ra được."
+        ));
+    };
+    let mut layout = Layout {
+        header_lines: (first_row..=last).map(|i| all[i].0).collect(),
+        ..Layout::default()
+    };
+    let mut rows: Vec<(usize, Vec<String>)> = all[last + 1..].to_vec();
+    // A numbering row: every filled cell a small number, "(1)", "1" or a letter "A", "(B)".
+    if let Some((line, first)) = rows.first() {
+        let numbering = first.iter().filter(|c| !c.is_empty()).count() >= 3
+            && first.iter().filter(|c| !c.is_empty()).all(|c| {
+                let c = c.trim_start_matches('(').trim_end_matches(')');
+                (c.len() <= 3 && c.chars().all(|d| d.is_ascii_digit()))
+                    || (c.chars().count() == 1 && c.chars().all(char::is_alphabetic))
+            });
+        if numbering {
+            layout.numbering_line = Some(*line);
+            rows.remove(0);
+        }
+    }
+    // Trailing rows that fill less than a third of the header's named columns (at least two) are
+    // no household: "Người lập biểu", "TM. ỦY BAN NHÂN DÂN XÃ", a date line, a signer's name.
+    let named: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| recognise(h).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    while let Some((line, last_row)) = rows.last() {
+        let filled = named
+            .iter()
+            .filter(|i| last_row.get(**i).is_some_and(|c| !c.is_empty()))
+            .count();
+        if filled >= named.len().div_ceil(3).max(2) {
+            break;
+        }
+        layout.trailing_lines.insert(0, *line);
+        rows.pop();
+    }
+    let header_line = *layout.header_lines.first().unwrap_or(&t.header_line);
+    Ok((
+        Table {
+            header_line,
+            headers,
+            rows,
+        },
+        layout,
+    ))
 }

@@ -625,7 +625,20 @@ async fn save(
                 match result {
                     Ok(Some(saved)) => {
                         tx.commit().await?;
-                        flash(&session, "ok", format!("Đã lưu hộ {}.", draft.head_name)).await;
+                        let restored = if draft.cccd_restored {
+                            format!(
+                                " Số CCCD có 11 chữ số đã được thêm số 0 ở đầu: {}.",
+                                draft.cccd.as_deref().unwrap_or_default()
+                            )
+                        } else {
+                            String::new()
+                        };
+                        flash(
+                            &session,
+                            "ok",
+                            format!("Đã lưu hộ {}.{restored}", draft.head_name),
+                        )
+                        .await;
                         return Ok(Redirect::to(&format!("/ho/{saved}")).into_response());
                     }
                     Ok(None) => return Err(AppError::NotFound),

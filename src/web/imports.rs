@@ -194,6 +194,10 @@ pub struct PreviewPage {
     pub total: usize,
     pub good: usize,
     pub problems: Vec<Problem>,
+    /// What the import changes from the file ("restored leading 0"), row by row.
+    pub notes: Vec<Problem>,
+    /// Where the header was found, and the rows that are no data, in words.
+    pub layout: Vec<String>,
     pub sample: Vec<RowView>,
     pub ok: bool,
     pub confirmed: bool,
@@ -289,6 +293,8 @@ fn page(ctx: Ctx, id: Uuid, batch: &Batch, p: &hh::Preview) -> PreviewPage {
         total: p.total_rows,
         good: p.rows.len(),
         problems: p.problems.iter().take(500).cloned().collect(),
+        notes: p.notes.iter().take(500).cloned().collect(),
+        layout: hh::layout_lines(&p.layout),
         sample: p
             .rows
             .iter()

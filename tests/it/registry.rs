@@ -917,3 +917,343 @@ async fn an_upload_is_read_once_and_its_preview_and_confirmation_use_what_was_re
     assert_eq!(app.post(&format!("/ho/nhap/{id}"), &[]).await.status, 303);
     assert_eq!(count(&app, "SELECT count(*) FROM households").await, 2);
 }
+
+// ------------------------------------------------------------------------------------------
+// Files as communes really have them
+
+async fn upload_to(app: &TestApp, name: &str, bytes: Vec<u8>, commune: &str) -> Page {
+    let form = Form::new()
+        .part("tep", Part::bytes(bytes).file_name(name.to_string()))
+        .text("xa", commune.to_string());
+    let resp = app
+        .client
+        .post(app.url("/ho/nhap"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let page = Page::from(resp).await;
+    match page.location() {
+        Some(l) if page.status == 303 => app.get(&l).await,
+        _ => page,
+    }
+}
+
+/// A commune's list in the official layout: the committee and the national motto side by side
+/// (merged), the title, a two-row header whose "Nguyên nhân nghèo" heading is merged over three
+/// sub-headings while the other headings are merged down both rows, a numbering row, CCCDs
+/// typed into a column Excel treats as numbers (their leading 0 gone), and the signature block.
+fn official_layout_xlsx() -> Vec<u8> {
+    use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    let center = Format::new().set_align(FormatAlign::Center).set_bold();
+    ws.merge_range(0, 0, 0, 4, "ỦY BAN NHÂN DÂN XÃ HOA THÁM", &center)
+        .unwrap();
+    ws.merge_range(0, 5, 0, 12, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &center)
+        .unwrap();
+    ws.merge_range(1, 5, 1, 12, "Độc lập - Tự do - Hạnh phúc", &center)
+        .unwrap();
+    ws.merge_range(
+        3,
+        0,
+        3,
+        12,
+        "DANH SÁCH HỘ NGHÈO, HỘ CẬN NGHÈO NĂM 2024",
+        &center,
+    )
+    .unwrap();
+    ws.merge_range(
+        4,
+        0,
+        4,
+        12,
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 10/01/2024 của UBND xã)",
+        &Format::new(),
+    )
+    .unwrap();
+    let heads = [
+        "STT",
+        "Họ và tên chủ hộ",
+        "Năm sinh",
+        "Giới tính",
+        "Số CCCD/CMND",
+        "Dân tộc",
+        "Thôn/bản",
+        "Số nhân khẩu",
+        "Phân loại hộ",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        ws.merge_range(5, c as u16, 6, c as u16, h, &center)
+            .unwrap();
+    }
+    ws.merge_range(5, 9, 5, 11, "Nguyên nhân nghèo", &center)
+        .unwrap();
+    for (c, h) in [
+        "Thiếu vốn sản xuất",
+        "Thiếu đất sản xuất",
+        "Thiếu kiến thức, kỹ thuật",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(6, 9 + c as u16, *h).unwrap();
+    }
+    ws.merge_range(5, 12, 6, 12, "Ghi chú", &center).unwrap();
+    for c in 0..13u16 {
+        ws.write_string(7, c, format!("({})", c + 1)).unwrap();
+    }
+    // (name, birth, gender, CCCD as a number or None, ethnicity, village, members, status, capital)
+    type Row<'a> = (
+        &'a str,
+        f64,
+        &'a str,
+        Option<f64>,
+        &'a str,
+        &'a str,
+        f64,
+        &'a str,
+        &'a str,
+    );
+    let rows: [Row; 3] = [
+        (
+            "Hoàng Văn Thụ",
+            1985.0,
+            "Nam",
+            Some(20085001234.0),
+            "Tày",
+            "Thôn Nà Pàn",
+            4.0,
+            "Hộ nghèo",
+            "x",
+        ),
+        (
+            "Nông Thị Lan",
+            1990.0,
+            "Nữ",
+            Some(20190004321.0),
+            "Nùng",
+            "Thôn Nà Pàn",
+            3.0,
+            "Hộ cận nghèo",
+            "",
+        ),
+        (
+            "Lý Văn Sơn",
+            1979.0,
+            "Nam",
+            None,
+            "Dao",
+            "Thôn Khuổi Hẩu",
+            5.0,
+            "Hộ nghèo",
+            "x",
+        ),
+    ];
+    for (i, r) in rows.iter().enumerate() {
+        let row = 8 + i as u32;
+        ws.write_number(row, 0, (i + 1) as f64).unwrap();
+        ws.write_string(row, 1, r.0).unwrap();
+        ws.write_number(row, 2, r.1).unwrap();
+        ws.write_string(row, 3, r.2).unwrap();
+        if let Some(n) = r.3 {
+            ws.write_number(row, 4, n).unwrap();
+        }
+        ws.write_string(row, 5, r.4).unwrap();
+        ws.write_string(row, 6, r.5).unwrap();
+        ws.write_number(row, 7, r.6).unwrap();
+        ws.write_string(row, 8, r.7).unwrap();
+        ws.write_string(row, 9, r.8).unwrap();
+    }
+    ws.write_string(12, 1, "Người lập biểu").unwrap();
+    ws.write_string(12, 8, "TM. ỦY BAN NHÂN DÂN XÃ").unwrap();
+    ws.write_string(13, 8, "Hoa Thám, ngày 15 tháng 01 năm 2024")
+        .unwrap();
+    ws.write_string(14, 1, "(Ký, ghi rõ họ tên)").unwrap();
+    ws.write_string(16, 8, "Nông Văn Bình").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn an_official_layout_xlsx_with_title_rows_merged_headers_and_signatures_is_imported() {
+    let app = signed_in(Role::Clerk, None).await;
+    let preview = upload_to(
+        &app,
+        "danh-sach-ho-ngheo-2024.xlsx",
+        official_layout_xlsx(),
+        COMMUNE_X,
+    )
+    .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(
+        preview.text_of("#summary"),
+        "3 dòng dữ liệu · 3 dòng hợp lệ · 0 lỗi"
+    );
+    let layout = preview.texts("ul.layout li");
+    assert_eq!(
+        layout,
+        vec![
+            "Dòng tiêu đề: dòng 6–7.",
+            "Bỏ qua dòng 8: dòng đánh số cột (1), (2), (3)…",
+            "Bỏ qua các dòng 13–17 ở cuối: không phải hộ (chữ ký, ngày tháng, tổng cộng…).",
+        ]
+    );
+    let notes = preview.texts("table.notes tbody tr");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[0].contains("9") && notes[0].contains("20085001234 → 020085001234"),
+        "{notes:?}"
+    );
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM import_batches")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(app.post(&format!("/ho/nhap/{id}"), &[]).await.status, 303);
+    let stored: Vec<(String, Option<String>, String, bool, i32)> = sqlx::query_as(
+        "SELECT h.head_name, h.cccd, v.name, h.lacks_capital, h.members FROM households h
+         JOIN villages v ON v.id = h.village_id ORDER BY h.head_name",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        vec![
+            (
+                "Hoàng Văn Thụ".into(),
+                Some("020085001234".into()),
+                "Thôn Nà Pàn".into(),
+                true,
+                4
+            ),
+            ("Lý Văn Sơn".into(), None, "Thôn Khuổi Hẩu".into(), true, 5),
+            (
+                "Nông Thị Lan".into(),
+                Some("020190004321".into()),
+                "Thôn Nà Pàn".into(),
+                false,
+                3
+            ),
+        ]
+    );
+
+    // The command line reads the same file the same way.
+    let db = crate::harness::TestDb::new().await;
+    let file = std::env::temp_dir().join(format!("official-{}.xlsx", uuid::Uuid::new_v4()));
+    std::fs::write(&file, official_layout_xlsx()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .args(["import", "households"])
+        .arg(&file)
+        .args(["--commune", COMMUNE_X])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("Dòng tiêu đề: dòng 6–7."), "{said}");
+    assert!(
+        said.contains("3 dòng dữ liệu, 3 dòng hợp lệ, 0 lỗi."),
+        "{said}"
+    );
+    assert!(said.contains("20085001234 → 020085001234"), "{said}");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM households WHERE cccd = '020085001234'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_file_without_a_header_says_which_rows_were_looked_at_and_what_a_header_needs() {
+    let app = signed_in(Role::Clerk, None).await;
+    let csv = "ỦY BAN NHÂN DÂN XÃ HOA THÁM\nDANH SÁCH HỘ NGHÈO\n,Hoàng Văn Thụ,1985\n,Nông Thị Lan,1990\n";
+    let page = upload_to(&app, "ds.csv", csv.as_bytes().to_vec(), COMMUNE_X).await;
+    let msg = page.text_of("table.problems tbody tr");
+    assert!(
+        msg.contains("Không tìm thấy dòng tiêu đề: đã xem 4 dòng"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("(dòng 1–4)") && msg.contains("Họ tên chủ hộ"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn a_cccd_that_lost_its_leading_zero_is_restored_or_explained() {
+    let app = signed_in(Role::Clerk, None).await;
+    // 0 + the 11 digits is a valid CCCD of this person: restored, marked.
+    let restored = format!(
+        "{HEADER}06073,Thôn Nà Pàn,Hoàng Văn Thụ,1985,Nam,20085001234,,Tày,4,Hộ nghèo,,\n\
+         06073,Thôn Nà Pàn,Nông Thị Lan,1990,Nữ,20085004321,,Nùng,3,Hộ nghèo,,\n"
+    );
+    let page = upload(&app, "cccd.csv", restored.into_bytes()).await;
+    // Row 3: 0 + 20085004321 is a man's number born in 1985, not this woman born in 1990.
+    assert_eq!(
+        page.text_of("#summary"),
+        "2 dòng dữ liệu · 1 dòng hợp lệ · 1 lỗi"
+    );
+    assert!(
+        page.text_of("table.notes")
+            .contains("20085001234 → 020085001234")
+    );
+    let err = page.text_of("table.problems tbody tr");
+    assert!(
+        err.contains("Excel đã bỏ mất số 0") && err.contains("Văn bản"),
+        "{err}"
+    );
+    // The household form restores it too, and says so.
+    let form = [
+        ("commune_code", COMMUNE_X),
+        ("village", "Thôn Nà Pàn"),
+        ("head_name", "Lục Văn Tư"),
+        ("birth_year", "1985"),
+        ("gender", "male"),
+        ("cccd", "20085007777"),
+        ("ethnicity", "tay"),
+        ("members", "4"),
+        ("status", "poor"),
+        ("status_year", "2024"),
+    ];
+    let saved = app.post("/ho", &form).await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let shown = app.get(&saved.location().unwrap()).await;
+    assert!(
+        shown
+            .text_of(".flash-ok")
+            .contains("thêm số 0 ở đầu: 020085007777")
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM households WHERE cccd = '020085007777'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_row_refused_for_a_duplicate_cccd_is_not_counted_or_listed_as_valid() {
+    let app = signed_in(Role::Clerk, None).await;
+    let csv = format!(
+        "{HEADER}06073,Thôn Nà Pàn,Hoàng Văn Thụ,1985,Nam,020085001234,,Tày,4,Hộ nghèo,,\n\
+         06073,Thôn Bó Pia,Lục Văn Tư,1985,Nam,020085001234,,Tày,4,Hộ nghèo,,\n"
+    );
+    let page = upload(&app, "trung.csv", csv.into_bytes()).await;
+    assert_eq!(
+        page.text_of("#summary"),
+        "2 dòng dữ liệu · 1 dòng hợp lệ · 1 lỗi"
+    );
+    let listed = page.texts("table.sample tbody tr");
+    assert!(
+        listed.iter().all(|r| !r.contains("Lục Văn Tư")),
+        "{listed:?}"
+    );
+}
