@@ -94,6 +94,52 @@ proptest! {
         }
     }
 
+    /// A name and a village pasted as phones and PDFs give them — decomposed accents, no-break
+    /// and zero-width spaces, stray spaces — parse to the one NFC spelling, and so does every
+    /// import cell.
+    #[test]
+    fn every_spelling_of_a_name_is_stored_as_one(
+        name in prop::sample::select(vec![
+            "Hoàng Thị Ngọc Ánh", "Nông Văn Thuận", "Lý Thị Ước", "Đặng Văn Ưng", "Triệu Thị Mỹ",
+        ]),
+        village in prop::sample::select(vec!["Thôn Nà Pàn", "Bản Khuổi Hẩu", "Thôn Pò Đồn"]),
+        decompose in any::<bool>(),
+        gaps in prop::collection::vec(prop::sample::select(vec![" ", "  ", "\u{00A0}", " \u{200B}", "\t"]), 8),
+        pad in prop::sample::select(vec!["", " ", "\u{FEFF}", "\u{00A0} "]),
+    ) {
+        use unicode_normalization::UnicodeNormalization;
+        let spell = |s: &str| {
+            let base: String = if decompose { s.nfd().collect() } else { s.nfc().collect() };
+            let mut out = pad.to_string();
+            for (i, word) in base.split(' ').enumerate() {
+                if i > 0 {
+                    out.push_str(gaps[i % gaps.len()]);
+                }
+                out.push_str(word);
+            }
+            out.push_str(pad);
+            out
+        };
+        let input = HouseholdInput {
+            commune_code: "06073".into(),
+            village: spell(village),
+            head_name: spell(name),
+            ethnicity: "Tày".into(),
+            members: "3".into(),
+            status: "Hộ nghèo".into(),
+            notes: spell("Ghi chú  của  xã"),
+            ..HouseholdInput::default()
+        };
+        let d = input.parse(2024).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(d.head_name.as_str(), name);
+        prop_assert_eq!(d.village.as_str(), village);
+        prop_assert_eq!(d.notes.as_deref(), Some("Ghi chú của xã"));
+        // The same text as an import cell.
+        let csv = format!("Họ tên chủ hộ,Thôn\n\"{}\",\"{}\"\n", spell(name), spell(village));
+        let t = giupdo::import::read_table(csv.as_bytes(), "ds.csv").map_err(TestCaseError::fail)?;
+        prop_assert_eq!(&t.rows[0].1, &vec![name.to_string(), village.to_string()]);
+    }
+
     #[test]
     fn a_household_as_people_type_it_is_accepted(
         head in prop::sample::select(vec!["Hoàng Văn Thụ", "NÔNG THỊ LAN", "lương  đức  sơn", "Bàn Thị Mai"]),

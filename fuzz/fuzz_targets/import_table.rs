@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let name = if kind % 2 == 0 { "ho.csv" } else { "ho.xlsx" };
     match giupdo::import::read_table(bytes, name)
-        .and_then(|t| giupdo::import::locate_header(&t, field_for_header, 3))
+        .and_then(|t| giupdo::import::locate_header(&t, field_for_header, 2))
     {
         Ok((table, _layout)) => {
             let (index, _) = column_index(&table.headers);

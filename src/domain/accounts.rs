@@ -16,7 +16,7 @@ pub fn parse_username(raw: &str) -> Result<String, String> {
 }
 
 pub fn parse_full_name(raw: &str) -> Result<String, String> {
-    let n = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = super::text::clean(raw);
     match n.chars().count() {
         0 => Err("Hãy nhập họ và tên.".into()),
         1..=120 => Ok(n),

@@ -113,10 +113,11 @@ impl Cccd {
     }
 
     /// As [`Cccd::parse`], and a number of 11 digits — a CCCD whose leading 0 a spreadsheet
-    /// dropped by storing it as a number — gets its 0 back when the result is a valid CCCD (a real
-    /// province code, the century/gender digit agreeing with the row). `true` says it was
-    /// restored, which the caller must show. Otherwise the message says what Excel did and how to
-    /// keep the column as text.
+    /// dropped by storing it as a number — gets its 0 back when the result is a valid CCCD of
+    /// this person: a real province code, and the century/gender and year digits agreeing with
+    /// the row's birth year (which must be known) and gender. `true` says it was restored, which
+    /// the caller must show. Otherwise the message says what Excel did and how to keep the column
+    /// as text.
     pub fn parse_restoring(
         raw: &str,
         gender: Option<Gender>,
@@ -127,7 +128,16 @@ impl Cccd {
             .filter(|c| !matches!(c, ' ' | '.' | '-'))
             .collect();
         if digits.len() == 11 && digits.chars().all(|c| c.is_ascii_digit()) {
-            return match Cccd::parse(&format!("0{digits}"), gender, birth_year) {
+            let Some(year) = birth_year else {
+                return Err(
+                    "Số CCCD có 11 chữ số: có thể Excel đã bỏ mất số 0 ở đầu vì coi cột này là số. \
+                     Không tự thêm số 0 được vì chưa có năm sinh để đối chiếu. Hãy định dạng cột Số \
+                     CCCD là Văn bản (Text) trong Excel — chuột phải vào cột, Định dạng ô, Văn bản — \
+                     rồi gõ lại đủ 12 chữ số."
+                        .into(),
+                );
+            };
+            return match Cccd::parse(&format!("0{digits}"), gender, Some(year)) {
                 Ok(c) => Ok((c, true)),
                 Err(why) => Err(format!(
                     "Số CCCD có 11 chữ số: có thể Excel đã bỏ mất số 0 ở đầu vì coi cột này là số, \
@@ -175,8 +185,11 @@ mod tests {
             e.contains("Excel đã bỏ mất số 0") && e.contains("Văn bản"),
             "{e}"
         );
-        let e = Cccd::parse_restoring("99985001234", None, None).unwrap_err();
+        let e = Cccd::parse_restoring("99985001234", None, Some(1985)).unwrap_err();
         assert!(e.contains("mã tỉnh"), "{e}");
+        // No birth year to check it against: not restored, explained.
+        let e = Cccd::parse_restoring("20085001234", None, None).unwrap_err();
+        assert!(e.contains("chưa có năm sinh"), "{e}");
     }
 
     #[test]

@@ -88,11 +88,12 @@ pub const MAX_OTHER_NEEDS: usize = 500;
 pub const MAX_NOTES: usize = 2000;
 
 fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    super::text::clean(s)
 }
 
 fn optional_text(s: &str, max: usize, label: &str) -> Result<Option<String>, String> {
-    let t = s.trim();
+    let t = super::text::clean_multiline(s);
+    let t = t.as_str();
     let n = t.chars().count();
     if n > max {
         return Err(format!("{label} dài tối đa {max} ký tự (đang có {n})."));

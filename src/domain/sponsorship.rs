@@ -218,7 +218,8 @@ fn shorten(s: &str) -> String {
 }
 
 fn text(s: &str, label: &str, max: usize, required: bool) -> Result<Option<String>, String> {
-    let t = s.trim();
+    let t = super::text::clean_multiline(s);
+    let t = t.as_str();
     if t.is_empty() {
         return if required {
             Err(format!("{label}: không được để trống."))

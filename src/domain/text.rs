@@ -25,9 +25,58 @@ pub fn normalize_name(s: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Characters that phones, PDFs and web pages paste into text without anything to see: zero-width
+/// spaces and joiners, the byte-order mark, the soft hyphen, the word joiner.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}' | '\u{00AD}' | '\u{2060}'
+    )
+}
+
+/// The one stored spelling of a one-line text (a name, a village, an agency, a spreadsheet cell):
+/// Unicode NFC (a name pasted in decomposed form, as phones and PDFs give it, is stored composed,
+/// so exports, Excel's filters and other systems see one string), invisible characters removed,
+/// every run of spaces — no-break spaces and tabs too — made one space, trimmed. Mirrored in SQL
+/// by `clean_text()` (migration 0020).
+pub fn clean(s: &str) -> String {
+    let composed: String = s.nfc().filter(|c| !invisible(*c)).collect();
+    composed.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// As [`clean`] for free text of several lines (notes): NFC, invisible characters removed, each
+/// line's spaces collapsed, blank lines at either end dropped; the line breaks stay.
+pub fn clean_multiline(s: &str) -> String {
+    let composed: String = s.nfc().filter(|c| !invisible(*c)).collect();
+    let lines: Vec<String> = composed
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.join("\n").trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::normalize_name;
+    use super::{clean, clean_multiline, normalize_name};
+
+    #[test]
+    fn one_spelling_whatever_was_pasted() {
+        let nfc = "Hoàng Văn Thụ";
+        let nfd: String = unicode_normalization::UnicodeNormalization::nfd(nfc).collect();
+        assert_ne!(nfd, nfc);
+        for variant in [
+            nfd.clone(),
+            format!("  {nfd}\t"),
+            "Hoàng\u{00A0}Văn  Thụ".to_string(),
+            "Hoàng\u{200B} Văn Thụ\u{FEFF}".to_string(),
+        ] {
+            assert_eq!(clean(&variant), nfc, "{variant:?}");
+        }
+        assert_eq!(
+            clean_multiline("  Dòng 1  \n\n Dòng\u{00A0} 2 \n"),
+            "Dòng 1\n\nDòng 2"
+        );
+    }
 
     #[test]
     fn folds_vietnamese() {

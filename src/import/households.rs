@@ -280,7 +280,7 @@ pub async fn preview(
 
     // Official lists carry the committee, the motto and the title above the header, a numbering
     // row below it and signatures at the end: find the header by what it says.
-    let (table, layout) = match locate_header(table, field_for_header, 3) {
+    let (table, layout) = match locate_header(table, field_for_header, 2) {
         Ok(found) => found,
         Err(m) => {
             problems.push(whole(format!("{m} {HEADER_NEEDS}")));

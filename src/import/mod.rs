@@ -84,7 +84,7 @@ fn read_csv(bytes: &[u8]) -> Result<Table, String> {
         rows.push(
             record
                 .iter()
-                .map(|c| c.trim().to_string())
+                .map(crate::domain::text::clean)
                 .collect::<Vec<_>>(),
         );
     }
@@ -124,7 +124,11 @@ fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Table, String> {
     };
     let rows = range
         .rows()
-        .map(|r| r.iter().map(cell_text).collect::<Vec<_>>())
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::domain::text::clean(&cell_text(c)))
+                .collect::<Vec<_>>()
+        })
         .collect::<Vec<_>>();
     split_header(rows)
 }

@@ -199,7 +199,7 @@ impl AgencyForm {
     /// Check the form into a draft, or say what is wrong field by field.
     pub fn parse(&self) -> Result<AgencyDraft, Errors> {
         let mut e = Errors::default();
-        let name = self.name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let name = crate::domain::text::clean(&self.name);
         match name.chars().count() {
             0 => {
                 e.0.insert("name", "Hãy nhập tên cơ quan, đơn vị.".into());
@@ -242,7 +242,7 @@ impl AgencyForm {
         if commune_code.as_deref() == Some("") {
             e.0.insert("commune_code", "UBND xã phải gắn với một xã.".into());
         }
-        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let opt = |s: &str| Some(crate::domain::text::clean(s)).filter(|s| !s.is_empty());
         let contact_person = opt(&self.contact_person);
         if contact_person
             .as_ref()

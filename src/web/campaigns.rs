@@ -125,7 +125,7 @@ impl CampaignForm {
                 0
             }
         };
-        let name = self.name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let name = crate::domain::text::clean(&self.name);
         if name.is_empty() || name.chars().count() > 200 {
             e.0.insert(
                 "name",

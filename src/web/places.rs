@@ -86,7 +86,7 @@ pub async fn add_village(
         return Err(AppError::NotFound);
     }
     let back = format!("/xa/{code}");
-    let name = f.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = crate::domain::text::clean(&f.name);
     if name.is_empty() || name.chars().count() > 120 {
         flash(&session, "error", "Tên thôn, bản dài từ 1 đến 120 ký tự.").await;
         return Ok(Redirect::to(&back).into_response());
