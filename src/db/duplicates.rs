@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::duplicates::{Level, Pair, Thresholds, classify};
-use crate::domain::text::normalize_name;
+use crate::domain::text::{normalize_name, village_key};
 
 /// The record being entered (or edited: `exclude` is its own id).
 #[derive(Clone, Default, veil::Redact)]
@@ -116,7 +116,7 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let village_key = normalize_name(&p.village);
+    let probe_village = village_key(&p.village);
     let mut out: Vec<Candidate> = rows
         .into_iter()
         .filter_map(|r| {
@@ -125,7 +125,7 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
                 same_household_code: r.same_code,
                 same_commune: r.commune_code == p.commune_code,
                 same_village: r.commune_code == p.commune_code
-                    && normalize_name(&r.village_name) == village_key,
+                    && village_key(&r.village_name) == probe_village,
                 same_name_key: !key.is_empty() && r.head_name_key == key,
                 similarity: r.similarity,
                 birth_years: (p.birth_year, r.birth_year),

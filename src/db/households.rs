@@ -345,32 +345,16 @@ async fn count(
 // ---------------------------------------------------------------------------------------------
 // Writes. Each takes the acting user and writes the audit trail in the same transaction.
 
-/// The village of `commune` with this name (compared after normalisation), created if new.
+/// The village of `commune` with this name's key (`domain::text::village_key`: "Nà Pàn" is
+/// "Thôn Nà Pàn"), created if new.
 pub async fn village_id(
     conn: &mut PgConnection,
     by: &By,
     commune: &str,
     name: &str,
 ) -> sqlx::Result<Uuid> {
-    let find = "SELECT id FROM villages WHERE commune_code = $1 AND normalize_name(name) = normalize_name($2)";
-    if let Some(id) = sqlx::query_scalar(find)
-        .bind(commune)
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?
-    {
-        return Ok(id);
-    }
     match super::places::add_village(conn, by, commune, name).await? {
-        Some(id) => Ok(id),
-        // Added by someone else a moment ago.
-        None => {
-            sqlx::query_scalar(find)
-                .bind(commune)
-                .bind(name)
-                .fetch_one(&mut *conn)
-                .await
-        }
+        super::places::Added::New(id) | super::places::Added::Exists(id, _) => Ok(id),
     }
 }
 

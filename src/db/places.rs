@@ -19,7 +19,7 @@ pub struct CommuneRow {
 pub async fn communes(pool: &PgPool) -> sqlx::Result<Vec<CommuneRow>> {
     sqlx::query_as(
         "SELECT c.code, c.name, c.merged_into_code, c.merged_into_name,
-                (SELECT count(*) FROM villages v WHERE v.commune_code = c.code) AS villages,
+                (SELECT count(*) FROM villages v WHERE v.commune_code = c.code AND v.merged_into IS NULL) AS villages,
                 (SELECT count(*) FROM households h WHERE h.commune_code = c.code) AS households
          FROM communes c ORDER BY c.code",
     )
@@ -34,48 +34,277 @@ pub struct VillageRow {
     pub households: i64,
 }
 
+/// The commune's villages (not those merged into another).
 pub async fn villages(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<VillageRow>> {
     sqlx::query_as(
         "SELECT v.id, v.name, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
-         FROM villages v WHERE v.commune_code = $1 ORDER BY normalize_name(v.name)",
+         FROM villages v WHERE v.commune_code = $1 AND v.merged_into IS NULL ORDER BY normalize_name(v.name)",
     )
     .bind(commune)
     .fetch_all(pool)
     .await
 }
 
-/// Add a village; `Ok(None)` when the commune already has one of that name (spelled any way).
+/// The commune's village with the same key as `name` (`domain::text::village_key`): its id and
+/// its name as stored.
+pub async fn village_by_key(
+    conn: &mut PgConnection,
+    commune: &str,
+    name: &str,
+) -> sqlx::Result<Option<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT id, name FROM villages
+         WHERE commune_code = $1 AND village_key(name) = village_key($2) AND merged_into IS NULL",
+    )
+    .bind(commune)
+    .bind(name)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The villages (id, stored name) of these communes, by (commune, key): what a typed village maps to.
+pub async fn villages_by_key(
+    pool: &PgPool,
+    communes: &[String],
+) -> sqlx::Result<std::collections::HashMap<(String, String), (Uuid, String)>> {
+    let rows: Vec<(String, String, Uuid, String)> = sqlx::query_as(
+        "SELECT commune_code, village_key(name), id, name FROM villages
+         WHERE commune_code = ANY($1) AND merged_into IS NULL",
+    )
+    .bind(communes)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, k, id, name)| ((c, k), (id, name)))
+        .collect())
+}
+
+/// What adding a village did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    New(Uuid),
+    /// The commune already has a village with this key, under this name.
+    Exists(Uuid, String),
+}
+
+/// Add a village, unless the commune has one with the same key (spelled any way, with or
+/// without Thôn/Bản/…): then that one.
 pub async fn add_village(
     conn: &mut PgConnection,
     by: &By,
     commune: &str,
     name: &str,
-) -> sqlx::Result<Option<Uuid>> {
+) -> sqlx::Result<Added> {
+    if let Some((id, existing)) = village_by_key(conn, commune, name).await? {
+        return Ok(Added::Exists(id, existing));
+    }
     let id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO villages (commune_code, name) VALUES ($1, $2)
-         ON CONFLICT (commune_code, normalize_name(name)) DO NOTHING RETURNING id",
+        "INSERT INTO villages (commune_code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(commune)
     .bind(name)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(id) = id {
-        #[derive(Serialize)]
-        struct V<'a> {
-            commune_code: &'a str,
-            name: &'a str,
-        }
-        audit::created(
-            conn,
-            by,
-            "village",
-            id,
-            &V {
-                commune_code: commune,
-                name,
-            },
-        )
-        .await?;
+    let Some(id) = id else {
+        // Added by someone else a moment ago.
+        return match village_by_key(conn, commune, name).await? {
+            Some((id, existing)) => Ok(Added::Exists(id, existing)),
+            None => Err(sqlx::Error::RowNotFound),
+        };
+    };
+    #[derive(Serialize)]
+    struct V<'a> {
+        commune_code: &'a str,
+        name: &'a str,
     }
+    audit::created(
+        conn,
+        by,
+        "village",
+        id,
+        &V {
+            commune_code: commune,
+            name,
+        },
+    )
+    .await?;
+    Ok(Added::New(id))
+}
+
+/// A merge of two villages, for the commune page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VillageMergeRow {
+    pub id: Uuid,
+    pub survivor_name: String,
+    pub merged_name: String,
+    pub households: i32,
+    pub reason: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub undone: bool,
+}
+
+pub async fn village_merges(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<VillageMergeRow>> {
+    sqlx::query_as(
+        "SELECT m.id, s.name AS survivor_name, g.name AS merged_name,
+                coalesce(array_length(m.households, 1), 0) AS households, m.reason, m.created_at,
+                m.undone_at IS NOT NULL AS undone
+         FROM village_merges m JOIN villages s ON s.id = m.survivor JOIN villages g ON g.id = m.merged
+         WHERE m.commune_code = $1 ORDER BY m.created_at DESC LIMIT 50",
+    )
+    .bind(commune)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VillageMergeError {
+    #[error("Hai thôn phải là hai thôn khác nhau, cùng một xã, chưa bị gộp.")]
+    NotTwoVillages,
+    #[error("Lần gộp này đã được hoàn tác rồi.")]
+    AlreadyUndone,
+    #[error(
+        "Không hoàn tác được: thôn {0} đã được gộp tiếp vào thôn khác hoặc đã có thôn khác cùng tên."
+    )]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Merge `merged` into `survivor` (two villages of `commune`): the households move, the merged
+/// village stays (for the undo) but is no longer offered; the ledger remembers which households
+/// moved. Audited.
+pub async fn merge_villages(
+    conn: &mut PgConnection,
+    by: &By,
+    commune: &str,
+    survivor: Uuid,
+    merged: Uuid,
+    reason: &str,
+) -> Result<Uuid, VillageMergeError> {
+    let names: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, name FROM villages WHERE id = ANY($1) AND commune_code = $2 AND merged_into IS NULL
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(vec![survivor, merged])
+    .bind(commune)
+    .fetch_all(&mut *conn)
+    .await?;
+    if survivor == merged || names.len() != 2 {
+        return Err(VillageMergeError::NotTwoVillages);
+    }
+    let moved: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE households SET village_id = $1, updated_at = now() WHERE village_id = $2 RETURNING id",
+    )
+    .bind(survivor)
+    .bind(merged)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE villages SET merged_into = $1 WHERE id = $2")
+        .bind(survivor)
+        .bind(merged)
+        .execute(&mut *conn)
+        .await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO village_merges (commune_code, survivor, merged, households, reason, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(commune)
+    .bind(survivor)
+    .bind(merged)
+    .bind(&moved)
+    .bind(reason)
+    .bind(by.user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let name = |id: Uuid| {
+        names
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
+    audit::write(
+        conn,
+        by,
+        audit::Entry {
+            action: audit::Action::Merge,
+            entity: "village",
+            entity_id: merged.to_string(),
+            before: Some(serde_json::json!({ "village": name(merged), "households": moved })),
+            after: Some(serde_json::json!({ "survivor": survivor, "survivor_name": name(survivor), "ledger": id })),
+            reason: Some(reason),
+        },
+    )
+    .await?;
     Ok(id)
+}
+
+/// Undo a merge exactly: the households it moved go back, the merged village is offered again.
+pub async fn undo_village_merge(
+    conn: &mut PgConnection,
+    by: &By,
+    commune: &str,
+    ledger: Uuid,
+) -> Result<(), VillageMergeError> {
+    let row: Option<(Uuid, Uuid, Vec<Uuid>, bool)> = sqlx::query_as(
+        "SELECT survivor, merged, households, undone_at IS NOT NULL FROM village_merges
+         WHERE id = $1 AND commune_code = $2 FOR UPDATE",
+    )
+    .bind(ledger)
+    .bind(commune)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((survivor, merged, households, undone)) = row else {
+        return Err(VillageMergeError::NotTwoVillages);
+    };
+    if undone {
+        return Err(VillageMergeError::AlreadyUndone);
+    }
+    let name: String = sqlx::query_scalar("SELECT name FROM villages WHERE id = $1")
+        .bind(merged)
+        .fetch_one(&mut *conn)
+        .await?;
+    let back =
+        sqlx::query("UPDATE villages SET merged_into = NULL WHERE id = $1 AND merged_into = $2")
+            .bind(merged)
+            .bind(survivor)
+            .execute(&mut *conn)
+            .await;
+    match back {
+        Ok(r) if r.rows_affected() == 1 => {}
+        Ok(_) => return Err(VillageMergeError::Conflict(name)),
+        Err(sqlx::Error::Database(db)) if db.constraint() == Some("villages_commune_key_key") => {
+            return Err(VillageMergeError::Conflict(name));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let moved = sqlx::query(
+        "UPDATE households SET village_id = $1, updated_at = now() WHERE id = ANY($2) AND village_id = $3",
+    )
+    .bind(merged)
+    .bind(&households)
+    .bind(survivor)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query("UPDATE village_merges SET undone_at = now(), undone_by = $2 WHERE id = $1")
+        .bind(ledger)
+        .bind(by.user_id)
+        .execute(&mut *conn)
+        .await?;
+    audit::write(
+        conn,
+        by,
+        audit::Entry {
+            action: audit::Action::Unmerge,
+            entity: "village",
+            entity_id: merged.to_string(),
+            before: Some(serde_json::json!({ "survivor": survivor, "ledger": ledger })),
+            after: Some(serde_json::json!({ "village": name, "households_back": moved })),
+            reason: None,
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -25,6 +25,40 @@ pub fn normalize_name(s: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The words a village's name may start with that say what kind of place it is, not which.
+const VILLAGE_PREFIXES: &[&str] = &[
+    "to dan pho ",
+    "thon ",
+    "ban ",
+    "khu ",
+    "to ",
+    "xom ",
+    "khoi ",
+    "lang ",
+    "ap ",
+];
+
+/// A village's one key within its commune: normalised ([`normalize_name`]) with the prefixes
+/// Thôn, Bản, Khu, Tổ, Tổ dân phố, Xóm, Khối, Làng, Ấp removed — "Thôn Nà Pàn", "Nà Pàn",
+/// "thon na pan" and "Bản Nà Pàn" are one village. A prefix stays when only digits would remain
+/// ("Khu 1" and "Tổ 1" stay apart). Mirrored in SQL by `village_key()` (migration 0021).
+pub fn village_key(name: &str) -> String {
+    let mut k = normalize_name(name);
+    loop {
+        let Some(rest) = VILLAGE_PREFIXES
+            .iter()
+            .find_map(|p| k.strip_prefix(p))
+            .map(str::to_string)
+        else {
+            return k;
+        };
+        if rest.is_empty() || rest.chars().all(|c| c.is_ascii_digit() || c == ' ') {
+            return k;
+        }
+        k = rest;
+    }
+}
+
 /// Characters that phones, PDFs and web pages paste into text without anything to see: zero-width
 /// spaces and joiners, the byte-order mark, the soft hyphen, the word joiner.
 fn invisible(c: char) -> bool {
@@ -58,6 +92,26 @@ pub fn clean_multiline(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{clean, clean_multiline, normalize_name};
+
+    #[test]
+    fn a_village_has_one_key_however_it_is_written() {
+        use super::village_key;
+        for v in [
+            "Thôn Nà Pàn",
+            "Nà Pàn",
+            "thon na pan",
+            "Bản Nà Pàn",
+            "  NÀ  PÀN ",
+            "Xóm Nà Pàn",
+        ] {
+            assert_eq!(village_key(v), "na pan", "{v}");
+        }
+        assert_eq!(village_key("Tổ dân phố Hòa Bình"), "hoa binh");
+        assert_eq!(village_key("Thôn Bản Cáu"), village_key("Bản Cáu"));
+        assert_eq!(village_key("Khu 1"), "khu 1");
+        assert_ne!(village_key("Khu 1"), village_key("Tổ 1"));
+        assert_eq!(village_key("Thôn"), "thon");
+    }
 
     #[test]
     fn one_spelling_whatever_was_pasted() {

@@ -11,7 +11,7 @@ use crate::db::audit::{self, By};
 use crate::db::households::exact_matches;
 use crate::domain::household::{HouseholdDraft, HouseholdInput};
 use crate::domain::spreadsheet::SafeCsv;
-use crate::domain::text::normalize_name;
+use crate::domain::text::{normalize_name, village_key};
 
 /// Rows accepted in one upload in the browser; the command line has no limit.
 pub const BROWSER_ROW_LIMIT: usize = 10_000;
@@ -421,6 +421,29 @@ pub async fn preview(
         }
     }
 
+    // A village typed another way ("Nà Pàn", "thon na pan", "Bản Nà Pàn") is the commune's
+    // village with the same key: written under its stored name, and the preview says so.
+    let communes_in_file: Vec<String> = {
+        let mut c: Vec<String> = rows.iter().map(|(_, d)| d.commune_code.clone()).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let known = crate::db::places::villages_by_key(pool, &communes_in_file).await?;
+    for (line, d) in rows.iter_mut() {
+        if let Some((_, stored)) = known.get(&(d.commune_code.clone(), village_key(&d.village)))
+            && *stored != d.village
+        {
+            notes.push(Problem {
+                line: *line,
+                column: header_label("village").into(),
+                message: format!("“{}” ghi theo thôn đã có của xã: {stored}.", d.village),
+            });
+            d.village = stored.clone();
+        }
+    }
+    notes.sort_by(|a, b| a.line.cmp(&b.line).then(a.column.cmp(&b.column)));
+
     // Duplicates within the file.
     let mut seen_cccd: HashMap<&str, usize> = HashMap::new();
     let mut seen_code: HashMap<(&str, &str), usize> = HashMap::new();
@@ -525,7 +548,7 @@ async fn same_name_same_village(
     for (line, d) in rows {
         let key = (
             d.commune_code.clone(),
-            normalize_name(&d.village),
+            village_key(&d.village),
             normalize_name(&d.head_name),
         );
         let years = seen.entry(key).or_default();
@@ -551,10 +574,7 @@ async fn same_name_same_village(
     // With the registry: one probe per row of the (commune, name) index, at most one match.
     let lines: Vec<i32> = rows.iter().map(|(l, _)| *l as i32).collect();
     let communes: Vec<String> = rows.iter().map(|(_, d)| d.commune_code.clone()).collect();
-    let villages: Vec<String> = rows
-        .iter()
-        .map(|(_, d)| normalize_name(&d.village))
-        .collect();
+    let villages: Vec<String> = rows.iter().map(|(_, d)| village_key(&d.village)).collect();
     let names: Vec<String> = rows
         .iter()
         .map(|(_, d)| normalize_name(&d.head_name))
@@ -563,7 +583,7 @@ async fn same_name_same_village(
     let found: Vec<(i32, String, String, Option<i32>)> = sqlx::query_as(
         "SELECT r.n, m.head_name, m.village, m.birth_year
          FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) AS r(n, commune, village_key, name_key, birth)
-         JOIN villages v ON v.commune_code = r.commune AND normalize_name(v.name) = r.village_key
+         JOIN villages v ON v.commune_code = r.commune AND village_key(v.name) = r.village_key AND v.merged_into IS NULL
          JOIN LATERAL (
             SELECT h.head_name, v.name AS village, h.birth_year FROM households h
             WHERE h.commune_code = r.commune AND h.head_name_key = r.name_key AND h.village_id = v.id
@@ -610,7 +630,7 @@ async fn same_name_same_village(
         let similar: Vec<(i32, String, String, Option<i32>, f32)> = sqlx::query_as(
             "SELECT r.n, m.head_name, m.village, m.birth_year, m.sim
              FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) AS r(n, commune, village_key, name_key, birth)
-             JOIN villages v ON v.commune_code = r.commune AND normalize_name(v.name) = r.village_key
+             JOIN villages v ON v.commune_code = r.commune AND village_key(v.name) = r.village_key AND v.merged_into IS NULL
              JOIN LATERAL (
                 SELECT h.head_name, v.name AS village, h.birth_year,
                        similarity(h.head_name_key, r.name_key) AS sim
@@ -716,7 +736,7 @@ pub async fn commit(
     }
     let mut villages: HashMap<(String, String), Uuid> = HashMap::new();
     for d in rows {
-        let key = (d.commune_code.clone(), normalize_name(&d.village));
+        let key = (d.commune_code.clone(), village_key(&d.village));
         if let std::collections::hash_map::Entry::Vacant(e) = villages.entry(key) {
             let id =
                 crate::db::households::village_id(&mut tx, by, &d.commune_code, &d.village).await?;
@@ -736,7 +756,7 @@ pub async fn commit(
         let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
         let village_ids: Vec<Uuid> = chunk
             .iter()
-            .map(|d| villages[&(d.commune_code.clone(), normalize_name(&d.village))])
+            .map(|d| villages[&(d.commune_code.clone(), village_key(&d.village))])
             .collect();
         let communes = col(&|d| Some(d.commune_code.clone()));
         let names = col(&|d| Some(d.head_name.clone()));

@@ -614,6 +614,12 @@ async fn save(
                 });
                 let mut tx = state.db.begin().await?;
                 let by = By::from(&actor);
+                // "Nà Pàn" typed for the commune's "Thôn Nà Pàn": saved under that village, said.
+                let mapped =
+                    crate::db::places::village_by_key(&mut tx, &draft.commune_code, &draft.village)
+                        .await?
+                        .map(|(_, stored)| stored)
+                        .filter(|stored| *stored != draft.village);
                 let result = match id {
                     None => households::create(&mut tx, &by, &draft, reason.as_deref())
                         .await
@@ -625,6 +631,9 @@ async fn save(
                 match result {
                     Ok(Some(saved)) => {
                         tx.commit().await?;
+                        let village_note = mapped
+                            .map(|v| format!(" Thôn ghi theo thôn đã có của xã: {v}."))
+                            .unwrap_or_default();
                         let restored = if draft.cccd_restored {
                             format!(
                                 " Số CCCD có 11 chữ số đã được thêm số 0 ở đầu: {}.",
@@ -636,7 +645,7 @@ async fn save(
                         flash(
                             &session,
                             "ok",
-                            format!("Đã lưu hộ {}.{restored}", draft.head_name),
+                            format!("Đã lưu hộ {}.{restored}{village_note}", draft.head_name),
                         )
                         .await;
                         return Ok(Redirect::to(&format!("/ho/{saved}")).into_response());

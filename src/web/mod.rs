@@ -297,6 +297,18 @@ fn routes() -> Routes {
             Access::Roles(REGISTRY),
             post(places::add_village),
         ),
+        r(
+            Method::POST,
+            "/xa/{code}/gop-thon",
+            Access::Roles(DISTRICT),
+            post(places::merge_villages),
+        ),
+        r(
+            Method::POST,
+            "/xa/{code}/gop-thon/{id}/hoan-tac",
+            Access::Roles(DISTRICT),
+            post(places::undo_village_merge),
+        ),
         // Households
         r(Method::GET, "/ho", signed_in, get(households::list)),
         r(

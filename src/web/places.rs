@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::{AppError, AppResult};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
-use crate::db::places::{self, CommuneRow, VillageRow};
+use crate::db::places::{self, CommuneRow, VillageMergeError, VillageMergeRow, VillageRow};
 use crate::domain::roles::{Actor, Scope};
 
 #[derive(Template, WebTemplate)]
@@ -41,6 +41,18 @@ pub struct CommunePage {
     pub ctx: Ctx,
     pub commune: CommuneRow,
     pub villages: Vec<VillageRow>,
+    /// Merges of this commune's villages, newest first (the district merges and undoes them).
+    pub merges: Vec<VillageMergeRow>,
+    pub can_merge: bool,
+}
+
+impl CommunePage {
+    pub fn when(&self, m: &VillageMergeRow) -> String {
+        m.created_at
+            .with_timezone(&crate::domain::dates::vietnam_offset())
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
+    }
 }
 
 fn may_manage(actor: &Actor, code: &str) -> bool {
@@ -62,10 +74,13 @@ pub async fn commune(
         .find(|c| c.code == code)
         .ok_or(AppError::NotFound)?;
     let villages = places::villages(&state.db, &code).await?;
+    let merges = places::village_merges(&state.db, &code).await?;
     Ok(CommunePage {
         ctx,
         commune,
         villages,
+        merges,
+        can_merge: actor.is_district(),
     })
 }
 
@@ -101,15 +116,99 @@ pub async fn add_village(
     };
     tx.commit().await?;
     match added {
-        Some(_) => flash(&session, "ok", format!("Đã thêm {name}.")).await,
-        None => {
+        places::Added::New(_) => flash(&session, "ok", format!("Đã thêm {name}.")).await,
+        places::Added::Exists(_, existing) => {
             flash(
                 &session,
                 "error",
-                format!("Xã đã có thôn “{name}” (cách viết khác vẫn tính là trùng)."),
+                format!(
+                    "Không thêm: xã đã có thôn “{existing}”. “{name}” là cùng một thôn \
+                     (không tính chữ Thôn, Bản, Khu, Tổ, Xóm và cách viết hoa, dấu)."
+                ),
             )
             .await
         }
+    }
+    Ok(Redirect::to(&back).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct MergeForm {
+    /// The village that stays.
+    #[serde(default)]
+    pub giu: String,
+    /// The village merged into it.
+    #[serde(default)]
+    pub gop: String,
+    #[serde(default)]
+    pub ly_do: String,
+}
+
+/// `POST /xa/{code}/gop-thon` (district): two villages of the commune that are one; the
+/// households of the second move to the first. Audited; undone exactly by the next route.
+pub async fn merge_villages(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    Path(code): Path<String>,
+    Form(f): Form<MergeForm>,
+) -> AppResult<Response> {
+    let back = format!("/xa/{code}");
+    let reason = crate::domain::text::clean(&f.ly_do);
+    let (Ok(survivor), Ok(merged)) = (f.giu.parse(), f.gop.parse()) else {
+        flash(
+            &session,
+            "error",
+            "Hãy chọn thôn giữ lại và thôn gộp vào nó.",
+        )
+        .await;
+        return Ok(Redirect::to(&back).into_response());
+    };
+    if reason.is_empty() || reason.chars().count() > 500 {
+        flash(
+            &session,
+            "error",
+            "Hãy ghi lý do gộp hai thôn (tối đa 500 ký tự).",
+        )
+        .await;
+        return Ok(Redirect::to(&back).into_response());
+    }
+    let mut tx = state.db.begin().await?;
+    match places::merge_villages(&mut tx, &By::from(&actor), &code, survivor, merged, &reason).await
+    {
+        Ok(_) => {
+            tx.commit().await?;
+            flash(
+                &session,
+                "ok",
+                "Đã gộp hai thôn; các hộ của thôn gộp đã chuyển sang thôn giữ lại.",
+            )
+            .await;
+        }
+        Err(VillageMergeError::Db(e)) => return Err(e.into()),
+        Err(e) => flash(&session, "error", e.to_string()).await,
+    }
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// `POST /xa/{code}/gop-thon/{id}/hoan-tac` (district): undo a merge of villages exactly.
+pub async fn undo_village_merge(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    session: Session,
+    Path((code, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let back = format!("/xa/{code}");
+    let id: uuid::Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    match places::undo_village_merge(&mut tx, &By::from(&actor), &code, id).await {
+        Ok(()) => {
+            tx.commit().await?;
+            flash(&session, "ok", "Đã hoàn tác: các hộ đã về lại thôn cũ.").await;
+        }
+        Err(VillageMergeError::NotTwoVillages) => return Err(AppError::NotFound),
+        Err(VillageMergeError::Db(e)) => return Err(e.into()),
+        Err(e) => flash(&session, "error", e.to_string()).await,
     }
     Ok(Redirect::to(&back).into_response())
 }

@@ -237,6 +237,21 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid) -> Vec<Case
             vec![],
             "L R R 403 403 R 404",
         ),
+        post(
+            "/xa/{code}/gop-thon",
+            format!("/xa/{}/gop-thon", crate::fixtures::COMMUNE_X),
+            vec![],
+            "L R R 403 403 403 403",
+        ),
+        post(
+            "/xa/{code}/gop-thon/{id}/hoan-tac",
+            format!(
+                "/xa/{}/gop-thon/{random}/hoan-tac",
+                crate::fixtures::COMMUNE_X
+            ),
+            vec![],
+            "L 404 404 403 403 403 403",
+        ),
         // Households
         get("/ho", "/ho".into(), "L 200 200 200 200 200 200"),
         get("/ho/moi", "/ho/moi".into(), "L 200 200 403 403 200 200"),

@@ -153,6 +153,30 @@ impl TestDb {
         Self::create(false).await
     }
 
+    /// A database migrated up to, not including, the migration whose file name starts with
+    /// `version` (e.g. "0021"): the schema as it was, for data written the old way.
+    pub async fn migrated_before(version: &str) -> TestDb {
+        let db = Self::empty().await;
+        let dir = std::env::temp_dir().join(format!("giupdo-mig-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for e in std::fs::read_dir(&src).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            if name.as_str() < version {
+                std::fs::copy(e.path(), dir.join(&name)).unwrap();
+            }
+        }
+        sqlx::migrate::Migrator::new(dir.as_path())
+            .await
+            .unwrap()
+            .run(&db.pool)
+            .await
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        db
+    }
+
     async fn create(migrated: bool) -> TestDb {
         let shared = shared().await;
         let name = format!(

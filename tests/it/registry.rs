@@ -1427,3 +1427,302 @@ async fn a_name_pasted_from_a_phone_is_stored_in_one_spelling_on_every_path_in()
         vec!["Bò giống sinh sản"]
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// Villages: one key per village
+
+#[tokio::test]
+async fn sql_and_rust_agree_on_village_keys() {
+    let app = TestApp::spawn().await;
+    let names = [
+        "Thôn Nà Pàn",
+        "Nà Pàn",
+        "thon na pan",
+        "Bản Nà Pàn",
+        "Xóm  Nà-Pàn",
+        "Tổ dân phố Hòa Bình",
+        "Khu 1",
+        "Tổ 1",
+        "Thôn Bản Cáu",
+        "Bản Cáu",
+        "Thôn",
+        "Làng Khuổi Hẩu",
+        "Khối 3",
+    ];
+    let sql: Vec<String> = sqlx::query_scalar(
+        "SELECT village_key(x) FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n",
+    )
+    .bind(names.to_vec())
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    for (n, k) in names.iter().zip(&sql) {
+        assert_eq!(&giupdo::domain::text::village_key(n), k, "{n}");
+    }
+}
+
+#[tokio::test]
+async fn a_village_typed_another_way_is_the_same_village_and_the_same_person_is_caught() {
+    let app = signed_in(Role::Clerk, None).await;
+    assert_eq!(app.post("/ho", &household_form(&[])).await.status, 303);
+    // A second spelling of the village is refused when added, naming the village there is.
+    for other in ["Nà Pàn", "thon na pan", "Bản Nà Pàn"] {
+        app.post(&format!("/xa/{COMMUNE_X}/thon"), &[("name", other)])
+            .await;
+        let page = app.get(&format!("/xa/{COMMUNE_X}")).await;
+        let msg = page.text_of(".flash-error");
+        assert!(msg.contains("đã có thôn “Thôn Nà Pàn”"), "{other}: {msg}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM villages").await, 1);
+    // The same person registered again under another spelling of the village: probable, asked.
+    for other in ["Bản Nà Pàn", "na pan"] {
+        let again = app
+            .post(
+                "/ho",
+                &household_form(&[("village", other), ("cccd", ""), ("household_code", "")]),
+            )
+            .await;
+        assert_eq!(again.status, 422, "{other}");
+        assert!(
+            again
+                .texts("li.candidate .level")
+                .contains(&"Có thể trùng".to_string())
+        );
+    }
+    // Someone else typed into "Nà Pàn" is saved under Thôn Nà Pàn, and told so.
+    let saved = app
+        .post(
+            "/ho",
+            &household_form(&[
+                ("village", "Nà Pàn"),
+                ("head_name", "Lương Thị Hoa"),
+                ("gender", "female"),
+                ("birth_year", "1990"),
+                ("cccd", ""),
+                ("household_code", ""),
+            ]),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let page = app.get(&saved.location().unwrap()).await;
+    assert!(
+        page.text_of(".flash-ok")
+            .contains("Thôn ghi theo thôn đã có của xã: Thôn Nà Pàn")
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM villages").await, 1);
+    // An import maps it too, and its preview says so.
+    let csv = format!("{HEADER}06073,Bản Nà Pàn,Vi Văn Ba,1970,Nam,,,Tày,2,Hộ nghèo,,\n");
+    let preview = upload(&app, "ds.csv", csv.into_bytes()).await;
+    assert!(
+        preview
+            .text_of("table.notes")
+            .contains("“Bản Nà Pàn” ghi theo thôn đã có của xã: Thôn Nà Pàn"),
+        "{}",
+        preview.text
+    );
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM import_batches")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(app.post(&format!("/ho/nhap/{id}"), &[]).await.status, 303);
+    assert_eq!(count(&app, "SELECT count(*) FROM villages").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 3);
+}
+
+#[tokio::test]
+async fn a_clerk_merges_two_villages_audited_and_undoes_it_exactly() {
+    let app = signed_in(Role::Clerk, None).await;
+    // The same village entered with a typo: two keys, two villages.
+    for (village, name) in [
+        ("Thôn Nà Pàn", "Hoàng Văn Thụ"),
+        ("Thôn Nà Pan Trên", "Lý Văn Sơn"),
+        ("Thôn Nà Pan Trên", "Vi Thị Ba"),
+    ] {
+        let f = household_form(&[
+            ("village", village),
+            ("head_name", name),
+            ("cccd", ""),
+            ("household_code", ""),
+        ]);
+        assert_eq!(app.post("/ho", &f).await.status, 303);
+    }
+    let village = |name: &'static str| {
+        let pool = app.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM villages WHERE name = $1")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (keep, typo) = (
+        village("Thôn Nà Pàn").await,
+        village("Thôn Nà Pan Trên").await,
+    );
+    let page = app.get(&format!("/xa/{COMMUNE_X}")).await;
+    assert_eq!(
+        page.count("details.merge-villages select[name=giu] option"),
+        2
+    );
+    // No reason: refused, nothing changed.
+    app.post(
+        &format!("/xa/{COMMUNE_X}/gop-thon"),
+        &[
+            ("giu", &keep.to_string()),
+            ("gop", &typo.to_string()),
+            ("ly_do", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM villages WHERE merged_into IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    let merged = app
+        .post(
+            &format!("/xa/{COMMUNE_X}/gop-thon"),
+            &[
+                ("giu", &keep.to_string()),
+                ("gop", &typo.to_string()),
+                ("ly_do", "Gõ nhầm tên thôn"),
+            ],
+        )
+        .await;
+    assert_eq!(merged.status, 303);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM households WHERE village_id = '{keep}'")
+        )
+        .await,
+        3
+    );
+    let page = app.get(&format!("/xa/{COMMUNE_X}")).await;
+    assert_eq!(
+        page.count("ul.villages li"),
+        1,
+        "the merged village is no longer offered"
+    );
+    assert!(
+        page.text_of("table.village-merges")
+            .contains("Gõ nhầm tên thôn")
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE action = 'merge' AND entity = 'village'"
+        )
+        .await,
+        1
+    );
+    // Undo: exactly the two households go back.
+    let ledger: uuid::Uuid = sqlx::query_scalar("SELECT id FROM village_merges")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let undo = app
+        .post(&format!("/xa/{COMMUNE_X}/gop-thon/{ledger}/hoan-tac"), &[])
+        .await;
+    assert_eq!(undo.status, 303);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM households WHERE village_id = '{typo}'")
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM villages WHERE merged_into IS NULL"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE action = 'unmerge' AND entity = 'village'"
+        )
+        .await,
+        1
+    );
+    // A commune official may not merge.
+    let official = TestApp::spawn().await;
+    let (_, pw) = official
+        .user("xa.x", Role::Commune, None, Some(COMMUNE_X))
+        .await;
+    official.login("xa.x", &pw).await;
+    assert_eq!(
+        official
+            .post(&format!("/xa/{COMMUNE_X}/gop-thon"), &[])
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn migration_merges_villages_stored_twice_under_one_key_undoably() {
+    let db = crate::harness::TestDb::migrated_before("0021").await;
+    // Before: "Nà Pàn" beside "Thôn Nà Pàn" was a second village, each with its household.
+    for sql in [
+        "INSERT INTO villages (id, commune_code, name, created_at) VALUES
+            ('00000000-0000-4000-8000-0000000000b1', '06073', 'Thôn Nà Pàn', '2024-01-01'),
+            ('00000000-0000-4000-8000-0000000000b2', '06073', 'Nà Pàn', '2024-03-01'),
+            ('00000000-0000-4000-8000-0000000000b3', '06091', 'Nà Pàn', '2024-03-01')",
+        "INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year) VALUES
+            ('06073', '00000000-0000-4000-8000-0000000000b1', 'Hoàng Văn Thụ', 1985, 'tay', 4, 'poor', 2024),
+            ('06073', '00000000-0000-4000-8000-0000000000b2', 'Hoàng Văn Thụ', 1985, 'tay', 4, 'poor', 2024),
+            ('06091', '00000000-0000-4000-8000-0000000000b3', 'Nông Thị Lan', 1990, 'nung', 3, 'poor', 2024)",
+    ] {
+        sqlx::query(sql).execute(&db.pool).await.unwrap();
+    }
+    giupdo::db::migrate(&db.pool).await.unwrap();
+    let active: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT v.commune_code, v.name, (SELECT count(*) FROM households h WHERE h.village_id = v.id)
+         FROM villages v WHERE v.merged_into IS NULL ORDER BY v.commune_code",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        active,
+        vec![
+            ("06073".into(), "Thôn Nà Pàn".into(), 2),
+            ("06091".into(), "Nà Pàn".into(), 1),
+        ],
+        "one village per key and commune; another commune's Nà Pàn is its own"
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'merge' AND entity = 'village'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+    // The merge is in the ledger and undoes like any other.
+    let ledger: uuid::Uuid = sqlx::query_scalar("SELECT id FROM village_merges")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
+    let undone = giupdo::db::places::undo_village_merge(
+        &mut tx,
+        &giupdo::db::audit::By::system("test"),
+        "06073",
+        ledger,
+    )
+    .await;
+    // Undoing it would bring back a second village under the same key: refused, said why.
+    assert!(
+        matches!(undone, Err(giupdo::db::places::VillageMergeError::Conflict(ref n)) if n == "Nà Pàn"),
+        "{undone:?}"
+    );
+}

@@ -1115,24 +1115,7 @@ async fn commune_dashboard_lists_never_helped_priority_households_first() {
 async fn migration_keeps_agency_observations_and_gives_households_their_official_status_back() {
     use crate::harness::TestDb;
     // The schema as it was before (migrations up to 0018), with data written the old way.
-    let db = TestDb::empty().await;
-    let dir = std::env::temp_dir().join(format!("giupdo-mig-{}", Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    for e in std::fs::read_dir(&src).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().into_string().unwrap();
-        if name.as_str() < "0019" {
-            std::fs::copy(e.path(), dir.join(&name)).unwrap();
-        }
-    }
-    sqlx::migrate::Migrator::new(dir.as_path())
-        .await
-        .unwrap()
-        .run(&db.pool)
-        .await
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    let db = TestDb::migrated_before("0019").await;
     let q = |sql: &'static str| sqlx::query(sql);
     for sql in [
         "INSERT INTO agencies (id, name, kind, staff_count) VALUES ('00000000-0000-4000-8000-00000000000a', 'Phòng Y tế', 'department', 5)",
