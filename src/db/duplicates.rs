@@ -18,6 +18,8 @@ pub struct Probe {
     pub birth_year: Option<i32>,
     #[redact]
     pub cccd: Option<String>,
+    #[redact]
+    pub old_id_number: Option<String>,
     pub household_code: Option<String>,
     pub exclude: Option<Uuid>,
 }
@@ -55,13 +57,16 @@ struct Row {
     status: String,
     similarity: f32,
     same_cccd: bool,
+    same_old_id: bool,
     same_code: bool,
+    old_id_number: Option<String>,
 }
 
 const SELECT: &str = "SELECT h.id, h.head_name, h.head_name_key, v.name AS village_name, h.commune_code,
-        c.name AS commune_name, h.birth_year, h.cccd, h.household_code, h.status,
+        c.name AS commune_name, h.birth_year, h.cccd, h.old_id_number, h.household_code, h.status,
         similarity(h.head_name_key, $1) AS similarity,
         coalesce(h.cccd = $2, false) AS same_cccd,
+        coalesce(h.old_id_number = $5, false) AS same_old_id,
         coalesce(h.commune_code = $3 AND h.household_code = $4, false) AS same_code
      FROM households h JOIN villages v ON v.id = h.village_id JOIN communes c ON c.code = h.commune_code";
 
@@ -97,21 +102,23 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
         .execute(&mut *tx)
         .await?;
     let sql = format!(
-        "{SELECT} WHERE h.id IS DISTINCT FROM $5 AND h.merged_into IS NULL AND h.id IN (
-            (SELECT x.id FROM households x WHERE x.cccd = $2 OR (x.commune_code = $3 AND x.household_code = $4))
+        "{SELECT} WHERE h.id IS DISTINCT FROM $6 AND h.merged_into IS NULL AND h.id IN (
+            (SELECT x.id FROM households x WHERE x.cccd = $2 OR x.old_id_number = $5
+                 OR (x.commune_code = $3 AND x.household_code = $4))
             UNION ALL
             -- Similar names nearest first, then the households of this commune bearing them.
             (SELECT x.id FROM ({NEAREST_NAMES_IN_COMMUNE}) k
              CROSS JOIN LATERAL (SELECT x.id FROM households x
                 WHERE x.commune_code = $3 AND x.head_name_key = k.key AND x.merged_into IS NULL) x
              ORDER BY k.d LIMIT 60))
-         ORDER BY same_cccd DESC, same_code DESC, similarity DESC LIMIT 50"
+         ORDER BY same_cccd DESC, same_old_id DESC, same_code DESC, similarity DESC LIMIT 50"
     );
     let rows: Vec<Row> = sqlx::query_as(&sql)
         .bind(&key)
         .bind(&p.cccd)
         .bind(&p.commune_code)
         .bind(&p.household_code)
+        .bind(&p.old_id_number)
         .bind(p.exclude)
         .fetch_all(&mut *tx)
         .await?;
@@ -122,6 +129,7 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
         .filter_map(|r| {
             let pair = Pair {
                 same_cccd: r.same_cccd,
+                same_old_id: r.same_old_id,
                 same_household_code: r.same_code,
                 same_commune: r.commune_code == p.commune_code,
                 same_village: r.commune_code == p.commune_code
@@ -129,7 +137,8 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
                 same_name_key: !key.is_empty() && r.head_name_key == key,
                 similarity: r.similarity,
                 birth_years: (p.birth_year, r.birth_year),
-                different_ids: p.cccd.is_some() && r.cccd.is_some() && !r.same_cccd,
+                different_ids: (p.cccd.is_some() && r.cccd.is_some() && !r.same_cccd)
+                    || (p.old_id_number.is_some() && r.old_id_number.is_some() && !r.same_old_id),
                 other_village: &r.village_name,
                 other_commune: &r.commune_name,
             };
@@ -204,12 +213,14 @@ pub async fn search(
 ) -> sqlx::Result<Vec<Candidate>> {
     let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
     let key = normalize_name(q);
+    let old_id = (digits.len() == 9).then(|| digits.clone());
     let cccd = (digits.len() == 12).then_some(digits);
     let mut tx = pool.begin().await?;
     set_threshold(&mut tx, t.possible).await?;
     let sql = format!(
         "{SELECT} WHERE h.merged_into IS NULL AND h.id IN (
-            (SELECT x.id FROM households x WHERE x.merged_into IS NULL AND (x.cccd = $2 OR x.household_code = $4) LIMIT 50)
+            (SELECT x.id FROM households x WHERE x.merged_into IS NULL
+                AND (x.cccd = $2 OR x.old_id_number = $5 OR x.household_code = $4) LIMIT 50)
             UNION ALL
             (SELECT x.id FROM ({NEAREST_NAMES}) k
              CROSS JOIN LATERAL (SELECT x.id FROM households x
@@ -222,6 +233,7 @@ pub async fn search(
         .bind(&cccd)
         .bind(Option::<String>::None)
         .bind(q.trim())
+        .bind(&old_id)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -230,6 +242,7 @@ pub async fn search(
         .filter_map(|r| {
             let pair = Pair {
                 same_cccd: r.same_cccd,
+                same_old_id: r.same_old_id,
                 same_household_code: r.household_code.as_deref() == Some(q.trim()),
                 same_commune: own_commune == Some(r.commune_code.as_str()),
                 same_village: false,

@@ -14,6 +14,8 @@ pub struct HouseholdRow {
     pub gender: Option<String>,
     #[redact]
     pub cccd: Option<String>,
+    #[redact]
+    pub old_id_number: Option<String>,
     pub household_code: Option<String>,
     pub ethnicity: String,
     pub members: i32,
@@ -35,7 +37,7 @@ pub struct HouseholdRow {
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<HouseholdRow>> {
     sqlx::query_as(
         "SELECT h.id, h.commune_code, c.name AS commune_name, v.name AS village_name, h.head_name,
-                h.birth_year, h.gender, h.cccd, h.household_code, h.ethnicity, h.members, h.status,
+                h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code, h.ethnicity, h.members, h.status,
                 h.status_year, h.lacks_capital, h.lacks_land, h.lacks_labour, h.lacks_technique,
                 h.illness, h.other_needs, h.will_to_escape, h.phone, h.notes, h.merged_into
          FROM households h JOIN communes c ON c.code = h.commune_code
@@ -234,6 +236,8 @@ fn push_filters<'a>(
         }
         if digits.len() == 12 {
             b.push("h.cccd = ").push_bind(digits).push(" OR ");
+        } else if digits.len() == 9 {
+            b.push("h.old_id_number = ").push_bind(digits).push(" OR ");
         }
         b.push("h.household_code = ")
             .push_bind(text.to_string())
@@ -361,7 +365,7 @@ pub async fn village_id(
 /// The columns a draft fills, in the order [`bind_draft`] binds them (from `$2`).
 const DRAFT_COLUMNS: &str = "commune_code, village_id, head_name, birth_year, gender, cccd, household_code, \
      ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique, \
-     illness, other_needs, will_to_escape, phone, notes";
+     illness, other_needs, will_to_escape, phone, notes, old_id_number";
 
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
@@ -386,10 +390,11 @@ fn bind_draft<'q>(q: PgQuery<'q>, village: Uuid, d: &'q HouseholdDraft) -> PgQue
         .bind(d.will_to_escape)
         .bind(&d.phone)
         .bind(&d.notes)
+        .bind(&d.old_id_number)
 }
 
 fn placeholders() -> String {
-    (2..=21)
+    (2..=22)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
@@ -501,6 +506,8 @@ pub struct ExactMatch {
     pub village_name: String,
     #[redact]
     pub cccd: Option<String>,
+    #[redact]
+    pub old_id_number: Option<String>,
     pub household_code: Option<String>,
     pub commune_code: String,
 }
@@ -508,6 +515,7 @@ pub struct ExactMatch {
 pub async fn exact_matches(
     pool: &PgPool,
     cccds: &[String],
+    old_ids: &[String],
     codes: &[(String, String)],
 ) -> sqlx::Result<Vec<ExactMatch>> {
     let (code_communes, code_values): (Vec<String>, Vec<String>) = codes.iter().cloned().unzip();
@@ -516,17 +524,21 @@ pub async fn exact_matches(
         "WITH m AS (
             SELECT h.id FROM households h JOIN unnest($1::text[]) AS c(cccd) ON h.cccd = c.cccd
             UNION
+            SELECT h.id FROM households h JOIN unnest($4::text[]) AS o(old_id) ON h.old_id_number = o.old_id
+            UNION
             SELECT h.id FROM households h
               JOIN unnest($2::text[], $3::text[]) AS k(commune_code, code)
                 ON h.commune_code = k.commune_code AND h.household_code = k.code
          )
-         SELECT h.id, h.head_name, c.name AS commune_name, v.name AS village_name, h.cccd, h.household_code, h.commune_code
+         SELECT h.id, h.head_name, c.name AS commune_name, v.name AS village_name, h.cccd, h.old_id_number,
+                h.household_code, h.commune_code
          FROM m JOIN households h ON h.id = m.id
          JOIN communes c ON c.code = h.commune_code JOIN villages v ON v.id = h.village_id",
     )
     .bind(cccds)
     .bind(&code_communes)
     .bind(&code_values)
+    .bind(old_ids)
     .fetch_all(pool)
     .await
 }
@@ -534,7 +546,7 @@ pub async fn exact_matches(
 /// Villages of a commune (for the form's list and filters).
 pub async fn villages(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<(Uuid, String)>> {
     sqlx::query_as(
-        "SELECT id, name FROM villages WHERE commune_code = $1 ORDER BY normalize_name(name)",
+        "SELECT id, name FROM villages WHERE commune_code = $1 AND merged_into IS NULL ORDER BY normalize_name(name)",
     )
     .bind(commune)
     .fetch_all(pool)

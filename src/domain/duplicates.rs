@@ -71,8 +71,10 @@ impl Thresholds {
 /// What is known of the record being entered and of one registry candidate.
 #[derive(Debug, Clone)]
 pub struct Pair<'a> {
-    /// The same identity number (CCCD, or the old 9-digit CMND) on both.
+    /// The same CCCD on both.
     pub same_cccd: bool,
+    /// The same old 9-digit identity card number (CMND) on both.
+    pub same_old_id: bool,
     /// The same household code; it identifies a household only within one commune.
     pub same_household_code: bool,
     /// Both in the same commune (a household code, a village, mean something only within one).
@@ -92,6 +94,7 @@ impl Default for Pair<'_> {
     fn default() -> Self {
         Pair {
             same_cccd: false,
+            same_old_id: false,
             same_household_code: false,
             same_commune: true,
             same_village: false,
@@ -118,6 +121,9 @@ pub fn classify(p: &Pair<'_>, t: Thresholds) -> Option<(Level, Vec<String>)> {
     let mut reasons = Vec::new();
     if p.same_cccd {
         reasons.push("Trùng số CCCD".to_string());
+    }
+    if p.same_old_id {
+        reasons.push("Trùng số CMND cũ".to_string());
     }
     if p.same_household_code && p.same_commune {
         reasons.push("Trùng mã hộ nghèo trong cùng xã".to_string());

@@ -22,6 +22,10 @@ pub struct HouseholdInput {
     #[serde(default)]
     #[redact]
     pub cccd: String,
+    /// The old 9-digit identity card number (CMND), for heads of household who have no CCCD yet.
+    #[serde(default)]
+    #[redact]
+    pub old_id_number: String,
     #[serde(default)]
     pub household_code: String,
     #[serde(default)]
@@ -64,6 +68,10 @@ pub struct HouseholdDraft {
     pub cccd: Option<String>,
     /// The CCCD was typed with 11 digits and its leading 0 restored (shown to the user).
     pub cccd_restored: bool,
+    #[redact]
+    pub old_id_number: Option<String>,
+    /// A 9-digit number typed in the CCCD field was taken as the old CMND (shown to the user).
+    pub old_id_moved: bool,
     pub household_code: Option<String>,
     pub ethnicity: &'static str,
     pub members: i32,
@@ -224,8 +232,36 @@ impl HouseholdInput {
         );
         let birth_year = parse_int(&self.birth_year, "Năm sinh", 1900, this_year);
         let gender = parse_gender(&self.gender);
+        // A 9-digit number in the CCCD field (lists titled "Số CCCD/CMND" mix both) is the old
+        // CMND: it goes to its own field, and the caller says so.
+        let digits_of = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !matches!(c, ' ' | '.' | '-'))
+                .collect()
+        };
+        let typed_cccd = digits_of(&self.cccd);
+        let old_in_cccd = typed_cccd.len() == 9
+            && typed_cccd.chars().all(|c| c.is_ascii_digit())
+            && self.old_id_number.trim().is_empty();
+        let old_id_number = {
+            let raw = if old_in_cccd {
+                typed_cccd.clone()
+            } else {
+                digits_of(&self.old_id_number)
+            };
+            if raw.is_empty() {
+                Ok(None)
+            } else if raw.len() == 9 && raw.chars().all(|c| c.is_ascii_digit()) {
+                Ok(Some(raw))
+            } else {
+                Err(format!(
+                    "Số CMND cũ gồm đúng 9 chữ số (đang là “{}”). Số 12 chữ số là CCCD: ghi vào ô Số CCCD.",
+                    shorten(self.old_id_number.trim())
+                ))
+            }
+        };
         let cccd = match (&birth_year, &gender) {
-            _ if self.cccd.trim().is_empty() => Ok(None),
+            _ if self.cccd.trim().is_empty() || old_in_cccd => Ok(None),
             (Ok(y), Ok(g)) => Cccd::parse_restoring(&self.cccd, *g, *y).map(Some),
             _ => Cccd::parse_restoring(&self.cccd, None, None).map(Some),
         };
@@ -277,6 +313,7 @@ impl HouseholdInput {
             ("birth_year", errs(&birth_year.clone().map(|_| ()))),
             ("gender", errs(&gender.clone().map(|_| ()))),
             ("cccd", errs(&cccd.clone().map(|_| ()))),
+            ("old_id_number", errs(&old_id_number.clone().map(|_| ()))),
             ("household_code", errs(&household_code.clone().map(|_| ()))),
             ("ethnicity", errs(&ethnicity.clone().map(|_| ()))),
             ("members", errs(&members.clone().map(|_| ()))),
@@ -306,6 +343,8 @@ impl HouseholdInput {
             birth_year: birth_year.unwrap_or(None),
             gender: gender.unwrap_or(None).map(Gender::code),
             cccd_restored: matches!(cccd, Ok(Some((_, true)))),
+            old_id_number: old_id_number.unwrap_or(None),
+            old_id_moved: old_in_cccd,
             cccd: cccd.unwrap_or(None).map(|(c, _)| c.as_str().to_string()),
             household_code: household_code.unwrap_or(None),
             ethnicity: ethnicity.unwrap_or("other"),

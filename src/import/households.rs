@@ -24,6 +24,7 @@ pub const COLUMNS: &[(&str, &str, bool)] = &[
     ("birth_year", "Năm sinh", false),
     ("gender", "Giới tính", false),
     ("cccd", "Số CCCD", false),
+    ("old_id_number", "Số CMND cũ", false),
     ("household_code", "Mã hộ nghèo", false),
     ("ethnicity", "Dân tộc", true),
     ("members", "Số nhân khẩu", true),
@@ -48,6 +49,7 @@ pub const EXAMPLE: &[&str] = &[
     "1985",
     "Nam",
     "020085001234",
+    "",
     "HN-06073-0001",
     "Tày",
     "4",
@@ -99,6 +101,12 @@ pub fn field_for_header(h: &str) -> Option<&'static str> {
         | "so can cuoc cong dan"
         | "so cccd cmnd cua chu ho"
         | "so dinh danh ca nhan cua chu ho" => Some("cccd"),
+        "cmnd"
+        | "so cmnd"
+        | "so chung minh nhan dan"
+        | "chung minh nhan dan"
+        | "cmnd cu"
+        | "so cmnd cu" => Some("old_id_number"),
         "ma ho" | "ma so ho" | "ma ho ngheo can ngheo" | "ma ho gia dinh" => Some("household_code"),
         "nhan khau"
         | "so nhan khau trong ho"
@@ -212,6 +220,7 @@ pub fn row_input(index: &HashMap<&'static str, usize>, cells: &[String]) -> Hous
         birth_year: cell("birth_year"),
         gender: cell("gender"),
         cccd: cell("cccd"),
+        old_id_number: cell("old_id_number"),
         household_code: cell("household_code"),
         ethnicity: cell("ethnicity"),
         members: cell("members"),
@@ -389,6 +398,16 @@ pub async fn preview(
         }
         match parsed {
             Ok(draft) => {
+                if draft.old_id_moved {
+                    notes.push(Problem {
+                        line: *line,
+                        column: header_label("cccd").into(),
+                        message: format!(
+                            "Số {} có 9 chữ số là CMND cũ: ghi vào cột Số CMND cũ.",
+                            draft.old_id_number.as_deref().unwrap_or_default()
+                        ),
+                    });
+                }
                 if draft.cccd_restored {
                     notes.push(Problem {
                         line: *line,
@@ -447,7 +466,18 @@ pub async fn preview(
     // Duplicates within the file.
     let mut seen_cccd: HashMap<&str, usize> = HashMap::new();
     let mut seen_code: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut seen_old: HashMap<&str, usize> = HashMap::new();
     for (line, d) in &rows {
+        if let Some(c) = &d.old_id_number
+            && let Some(first) = seen_old.insert(c, *line)
+        {
+            problems.push(Problem {
+                line: *line,
+                column: "Số CMND cũ".into(),
+                message: format!("Trùng số CMND với dòng {first} trong tệp."),
+            });
+            seen_old.insert(c, first);
+        }
         if let Some(c) = &d.cccd
             && let Some(first) = seen_cccd.insert(c, *line)
         {
@@ -472,6 +502,10 @@ pub async fn preview(
 
     // Duplicates with the registry (exact CCCD or household code).
     let cccds: Vec<String> = rows.iter().filter_map(|(_, d)| d.cccd.clone()).collect();
+    let old_ids: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, d)| d.old_id_number.clone())
+        .collect();
     let codes: Vec<(String, String)> = rows
         .iter()
         .filter_map(|(_, d)| {
@@ -480,8 +514,12 @@ pub async fn preview(
                 .map(|c| (d.commune_code.clone(), c))
         })
         .collect();
-    if !cccds.is_empty() || !codes.is_empty() {
-        let matches = exact_matches(pool, &cccds, &codes).await?;
+    if !cccds.is_empty() || !codes.is_empty() || !old_ids.is_empty() {
+        let matches = exact_matches(pool, &cccds, &old_ids, &codes).await?;
+        let by_old: HashMap<&str, &_> = matches
+            .iter()
+            .filter_map(|m| m.old_id_number.as_deref().map(|c| (c, m)))
+            .collect();
         let by_cccd: HashMap<&str, &_> = matches
             .iter()
             .filter_map(|m| m.cccd.as_deref().map(|c| (c, m)))
@@ -499,6 +537,11 @@ pub async fn preview(
                 .cccd
                 .as_deref()
                 .and_then(|c| by_cccd.get(c).map(|m| ("Số CCCD", "CCCD", m)))
+                .or_else(|| {
+                    d.old_id_number
+                        .as_deref()
+                        .and_then(|c| by_old.get(c).map(|m| ("Số CMND cũ", "số CMND", m)))
+                })
                 .or_else(|| {
                     d.household_code.as_deref().and_then(|c| {
                         by_code
@@ -763,6 +806,7 @@ pub async fn commit(
         let birth: Vec<Option<i32>> = chunk.iter().map(|d| d.birth_year).collect();
         let gender = col(&|d| d.gender.map(str::to_string));
         let cccd = col(&|d| d.cccd.clone());
+        let old_id = col(&|d| d.old_id_number.clone());
         let code = col(&|d| d.household_code.clone());
         let eth = col(&|d| Some(d.ethnicity.to_string()));
         let members: Vec<i32> = chunk.iter().map(|d| d.members).collect();
@@ -777,10 +821,10 @@ pub async fn commit(
             "WITH ins AS (
                 INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, cccd, household_code,
                     ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique,
-                    illness, other_needs, will_to_escape, phone, notes, id)
+                    illness, other_needs, will_to_escape, phone, notes, id, old_id_number)
                 SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
                     $8::text[], $9::int[], $10::text[], $11::int[], $12::bool[], $13::bool[], $14::bool[], $15::bool[],
-                    $16::bool[], $17::text[], $18::bool[], $19::text[], $20::text[], $24::uuid[])
+                    $16::bool[], $17::text[], $18::bool[], $19::text[], $20::text[], $24::uuid[], $25::text[])
                 RETURNING *
              ), hist AS (
                 INSERT INTO household_status_history (household_id, year, status)
@@ -818,6 +862,7 @@ pub async fn commit(
             None => format!("Nhập từ tệp {source}"),
         })
         .bind(&ids)
+        .bind(&old_id)
         .fetch_one(&mut *tx)
         .await?;
         inserted += n as u64;

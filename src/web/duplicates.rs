@@ -77,7 +77,20 @@ pub fn probe(f: &HouseholdInput, exclude: Option<Uuid>) -> Probe {
         village: f.village.clone(),
         head_name: f.head_name.clone(),
         birth_year: f.birth_year.trim().parse().ok(),
-        cccd: (digits.len() == 12).then_some(digits),
+        cccd: (digits.len() == 12).then(|| digits.clone()),
+        // The old CMND: its own field, or 9 digits typed where the CCCD goes.
+        old_id_number: {
+            let old: String = f
+                .old_id_number
+                .chars()
+                .filter(|c| c.is_ascii_digit())
+                .collect();
+            if old.len() == 9 {
+                Some(old)
+            } else {
+                (digits.len() == 9).then_some(digits)
+            }
+        },
         household_code: Some(f.household_code.trim().to_string()).filter(|c| !c.is_empty()),
         exclude,
     }

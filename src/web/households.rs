@@ -249,6 +249,8 @@ pub struct HouseholdView {
     pub birth_year: Option<i32>,
     /// In full for the district and the household's commune, masked otherwise, "Chưa có" if none.
     pub cccd: String,
+    /// The old CMND, shown like the CCCD; empty if none.
+    pub old_id_number: String,
     pub household_code: Option<String>,
     pub members: i32,
     pub status: String,
@@ -269,6 +271,8 @@ impl HouseholdView {
             birth_year: h.birth_year,
             cccd: cccd_for(actor, &h.commune_code, h.cccd.as_deref())
                 .unwrap_or_else(|| "Chưa có".to_string()),
+            old_id_number: cccd_for(actor, &h.commune_code, h.old_id_number.as_deref())
+                .unwrap_or_default(),
             household_code: h.household_code.clone(),
             members: h.members,
             status: h.status.clone(),
@@ -507,6 +511,10 @@ fn constraint_error(e: &sqlx::Error) -> Option<(&'static str, String)> {
     };
     match db.constraint()? {
         "households_cccd_key" => Some(("cccd", "Số CCCD này đã có trong sổ hộ (trùng hộ).".into())),
+        "households_old_id_number_key" => Some((
+            "old_id_number",
+            "Số CMND này đã có trong sổ hộ (trùng hộ).".into(),
+        )),
         "households_household_code_key" => Some((
             "household_code",
             "Mã hộ nghèo này đã có ở xã này (trùng hộ).".into(),
@@ -631,6 +639,11 @@ async fn save(
                 match result {
                     Ok(Some(saved)) => {
                         tx.commit().await?;
+                        let old_id_note = if draft.old_id_moved {
+                            " Số 9 chữ số là CMND cũ: đã ghi vào ô Số CMND cũ.".to_string()
+                        } else {
+                            String::new()
+                        };
                         let village_note = mapped
                             .map(|v| format!(" Thôn ghi theo thôn đã có của xã: {v}."))
                             .unwrap_or_default();
@@ -645,7 +658,10 @@ async fn save(
                         flash(
                             &session,
                             "ok",
-                            format!("Đã lưu hộ {}.{restored}{village_note}", draft.head_name),
+                            format!(
+                                "Đã lưu hộ {}.{restored}{old_id_note}{village_note}",
+                                draft.head_name
+                            ),
                         )
                         .await;
                         return Ok(Redirect::to(&format!("/ho/{saved}")).into_response());
@@ -694,6 +710,7 @@ pub async fn edit_form(
         birth_year: h.birth_year.map(|y| y.to_string()).unwrap_or_default(),
         gender: h.gender.clone().unwrap_or_default(),
         cccd: h.cccd.clone().unwrap_or_default(),
+        old_id_number: h.old_id_number.clone().unwrap_or_default(),
         household_code: h.household_code.clone().unwrap_or_default(),
         ethnicity: h.ethnicity.clone(),
         members: h.members.to_string(),

@@ -354,6 +354,7 @@ async fn chosen(state: &AppState, campaign: Uuid, household: Uuid) -> AppResult<
         head_name: h.head_name.clone(),
         birth_year: h.birth_year,
         cccd: h.cccd.clone(),
+        old_id_number: h.old_id_number.clone(),
         household_code: h.household_code.clone(),
         exclude: Some(h.id),
     };

@@ -1726,3 +1726,69 @@ async fn migration_merges_villages_stored_twice_under_one_key_undoably() {
         "{undone:?}"
     );
 }
+
+#[tokio::test]
+async fn an_old_nine_digit_cmnd_is_kept_in_its_own_field_and_identifies_a_duplicate() {
+    let app = signed_in(Role::Clerk, None).await;
+    // Typed where the CCCD goes (lists titled "Số CCCD/CMND" mix both): kept as the CMND, said.
+    let saved = app
+        .post(
+            "/ho",
+            &household_form(&[("cccd", "080 123 456"), ("household_code", "")]),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let shown = app.get(&saved.location().unwrap()).await;
+    assert!(shown.text_of(".flash-ok").contains("CMND cũ"));
+    assert_eq!(shown.text_of("dd.old-id"), "080123456");
+    let stored: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT cccd, old_id_number FROM households")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, (None, Some("080123456".into())));
+    // The same CMND under another name elsewhere: certain, refused.
+    let again = app
+        .post(
+            "/ho",
+            &household_form(&[
+                ("head_name", "Lý Văn Khác"),
+                ("village", "Thôn Bó Pia"),
+                ("cccd", ""),
+                ("old_id_number", "080123456"),
+                ("household_code", ""),
+            ]),
+        )
+        .await;
+    assert_eq!(again.status, 422);
+    assert!(
+        again
+            .texts("li.candidate .reason")
+            .iter()
+            .any(|r| r.contains("Trùng số CMND cũ"))
+    );
+    // An import row with that CMND is refused too, naming the household.
+    let csv = format!(
+        "Xã,Thôn,Họ tên chủ hộ,Số CMND,Dân tộc,Số nhân khẩu,Tình trạng\n\
+         06073,Thôn Khuổi Hẩu,Vi Văn Ba,080123456,Tày,3,Hộ nghèo\n\
+         06073,Thôn Khuổi Hẩu,Vi Văn Bốn,12345,Tày,3,Hộ nghèo\n"
+    );
+    let page = upload(&app, "cmnd.csv", csv.into_bytes()).await;
+    assert_eq!(
+        page.text_of("#summary"),
+        "2 dòng dữ liệu · 0 dòng hợp lệ · 2 lỗi"
+    );
+    let problems = page.texts("table.problems tbody tr");
+    assert!(
+        problems[0].contains("Trùng số CMND với hộ đã có: Hoàng Văn Thụ"),
+        "{problems:?}"
+    );
+    assert!(problems[1].contains("đúng 9 chữ số"), "{problems:?}");
+    // A clerk finds the household by its CMND.
+    assert!(
+        app.get("/ho?q=080123456")
+            .await
+            .text
+            .contains("Hoàng Văn Thụ")
+    );
+}
