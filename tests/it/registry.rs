@@ -1768,11 +1768,10 @@ async fn an_old_nine_digit_cmnd_is_kept_in_its_own_field_and_identifies_a_duplic
             .any(|r| r.contains("Trùng số CMND cũ"))
     );
     // An import row with that CMND is refused too, naming the household.
-    let csv = format!(
-        "Xã,Thôn,Họ tên chủ hộ,Số CMND,Dân tộc,Số nhân khẩu,Tình trạng\n\
+    let csv = "Xã,Thôn,Họ tên chủ hộ,Số CMND,Dân tộc,Số nhân khẩu,Tình trạng\n\
          06073,Thôn Khuổi Hẩu,Vi Văn Ba,080123456,Tày,3,Hộ nghèo\n\
          06073,Thôn Khuổi Hẩu,Vi Văn Bốn,12345,Tày,3,Hộ nghèo\n"
-    );
+        .to_string();
     let page = upload(&app, "cmnd.csv", csv.into_bytes()).await;
     assert_eq!(
         page.text_of("#summary"),
