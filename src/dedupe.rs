@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::cli::DedupeWhat;
 use crate::db::duplicates;
-use crate::domain::duplicates::{Level, Pair, Thresholds, classify};
+use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names};
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
 
@@ -83,11 +83,16 @@ pub async fn run(pool: &PgPool, what: DedupeWhat) -> anyhow::Result<()> {
 }
 
 struct Labelled {
+    kind: String,
     a: String,
     b: String,
     birth: (Option<i32>, Option<i32>),
     same_village: bool,
     same: bool,
+    /// Both genders known and different.
+    different_gender: bool,
+    /// Both identity numbers known and different.
+    different_ids: bool,
 }
 
 fn read_pairs(file: &Path) -> anyhow::Result<Vec<Labelled>> {
@@ -98,11 +103,14 @@ fn read_pairs(file: &Path) -> anyhow::Result<Vec<Labelled>> {
         let rec = rec?;
         let year = |i: usize| rec.get(i).and_then(|v| v.trim().parse().ok());
         out.push(Labelled {
+            kind: rec.get(6).unwrap_or_default().to_string(),
             a: rec.get(0).unwrap_or_default().to_string(),
             b: rec.get(1).unwrap_or_default().to_string(),
             birth: (year(2), year(3)),
             same_village: rec.get(4) == Some("1"),
             same: rec.get(5) == Some("1"),
+            different_gender: matches!((rec.get(7), rec.get(8)), (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() && a != b),
+            different_ids: rec.get(9) == Some("different"),
         });
     }
     Ok(out)
@@ -127,6 +135,9 @@ pub async fn evaluate(pool: &PgPool, file: &Path, t: Thresholds) -> anyhow::Resu
             same_name_key: normalize_name(&p.a) == normalize_name(&p.b),
             similarity: sim,
             birth_years: p.birth,
+            different_gender: p.different_gender,
+            different_ids: p.different_ids,
+            names: compare_names(&p.a, &p.b),
             ..Pair::default()
         };
         classify(&pair, t).map(|(l, _)| l)
@@ -177,22 +188,31 @@ pub async fn evaluate(pool: &PgPool, file: &Path, t: Thresholds) -> anyhow::Resu
         let (p, r) = score(t, level);
         writeln!(out, "| {label} | {:.1}% | {:.1}% |", p * 100.0, r * 100.0)?;
     }
-    writeln!(
-        out,
-        "\nSweep of the probable threshold (pairs in the same village):\n"
-    )?;
-    writeln!(out, "| probable ≥ | precision | recall |")?;
-    writeln!(out, "|---:|---:|---:|")?;
-    for step in 6..=17 {
-        let th = step as f32 * 0.05;
-        let (p, r) = score(
-            Thresholds {
-                probable: th,
-                possible: th.min(t.possible),
-            },
-            Level::Probable,
-        );
-        writeln!(out, "| {th:.2} | {:.1}% | {:.1}% |", p * 100.0, r * 100.0)?;
+    // By kind of pair: how many a person is asked about (probable) and how many are shown.
+    writeln!(out, "\nBy kind of pair:\n")?;
+    writeln!(out, "| kind | same household | pairs | probable | shown |")?;
+    writeln!(out, "|---|---|---:|---:|---:|")?;
+    let mut kinds: Vec<&str> = pairs.iter().map(|p| p.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        let of: Vec<(&Labelled, &f32)> = pairs
+            .iter()
+            .zip(&sims)
+            .filter(|(p, _)| p.kind == kind)
+            .collect();
+        let levels: Vec<Option<Level>> = of.iter().map(|(p, s)| level_of(p, **s, t)).collect();
+        writeln!(
+            out,
+            "| {kind} | {} | {} | {} | {} |",
+            if of[0].0.same { "yes" } else { "no" },
+            of.len(),
+            levels
+                .iter()
+                .filter(|l| **l == Some(Level::Probable) || **l == Some(Level::Certain))
+                .count(),
+            levels.iter().filter(|l| l.is_some()).count()
+        )?;
     }
     Ok(out)
 }

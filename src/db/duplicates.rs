@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::duplicates::{Level, Pair, Thresholds, classify};
+use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names};
 use crate::domain::text::{normalize_name, village_key};
 
 /// The record being entered (or edited: `exclude` is its own id).
@@ -16,6 +16,8 @@ pub struct Probe {
     pub village: String,
     pub head_name: String,
     pub birth_year: Option<i32>,
+    /// "male" or "female" when known.
+    pub gender: Option<String>,
     #[redact]
     pub cccd: Option<String>,
     #[redact]
@@ -60,10 +62,11 @@ struct Row {
     same_old_id: bool,
     same_code: bool,
     old_id_number: Option<String>,
+    gender: Option<String>,
 }
 
 const SELECT: &str = "SELECT h.id, h.head_name, h.head_name_key, v.name AS village_name, h.commune_code,
-        c.name AS commune_name, h.birth_year, h.cccd, h.old_id_number, h.household_code, h.status,
+        c.name AS commune_name, h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code, h.status,
         similarity(h.head_name_key, $1) AS similarity,
         coalesce(h.cccd = $2, false) AS same_cccd,
         coalesce(h.old_id_number = $5, false) AS same_old_id,
@@ -139,6 +142,8 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
                 birth_years: (p.birth_year, r.birth_year),
                 different_ids: (p.cccd.is_some() && r.cccd.is_some() && !r.same_cccd)
                     || (p.old_id_number.is_some() && r.old_id_number.is_some() && !r.same_old_id),
+                different_gender: matches!((&p.gender, &r.gender), (Some(a), Some(b)) if a != b),
+                names: compare_names(&p.head_name, &r.head_name),
                 other_village: &r.village_name,
                 other_commune: &r.commune_name,
             };
@@ -250,6 +255,8 @@ pub async fn search(
                 similarity: r.similarity,
                 birth_years: (None, r.birth_year),
                 different_ids: false,
+                different_gender: false,
+                names: compare_names(q, &r.head_name),
                 other_village: &r.village_name,
                 other_commune: &r.commune_name,
             };
@@ -300,6 +307,7 @@ struct PairRow {
     similarity: f32,
     /// Both have an identity number and they differ.
     different_ids: bool,
+    different_gender: bool,
 }
 
 /// Suspected pairs in one commune (or all, commune by commune), without those a person
@@ -355,7 +363,8 @@ async fn scan_commune(
                 va.name AS village_a, vb.name AS village_b, a.village_id = b.village_id AS same_village,
                 a.birth_year AS birth_a, b.birth_year AS birth_b,
                 similarity(a.head_name_key, b.head_name_key) AS similarity,
-                coalesce(a.cccd <> b.cccd, false) AS different_ids
+                coalesce(a.cccd <> b.cccd, false) OR coalesce(a.old_id_number <> b.old_id_number, false) AS different_ids,
+                coalesce(a.gender <> b.gender, false) AS different_gender
          FROM similar_names s
          JOIN households a ON a.commune_code = $1 AND a.head_name_key = s.ka AND a.merged_into IS NULL
          JOIN households b ON b.commune_code = $1 AND b.head_name_key = s.kb
@@ -401,6 +410,8 @@ async fn scan_commune(
                 similarity: r.similarity,
                 birth_years: (r.birth_a, r.birth_b),
                 different_ids: r.different_ids,
+                different_gender: r.different_gender,
+                names: compare_names(&r.name_a, &r.name_b),
                 other_village: &r.village_b,
                 ..Pair::default()
             };

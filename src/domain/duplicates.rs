@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use super::text::normalize_name;
+
 /// How sure the match is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Level {
@@ -68,6 +70,135 @@ impl Thresholds {
     }
 }
 
+/// How two heads of household's names compare, word by word — what a person checks first,
+/// where trigram similarity alone mixes typos up with namesakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameMatch {
+    /// The same words (ignoring case, diacritics, punctuation and their order).
+    Same,
+    /// The same family and given name; the middle name differs or is missing ("Thị").
+    MiddleDiffers,
+    /// One word differs by a typo: a letter dropped, doubled, swapped or replaced.
+    Typo,
+    /// Another name by its spelling: one word differs in more than a typo ("Thu" and "Thuận"),
+    /// or only by its tone marks while both are written with them ("Lan" and "Lân").
+    Namesake,
+    /// Nothing of the above (the trigram similarity still decides "possible").
+    Other,
+}
+
+/// Optimal string alignment distance (Damerau–Levenshtein without repeated edits), bounded: it
+/// only needs to tell 0, 1 and more.
+fn osa_at_most_one(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m] <= 1
+}
+
+/// Two words, written with marks on both sides, of which one is the other with a Vietnamese
+/// ending added — "Nga" and "Ngân", "Hà" and "Hải": two given names, not a typo. A doubled last
+/// letter ("Thuu") is a typo.
+fn another_ending(x: &str, y: &str, both_marked: bool) -> bool {
+    const ENDINGS: &[&str] = &[
+        "n", "ng", "nh", "m", "c", "ch", "t", "p", "i", "y", "u", "o",
+    ];
+    if !both_marked {
+        return false;
+    }
+    let (short, long) = if x.len() < y.len() { (x, y) } else { (y, x) };
+    match long.strip_prefix(short) {
+        // The shorter must be a syllable itself (a vowel in it): "Ch" for "Chu" is a typo.
+        Some(tail) if !tail.is_empty() => {
+            ENDINGS.contains(&tail)
+                && !short.ends_with(tail)
+                && short.chars().any(|c| "aeiouy".contains(c))
+        }
+        _ => false,
+    }
+}
+
+/// Does `s` carry Vietnamese tone or vowel marks (or đ)?
+fn has_marks(s: &str) -> bool {
+    s.chars().any(|c| !c.is_ascii() && c.is_alphabetic())
+}
+
+/// Compare two names as typed.
+pub fn compare_names(a: &str, b: &str) -> NameMatch {
+    let (ka, kb) = (normalize_name(a), normalize_name(b));
+    let (wa, wb): (Vec<&str>, Vec<&str>) = (ka.split(' ').collect(), kb.split(' ').collect());
+    if ka.is_empty() || kb.is_empty() {
+        return NameMatch::Other;
+    }
+    // The words with their marks: NFC, lower case, anything else a separator (as normalize_name).
+    let lower = |s: &str| -> Vec<String> {
+        let spaced: String = super::text::clean(s)
+            .chars()
+            .flat_map(char::to_lowercase)
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        spaced.split_whitespace().map(str::to_string).collect()
+    };
+    let mut sa = wa.clone();
+    let mut sb = wb.clone();
+    sa.sort_unstable();
+    sb.sort_unstable();
+    if sa == sb {
+        // Written with marks on both sides, words equal but for their marks are two names.
+        if has_marks(a) && has_marks(b) {
+            let (la, lb) = (lower(a), lower(b));
+            let mut la_sorted = la.clone();
+            let mut lb_sorted = lb.clone();
+            la_sorted.sort_unstable();
+            lb_sorted.sort_unstable();
+            if la_sorted != lb_sorted {
+                return NameMatch::Namesake;
+            }
+        }
+        return NameMatch::Same;
+    }
+    if wa.len() >= 2 && wb.len() >= 2 && wa[0] == wb[0] && wa.last() == wb.last() {
+        return NameMatch::MiddleDiffers;
+    }
+    if wa.len() == wb.len() {
+        let differing: Vec<(&str, &str)> = wa
+            .iter()
+            .zip(&wb)
+            .filter(|(x, y)| x != y)
+            .map(|(x, y)| (*x, *y))
+            .collect();
+        if let [(x, y)] = differing.as_slice() {
+            return if osa_at_most_one(x, y) && !another_ending(x, y, has_marks(a) && has_marks(b)) {
+                NameMatch::Typo
+            } else {
+                NameMatch::Namesake
+            };
+        }
+    }
+    NameMatch::Other
+}
+
 /// What is known of the record being entered and of one registry candidate.
 #[derive(Debug, Clone)]
 pub struct Pair<'a> {
@@ -85,6 +216,10 @@ pub struct Pair<'a> {
     pub birth_years: (Option<i32>, Option<i32>),
     /// Both carry a valid identity number and the numbers differ: by their papers, two people.
     pub different_ids: bool,
+    /// Both genders are known and differ.
+    pub different_gender: bool,
+    /// The names word by word ([`compare_names`]).
+    pub names: NameMatch,
     /// Village of the candidate, and its commune's name when it is another commune.
     pub other_village: &'a str,
     pub other_commune: &'a str,
@@ -102,6 +237,8 @@ impl Default for Pair<'_> {
             similarity: 0.0,
             birth_years: (None, None),
             different_ids: false,
+            different_gender: false,
+            names: NameMatch::Other,
             other_village: "",
             other_commune: "",
         }
@@ -148,12 +285,20 @@ pub fn classify(p: &Pair<'_>, t: Thresholds) -> Option<(Level, Vec<String>)> {
         ""
     };
     let same_village = p.same_commune && p.same_village;
-    let name_close = p.same_name_key || p.similarity >= t.probable;
-    if same_village && name_close && birth_close && !p.different_ids {
-        let what = if p.same_name_key {
-            "Cùng họ tên chủ hộ (không tính dấu, hoa thường)".to_string()
-        } else {
-            format!("Họ tên rất giống (giống {pct})")
+    // Probable: the same name, or one a clerk would write for it (a middle name left out, a typo
+    // in one word) — not a namesake whose given name is another word — born within a year, with
+    // nothing on paper (identity numbers, gender) telling the two apart. Name similarity alone no
+    // longer makes a pair probable: it mixed namesakes ("Thu" and "Thuận") with typos.
+    let name_close = matches!(
+        p.names,
+        NameMatch::Same | NameMatch::MiddleDiffers | NameMatch::Typo
+    ) || (p.names == NameMatch::Other && p.similarity >= t.probable);
+    if same_village && name_close && birth_close && !p.different_ids && !p.different_gender {
+        let what = match p.names {
+            NameMatch::Same => "Cùng họ tên chủ hộ (không tính dấu, hoa thường)".to_string(),
+            NameMatch::MiddleDiffers => "Cùng họ và tên, khác hoặc thiếu tên đệm".to_string(),
+            NameMatch::Typo => format!("Họ tên chỉ khác một chữ cái (giống {pct})"),
+            _ => format!("Họ tên rất giống (giống {pct})"),
         };
         return Some((
             Level::Probable,
@@ -175,7 +320,16 @@ pub fn classify(p: &Pair<'_>, t: Thresholds) -> Option<(Level, Vec<String>)> {
             )],
         ));
     }
-    if p.same_name_key || p.similarity >= t.possible {
+    let gender_note = if p.different_gender {
+        ", nhưng khác giới tính"
+    } else {
+        ""
+    };
+    let name_like = matches!(
+        p.names,
+        NameMatch::Same | NameMatch::MiddleDiffers | NameMatch::Typo
+    );
+    if p.same_name_key || p.similarity >= t.possible || name_like {
         let what = if p.same_name_key {
             "Cùng họ tên".to_string()
         } else {
@@ -183,7 +337,9 @@ pub fn classify(p: &Pair<'_>, t: Thresholds) -> Option<(Level, Vec<String>)> {
         };
         return Some((
             Level::Possible,
-            vec![format!("{what} ở {place}{birth_note}{ids_note}")],
+            vec![format!(
+                "{what} ở {place}{birth_note}{ids_note}{gender_note}"
+            )],
         ));
     }
     None
@@ -286,10 +442,56 @@ mod tests {
     }
 
     #[test]
+    fn names_compare_word_by_word() {
+        use NameMatch::*;
+        for (a, b, want) in [
+            ("Hoàng Văn Thụ", "HOANG VAN THU", Same),
+            ("Hoàng Văn Thụ", "Thụ Hoàng Văn", Same),
+            ("Nông Thị Lan", "Nông Lan", MiddleDiffers),
+            ("Hoàng Văn Thụ", "Hoàng Văn Thuu", Typo),
+            ("Hoàng Văn Thụ", "Hoàng Văn Tuh", Typo),
+            ("Hoàng Văn Thu", "Hoàng Văn Thuận", Namesake),
+            ("Nông Thị Lan", "Nông Thị Lân", Namesake),
+            ("Mông Thu Nga", "Mông Thu Ngân", Namesake),
+            ("Triệu Đức Hải", "Triệu Đức Hà", Namesake),
+            ("Hoàng Văn Thụ", "Hoàng Văn Thụụ", Typo),
+            ("Chu Thị Mai", "Ch Thị Mai", Typo),
+            ("Nông Thị Lan", "Nong Thi Lan", Same),
+            ("Lý Văn Phúc", "  Lý  Văn-Phúc. ", Same),
+            ("Hoàng Văn Thụ", "Lý Thị Mai", Other),
+        ] {
+            assert_eq!(compare_names(a, b), want, "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn a_namesake_or_another_gender_in_the_same_village_and_year_is_only_possible() {
+        let t = Thresholds::default();
+        let namesake = Pair {
+            names: NameMatch::Namesake,
+            similarity: 0.7,
+            birth_years: (Some(1985), Some(1985)),
+            ..pair()
+        };
+        assert_eq!(classify(&namesake, t).unwrap().0, Level::Possible);
+        let woman = Pair {
+            names: NameMatch::Same,
+            same_name_key: true,
+            similarity: 1.0,
+            different_gender: true,
+            ..pair()
+        };
+        let (l, r) = classify(&woman, t).unwrap();
+        assert_eq!(l, Level::Possible);
+        assert!(r[0].contains("khác giới tính"));
+    }
+
+    #[test]
     fn identity_numbers_and_communes_cap_name_matches_at_possible() {
         let t = Thresholds::default();
         let twin = Pair {
             same_name_key: true,
+            names: NameMatch::Same,
             similarity: 1.0,
             birth_years: (Some(1985), Some(1985)),
             ..pair()

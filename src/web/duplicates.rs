@@ -77,6 +77,10 @@ pub fn probe(f: &HouseholdInput, exclude: Option<Uuid>) -> Probe {
         village: f.village.clone(),
         head_name: f.head_name.clone(),
         birth_year: f.birth_year.trim().parse().ok(),
+        gender: crate::domain::household::parse_gender(&f.gender)
+            .ok()
+            .flatten()
+            .map(|g| g.code().to_string()),
         cccd: (digits.len() == 12).then(|| digits.clone()),
         // The old CMND: its own field, or 9 digits typed where the CCCD goes.
         old_id_number: {

@@ -353,6 +353,7 @@ async fn chosen(state: &AppState, campaign: Uuid, household: Uuid) -> AppResult<
         village: h.village_name.clone(),
         head_name: h.head_name.clone(),
         birth_year: h.birth_year,
+        gender: h.gender.clone(),
         cccd: h.cccd.clone(),
         old_id_number: h.old_id_number.clone(),
         household_code: h.household_code.clone(),

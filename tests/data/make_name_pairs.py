@@ -6,7 +6,16 @@ Same household (same=1): the same name written differently — without diacritic
 a typo, a missing or extra middle name ("Thị"), swapped order, odd spacing or punctuation — with
 the same birth year, one year off, or one unknown.
 Different households (same=0): close names (Thu/Thuận, Lan/Lân, Sơn/Sang), same surname and
-middle name with another given name, another surname, and namesakes born years apart."""
+middle name with another given name, another surname, and namesakes born years apart.
+
+Added for issue #16 (columns gender_a, gender_b, ids; the earlier rows leave them empty), drawn
+from a second generator so the earlier rows stay as they were:
+- namesakes in one village born the same year whose given names differ by their ending or only
+  by their tone marks, both written with marks (Thu/Thuận, Lan/Lân): different;
+- the same name, village and year with two different valid CCCDs (ids=different): different;
+- the same name, village and year but another gender: different;
+- the same person with the village written another way (same_village=1, as village keys now
+  compare), the name as typed or with a typo, genders known and equal: same."""
 import csv, random, unicodedata
 
 random.seed(2024)
@@ -88,9 +97,36 @@ for _ in range(420):
         other = strip(other)
     rows.append([name, other, y, y2 if random.random() < 0.85 else None, 1 if random.random() < 0.8 else 0, 0, kind])
 
+rows = [r + [None, None, None] for r in rows]
+rng = random.Random(16)
+def person16():
+    female = rng.random() < 0.35
+    return (rng.choice(SUR), rng.choice(MID_F if female else MID_M), rng.choice(GIV_F if female else GIV_M),
+            rng.randint(1945, 1998), female)
+g = lambda female: "female" if female else "male"
+for _ in range(70):
+    s, m, giv, y, female = person16()
+    while giv not in CLOSE:
+        s, m, giv, y, female = person16()
+    rows.append([f"{s} {m} {giv}", f"{s} {m} {CLOSE[giv]}", y, y, 1, 0, "namesake_same_year", g(female), g(female), None])
+for _ in range(40):
+    s, m, giv, y, female = person16()
+    name = f"{s} {m} {giv}"
+    rows.append([name, name if rng.random() < 0.7 else strip(name), y, y, 1, 0, "different_cccd", g(female), g(female), "different"])
+for _ in range(20):
+    s, m, giv, y, female = person16()
+    name = f"{s} {m} {giv}"
+    rows.append([name, name, y, y, 1, 0, "different_gender", g(female), g(not female), None])
+for _ in range(50):
+    s, m, giv, y, female = person16()
+    name = f"{s} {m} {giv}"
+    r = rng.random()
+    other = name if r < 0.5 else (strip(name) if r < 0.75 else f"{s} {m} {typo(giv)}")
+    rows.append([name, other, y, same_birth(y), 1, 1, "village_spelling", g(female), g(female), None])
+
 with open("name-pairs.csv", "w", newline="", encoding="utf-8") as f:
     w = csv.writer(f)
-    w.writerow(["a", "b", "birth_a", "birth_b", "same_village", "same", "kind"])
+    w.writerow(["a", "b", "birth_a", "birth_b", "same_village", "same", "kind", "gender_a", "gender_b", "ids"])
     for r in rows:
         w.writerow(["" if v is None else v for v in r])
 print(len(rows), "pairs")

@@ -242,7 +242,7 @@ async fn a_probable_duplicate_needs_a_confirmation_with_a_reason_which_is_audite
     assert!(
         typo.texts("li.level-probable .reason")
             .iter()
-            .any(|r| r.contains("Họ tên rất giống"))
+            .any(|r| r.contains("Họ tên chỉ khác một chữ cái"))
     );
 }
 
@@ -510,8 +510,10 @@ async fn the_default_thresholds_hold_on_the_labelled_set() {
         .split('|')
         .filter_map(|c| c.trim().trim_end_matches('%').parse().ok())
         .collect();
+    // Issue #16: recall of true duplicates at "probable" at least 95 %, precision above the 91,0 %
+    // that name similarity alone gave on the first 840 pairs.
     assert!(
-        pct[0] >= 90.0 && pct[1] >= 90.0,
+        pct[0] >= 93.0 && pct[1] >= 95.0,
         "probable precision/recall fell: {row}"
     );
     let shown = table
@@ -1044,4 +1046,38 @@ async fn a_household_code_is_certain_only_within_its_commune() {
         own.texts("li.candidate .level"),
         vec!["Chắc chắn trùng", "Tên gần giống"]
     );
+}
+
+#[tokio::test]
+async fn a_namesake_whose_given_name_differs_by_its_ending_is_not_asked_for_a_reason() {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thu", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    // Same village, same birth year, "Thu" and "Thuận": two people, shown as possible only.
+    let namesake = app
+        .post("/ho", &form("Hoàng Văn Thuận", "Thôn Nà Pàn", &[]))
+        .await;
+    assert_eq!(namesake.status, 303, "{}", namesake.text);
+    let shown = app
+        .post("/ho/kiem-tra", &form("Hoàng Văn Thuận", "Thôn Nà Pàn", &[]))
+        .await;
+    let levels = shown.texts("li.candidate .level");
+    assert!(levels.contains(&"Tên gần giống".to_string()), "{levels:?}");
+    // The same name and year but a woman: by her papers another person.
+    let woman = app
+        .post(
+            "/ho",
+            &form("Hoàng Văn Thu", "Thôn Nà Pàn", &[("gender", "female")]),
+        )
+        .await;
+    assert_eq!(woman.status, 303, "{}", woman.text);
+    // A typo of the registered name is still asked about.
+    let typo = app
+        .post("/ho", &form("Hoàng Văn Thuu", "Thôn Nà Pàn", &[]))
+        .await;
+    assert_eq!(typo.status, 422);
 }
