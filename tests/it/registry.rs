@@ -919,6 +919,29 @@ async fn an_upload_is_read_once_and_its_preview_and_confirmation_use_what_was_re
 // ------------------------------------------------------------------------------------------
 // Files as communes really have them
 
+/// `giupdo import KIND FILE ARGS…` against the database at `url`, the file written from `content`
+/// (named `name`); panics unless it succeeds; returns what it printed.
+fn cli_import(url: &str, kind: &str, name: &str, content: &[u8], args: &[&str]) -> String {
+    let file = std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::new_v4()));
+    std::fs::write(&file, content).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .args(["import", kind])
+        .arg(&file)
+        .args(args)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    said
+}
+
 async fn upload_to(app: &TestApp, name: &str, bytes: Vec<u8>, commune: &str) -> Page {
     let form = Form::new()
         .part("tep", Part::bytes(bytes).file_name(name.to_string()))
@@ -1137,22 +1160,12 @@ async fn an_official_layout_xlsx_with_title_rows_merged_headers_and_signatures_i
 
     // The command line reads the same file the same way.
     let db = crate::harness::TestDb::new().await;
-    let file = std::env::temp_dir().join(format!("official-{}.xlsx", uuid::Uuid::new_v4()));
-    std::fs::write(&file, official_layout_xlsx()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .args(["import", "households"])
-        .arg(&file)
-        .args(["--commune", COMMUNE_X])
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let said = cli_import(
+        &db.url,
+        "households",
+        "official.xlsx",
+        &official_layout_xlsx(),
+        &["--commune", COMMUNE_X],
     );
     assert!(said.contains("Dòng tiêu đề: dòng 6–7."), "{said}");
     assert!(
@@ -1333,29 +1346,12 @@ async fn a_name_pasted_from_a_phone_is_stored_in_one_spelling_on_every_path_in()
         .unwrap();
     assert_eq!(app.post(&format!("/ho/nhap/{id}"), &[]).await.status, 303);
     // The command line.
-    let file = std::env::temp_dir().join(format!("nfd-{}.csv", uuid::Uuid::new_v4()));
-    std::fs::write(
-        &file,
-        format!(
-            "{HEADER}06073,{},{},1970,Nữ,,,Tày,2,Hộ nghèo,,\n",
-            pasted("Thôn Pò Đồn"),
-            pasted("Lý Thị Ước")
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
-        .env("DATABASE_URL", &app.db.url)
-        .env("RUST_LOG", "warn")
-        .args(["import", "households"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+    let csv = format!(
+        "{HEADER}06073,{},{},1970,Nữ,,,Tày,2,Hộ nghèo,,\n",
+        pasted("Thôn Pò Đồn"),
+        pasted("Lý Thị Ước")
     );
+    cli_import(&app.db.url, "households", "nfd.csv", csv.as_bytes(), &[]);
     // Straight into the table, as any other program would: the trigger keeps the spelling.
     sqlx::query(
         "INSERT INTO households (commune_code, village_id, head_name, birth_year, ethnicity, members, status, status_year)
@@ -1395,32 +1391,20 @@ async fn a_name_pasted_from_a_phone_is_stored_in_one_spelling_on_every_path_in()
     .execute(app.pool())
     .await
     .unwrap();
-    let file = std::env::temp_dir().join(format!("nfd-history-{}.csv", uuid::Uuid::new_v4()));
-    std::fs::write(
-        &file,
-        format!(
-            "Năm,\"Cơ quan, đơn vị\",Họ tên chủ hộ,Thôn,Xã,Số CCCD,Hình thức hỗ trợ,Nội dung hỗ trợ,Giá trị (đồng)\n\
+    let csv = format!(
+        "Năm,\"Cơ quan, đơn vị\",Họ tên chủ hộ,Thôn,Xã,Số CCCD,Hình thức hỗ trợ,Nội dung hỗ trợ,Giá trị (đồng)\n\
              2019,{},{},{},Hoa Thám,,Con giống,{},9000000\n",
-            pasted("Phòng Tư pháp"),
-            pasted("Hoàng Thị Ngọc Ánh"),
-            pasted("Thôn Nà Pàn"),
-            pasted("Bò giống sinh sản")
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
-        .env("DATABASE_URL", &app.db.url)
-        .env("RUST_LOG", "warn")
-        .args(["import", "history"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        pasted("Phòng Tư pháp"),
+        pasted("Hoàng Thị Ngọc Ánh"),
+        pasted("Thôn Nà Pàn"),
+        pasted("Bò giống sinh sản")
+    );
+    cli_import(
+        &app.db.url,
+        "history",
+        "nfd-history.csv",
+        csv.as_bytes(),
+        &[],
     );
     assert_eq!(
         stored("SELECT support_summary FROM sponsorships").await,
