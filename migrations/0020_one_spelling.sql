@@ -5,14 +5,14 @@
 -- (domain::text::clean); clean_text() is the same in SQL (a test proves they agree), used here to
 -- rewrite what is already stored and by triggers so that no path in can store another spelling.
 
-CREATE FUNCTION clean_text(t text) RETURNS text
+CREATE FUNCTION public.clean_text(t text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN btrim(regexp_replace(
         regexp_replace(normalize(t, NFC), '[\u200B\u200C\u200D\uFEFF\u00AD\u2060]', '', 'g'),
         '[\s\u00A0\u0085\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+', ' ', 'g'));
 
 -- Free text of several lines keeps its line breaks; each line's spaces are collapsed.
-CREATE FUNCTION clean_multiline(t text) RETURNS text
+CREATE FUNCTION public.clean_multiline(t text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN btrim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
         normalize(t, NFC), '[\u200B\u200C\u200D\uFEFF\u00AD\u2060]', '', 'g'),
@@ -23,8 +23,8 @@ CREATE FUNCTION clean_multiline(t text) RETURNS text
 -- The identity fields, whatever path they come by.
 CREATE FUNCTION households_clean_text() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.head_name := clean_text(NEW.head_name);
-    NEW.household_code := clean_text(NEW.household_code);
+    NEW.head_name := public.clean_text(NEW.head_name);
+    NEW.household_code := public.clean_text(NEW.household_code);
     RETURN NEW;
 END $$;
 CREATE TRIGGER households_clean_text BEFORE INSERT OR UPDATE OF head_name, household_code ON households
@@ -32,7 +32,7 @@ CREATE TRIGGER households_clean_text BEFORE INSERT OR UPDATE OF head_name, house
 
 CREATE FUNCTION name_clean_text() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.name := clean_text(NEW.name);
+    NEW.name := public.clean_text(NEW.name);
     RETURN NEW;
 END $$;
 CREATE TRIGGER villages_clean_text BEFORE INSERT OR UPDATE OF name ON villages

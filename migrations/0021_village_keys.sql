@@ -6,10 +6,11 @@
 -- village to the commune's village with that key, and a clerk merges two villages (audited,
 -- undoable, like household merges).
 
-CREATE FUNCTION village_key(name text) RETURNS text
+-- Names are schema-qualified: an index over it is rebuilt by pg_restore with an empty search_path.
+CREATE FUNCTION public.village_key(name text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
-    k text := normalize_name(name);
+    k text := public.normalize_name(name);
     rest text;
 BEGIN
     LOOP

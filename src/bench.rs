@@ -222,6 +222,8 @@ fn row(n: usize, villages: &[(String, String)]) -> Vec<String> {
         if male { "Nam" } else { "Nữ" }.into(),
         // Above 1,000,000 rows the 6 free digits repeat: leave the CCCD empty there.
         if n < 1_000_000 { cccd } else { String::new() },
+        // No old CMND.
+        String::new(),
         format!("BENCH-{n}"),
         ["Tày", "Nùng", "Dao", "Kinh"][n % 4].into(),
         (1 + n % 7).to_string(),
