@@ -1001,6 +1001,11 @@ async fn duplicates_bench(
     use crate::domain::duplicates::Thresholds;
     let t = Thresholds::from_env();
     let mut scan_line = String::new();
+    let mut search_lines = vec![
+        format!("## Cross-commune search (\"Kiểm tra trùng hộ\", {requests} searches per size)\n"),
+        "| households | search p50 (ms) | search p95 (ms) | blocked names: lookup p50 / p95 (ms), names scored (avg) | trigram names (before): lookup p50 / p95 (ms), names fetched (avg) | recall of the trigram search's probable names |".into(),
+        "|---:|---:|---:|---|---|---:|".into(),
+    ];
     println!("## Duplicate check as the user types ({requests} checks per size)\n");
     println!("| households | p50 (ms) | p95 (ms) | max (ms) | candidates found (avg) |");
     println!("|---:|---:|---:|---:|---:|");
@@ -1041,6 +1046,7 @@ async fn duplicates_bench(
             "| {size} | {p50:.1} | {p95:.1} | {max:.1} | {:.1} |",
             found as f64 / samples.len().max(1) as f64
         );
+        search_lines.push(cross_commune_search(pool, &samples, t, size).await?);
         if size == sizes[0] {
             // The scan pairs every household of the commune with its similar names: measured at
             // the first size, where a commune holds about what a real one does.
@@ -1059,7 +1065,76 @@ async fn duplicates_bench(
         }
     }
     println!("\n{scan_line}");
+    println!("\n{}", search_lines.join("\n"));
     Ok(())
+}
+
+/// The cross-commune search at this size: the whole search, and its name lookup by blocking keys
+/// against the trigram lookup it replaced — time, names looked at, and recall: of the names the
+/// trigram lookup finds that would be "probable" in one village (the same words, a middle name
+/// missing, a typo in one word, or similarity ≥ the probable threshold), how many blocking finds.
+async fn cross_commune_search(
+    pool: &PgPool,
+    samples: &[(String, String, String, Option<i32>)],
+    t: crate::domain::duplicates::Thresholds,
+    size: usize,
+) -> anyhow::Result<String> {
+    use crate::db::duplicates::{blocked_names, search, trigram_names};
+    use crate::domain::duplicates::{NameMatch, compare_names};
+    use crate::domain::text::normalize_name;
+    let (mut whole, mut blocked_t, mut trigram_t) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut blocked_n, mut trigram_n, mut wanted, mut kept) = (0usize, 0usize, 0usize, 0usize);
+    for (i, (_, _, name, _)) in samples.iter().enumerate() {
+        // As people type a name to check: as registered, without diacritics, a letter dropped
+        // from the given name, or the middle name left out.
+        let words: Vec<&str> = name.split(' ').collect();
+        let typed = match i % 4 {
+            0 => name.clone(),
+            1 => normalize_name(name),
+            2 => {
+                let mut w = words.clone();
+                let last = w.pop().unwrap_or_default();
+                let shorter: String = last.chars().skip(1).collect();
+                format!("{} {shorter}", w.join(" "))
+            }
+            _ if words.len() >= 3 => format!("{} {}", words[0], words[words.len() - 1]),
+            _ => name.clone(),
+        };
+        let key = normalize_name(&typed);
+        let t0 = Instant::now();
+        search(pool, &typed, t, None).await?;
+        whole.push(t0.elapsed());
+        let t0 = Instant::now();
+        let blocked = blocked_names(pool, &key).await?;
+        blocked_t.push(t0.elapsed());
+        let t0 = Instant::now();
+        let trigram = trigram_names(pool, &key, t.possible).await?;
+        trigram_t.push(t0.elapsed());
+        blocked_n += blocked.len();
+        trigram_n += trigram.len();
+        let blocked: std::collections::HashSet<&str> = blocked.iter().map(String::as_str).collect();
+        for (k, sim) in &trigram {
+            let m = compare_names(&key, k);
+            let probable = matches!(
+                m,
+                NameMatch::Same | NameMatch::MiddleDiffers | NameMatch::Typo
+            ) || (m == NameMatch::Other && *sim >= t.probable);
+            if probable {
+                wanted += 1;
+                kept += usize::from(blocked.contains(k.as_str()));
+            }
+        }
+    }
+    let n = samples.len().max(1) as f64;
+    let (w50, w95, _) = percentiles(whole);
+    let (b50, b95, _) = percentiles(blocked_t);
+    let (g50, g95, _) = percentiles(trigram_t);
+    Ok(format!(
+        "| {size} | {w50:.1} | {w95:.1} | {b50:.2} / {b95:.2}, {:.0} | {g50:.2} / {g95:.2}, {:.0} | {kept} of {wanted} ({:.1} %) |",
+        blocked_n as f64 / n,
+        trigram_n as f64 / n,
+        100.0 * kept as f64 / wanted.max(1) as f64
+    ))
 }
 
 /// Add `n` synthetic households quickly, in SQL.

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::cli::DedupeWhat;
 use crate::db::duplicates;
-use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names};
+use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names, name_blocks};
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
 
@@ -188,6 +188,25 @@ pub async fn evaluate(pool: &PgPool, file: &Path, t: Thresholds) -> anyhow::Resu
         let (p, r) = score(t, level);
         writeln!(out, "| {label} | {:.1}% | {:.1}% |", p * 100.0, r * 100.0)?;
     }
+    // Blocking (the cross-commune search): of the true duplicates flagged probable, how many
+    // share a blocking key, that is, how many the search still finds.
+    let (mut flagged, mut blocked) = (0usize, 0usize);
+    for (p, s) in pairs.iter().zip(&sims) {
+        if p.same && level_of(p, *s, t).is_some_and(|l| l <= Level::Probable) {
+            flagged += 1;
+            let (a, b) = (
+                name_blocks(&normalize_name(&p.a)),
+                name_blocks(&normalize_name(&p.b)),
+            );
+            blocked += usize::from(a.iter().any(|x| b.contains(x)));
+        }
+    }
+    writeln!(
+        out,
+        "\nBlocking keys: {blocked} of the {flagged} true duplicates flagged probable share one \
+         (found by the cross-commune search).",
+    )?;
+
     // By kind of pair: how many a person is asked about (probable) and how many are shown.
     writeln!(out, "\nBy kind of pair:\n")?;
     writeln!(out, "| kind | same household | pairs | probable | shown |")?;

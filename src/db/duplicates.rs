@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names};
+use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names, name_blocks};
 use crate::domain::text::{normalize_name, village_key};
 
 /// The record being entered (or edited: `exclude` is its own id).
@@ -220,17 +220,19 @@ pub async fn search(
     let key = normalize_name(q);
     let old_id = (digits.len() == 9).then(|| digits.clone());
     let cccd = (digits.len() == 12).then_some(digits);
-    let mut tx = pool.begin().await?;
-    set_threshold(&mut tx, t.possible).await?;
+    // Blocking (migration 0023): only the dictionary's names sharing a blocking key with the
+    // typed one are looked at — a few dozen, where a trigram search fetched every name sharing a
+    // common word (~4.500 for a common name) to keep ~200.
+    let blocks = name_blocks(&key);
     let sql = format!(
         "{SELECT} WHERE h.merged_into IS NULL AND h.id IN (
             (SELECT x.id FROM households x WHERE x.merged_into IS NULL
                 AND (x.cccd = $2 OR x.old_id_number = $5 OR x.household_code = $4) LIMIT 50)
             UNION ALL
-            (SELECT x.id FROM ({NEAREST_NAMES}) k
+            (SELECT x.id FROM (SELECT DISTINCT b.key FROM name_blocks b WHERE b.block = ANY($6)) k
              CROSS JOIN LATERAL (SELECT x.id FROM households x
-                WHERE x.head_name_key = k.key AND x.merged_into IS NULL) x
-             ORDER BY k.d LIMIT 60))
+                WHERE x.head_name_key = k.key AND x.merged_into IS NULL LIMIT 60) x
+             LIMIT 300))
          ORDER BY same_cccd DESC, (h.household_code = $4) DESC, similarity DESC LIMIT 50"
     );
     let rows: Vec<Row> = sqlx::query_as(&sql)
@@ -239,9 +241,9 @@ pub async fn search(
         .bind(Option::<String>::None)
         .bind(q.trim())
         .bind(&old_id)
-        .fetch_all(&mut *tx)
+        .bind(&blocks)
+        .fetch_all(pool)
         .await?;
-    tx.commit().await?;
     let mut out: Vec<Candidate> = rows
         .into_iter()
         .filter_map(|r| {
@@ -271,6 +273,35 @@ pub async fn search(
     });
     attach_history(pool, &mut out).await?;
     Ok(out)
+}
+
+/// The dictionary's names sharing a blocking key with the normalised name `key`: what the
+/// cross-commune search scores.
+pub async fn blocked_names(pool: &PgPool, key: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT DISTINCT key FROM name_blocks WHERE block = ANY($1)")
+        .bind(name_blocks(key))
+        .fetch_all(pool)
+        .await
+}
+
+/// The dictionary's names within trigram similarity `threshold` of `key`, with their
+/// similarity: what the cross-commune search scored before blocking (kept to measure the
+/// blocking's recall and cost against it, `giupdo bench duplicates`).
+pub async fn trigram_names(
+    pool: &PgPool,
+    key: &str,
+    threshold: f32,
+) -> sqlx::Result<Vec<(String, f32)>> {
+    let mut tx = pool.begin().await?;
+    set_threshold(&mut tx, threshold).await?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT n.key, similarity(n.key, $1) FROM ({NEAREST_NAMES}) n"
+    ))
+    .bind(key)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// A suspected pair already in the registry.

@@ -199,6 +199,39 @@ pub fn compare_names(a: &str, b: &str) -> NameMatch {
     NameMatch::Other
 }
 
+/// The blocking keys of a normalised name (mirrored in SQL by `name_blocks()`, migration 0023):
+/// names that may be the same person share at least one — the words sorted (another order), all
+/// but the family name (a typo in it), and the family name with the given name and each of its
+/// one-letter deletions (a middle name missing or another; a letter dropped, doubled, swapped or
+/// replaced in the given name). The cross-commune search scores only the names sharing a key.
+pub fn name_blocks(key: &str) -> Vec<String> {
+    let w: Vec<&str> = key.split(' ').filter(|x| !x.is_empty()).collect();
+    if w.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted = w.clone();
+    sorted.sort_unstable();
+    let mut out = vec![format!("w:{}", sorted.join(" "))];
+    if w.len() >= 2 {
+        let (fam, giv) = (w[0], w[w.len() - 1]);
+        out.push(format!("r:{}", w[1..].join(" ")));
+        out.push(format!("d:{fam} {giv}"));
+        let chars: Vec<char> = giv.chars().collect();
+        for i in 0..chars.len() {
+            let shorter: String = chars
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| c)
+                .collect();
+            out.push(format!("d:{fam} {shorter}"));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// What is known of the record being entered and of one registry candidate.
 #[derive(Debug, Clone)]
 pub struct Pair<'a> {
@@ -439,6 +472,26 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn names_a_clerk_writes_for_one_person_share_a_block() {
+        let blocks = |n: &str| name_blocks(&normalize_name(n));
+        let share = |a: &str, b: &str| blocks(a).iter().any(|x| blocks(b).contains(x));
+        for (a, b) in [
+            ("Hoàng Văn Thụ", "Thụ Hoàng Văn"),
+            ("Hoàng Văn Thụ", "Hoàng Thụ"),
+            ("Hoàng Văn Thụ", "Hoàng Đức Thụ"),
+            ("Hoàng Văn Thụ", "Hoàng Văn Thuu"),
+            ("Hoàng Văn Thụ", "Hoàng Văn Tuh"),
+            ("Hoàng Văn Thụ", "Hoàng Văn Tu"),
+            ("Hoàng Văn Thụ", "Hoang Văn Thụ"),
+            ("Hoàng Văn Thụ", "Hoàg Văn Thụ"),
+        ] {
+            assert!(share(a, b), "{a} / {b}");
+        }
+        assert!(!share("Hoàng Văn Thụ", "Nông Thị Lan"));
+        assert!(!share("Hoàng Văn Thụ", "Hoàng Văn Sơn"));
     }
 
     #[test]

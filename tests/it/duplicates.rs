@@ -1081,3 +1081,48 @@ async fn a_namesake_whose_given_name_differs_by_its_ending_is_not_asked_for_a_re
         .await;
     assert_eq!(typo.status, 422);
 }
+
+#[tokio::test]
+async fn the_cross_commune_search_finds_a_name_through_its_blocking_keys() {
+    let app = clerk_app().await;
+    assert_eq!(
+        app.post("/ho", &form("Hoàng Văn Thụ", "Thôn Nà Pàn", &[]))
+            .await
+            .status,
+        303
+    );
+    // The new name got its blocking keys, the same in SQL as in Rust.
+    let sql: Vec<String> = sqlx::query_scalar(
+        "SELECT block FROM name_blocks WHERE key = 'hoang van thu' ORDER BY block COLLATE \"C\"",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        sql,
+        giupdo::domain::duplicates::name_blocks("hoang van thu")
+    );
+    for typed in [
+        "hoang thu",
+        "Hoàng Văn Thuu",
+        "Thụ Hoàng Văn",
+        "Hoàg Văn Thụ",
+        "HOANG DUC THU",
+    ] {
+        let page = app
+            .get(&format!("/trung-ho?q={}", typed.replace(' ', "+")))
+            .await;
+        assert!(
+            page.texts("li.candidate .candidate-name")
+                .contains(&"Hoàng Văn Thụ".to_string()),
+            "{typed}: {}",
+            page.text
+        );
+    }
+    let other = app.get("/trung-ho?q=Hoàng+Văn+Sơn").await;
+    assert_eq!(
+        other.count("li.candidate"),
+        0,
+        "another given name is another person"
+    );
+}
