@@ -1113,12 +1113,12 @@ async fn cross_commune_search(
         blocked_n += blocked.len();
         trigram_n += trigram.len();
         let blocked: std::collections::HashSet<&str> = blocked.iter().map(String::as_str).collect();
-        for (k, sim) in &trigram {
+        for (k, _) in &trigram {
             let m = compare_names(&key, k);
             let probable = matches!(
                 m,
                 NameMatch::Same | NameMatch::MiddleDiffers | NameMatch::Typo
-            ) || (m == NameMatch::Other && *sim >= t.probable);
+            );
             if probable {
                 wanted += 1;
                 kept += usize::from(blocked.contains(k.as_str()));

@@ -231,8 +231,8 @@ pub async fn search(
             UNION ALL
             (SELECT x.id FROM (SELECT DISTINCT b.key FROM name_blocks b WHERE b.block = ANY($6)) k
              CROSS JOIN LATERAL (SELECT x.id FROM households x
-                WHERE x.head_name_key = k.key AND x.merged_into IS NULL LIMIT 60) x
-             LIMIT 300))
+                WHERE x.head_name_key = k.key AND x.merged_into IS NULL LIMIT 20) x
+             LIMIT 150))
          ORDER BY same_cccd DESC, (h.household_code = $4) DESC, similarity DESC LIMIT 50"
     );
     let rows: Vec<Row> = sqlx::query_as(&sql)
