@@ -469,9 +469,15 @@ async fn villages_are_managed_by_clerks_and_their_own_commune() {
 // Import
 
 async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>) -> Page {
+    upload_to(app, name, bytes, "").await
+}
+
+/// Upload a file for import (with the commune chosen on the form, or none) and follow the
+/// redirect to its preview.
+async fn upload_to(app: &TestApp, name: &str, bytes: Vec<u8>, commune: &str) -> Page {
     let form = Form::new()
         .part("tep", Part::bytes(bytes).file_name(name.to_string()))
-        .text("xa", "");
+        .text("xa", commune.to_string());
     let resp = app
         .client
         .post(app.url("/ho/nhap"))
@@ -940,24 +946,6 @@ fn cli_import(url: &str, kind: &str, name: &str, content: &[u8], args: &[&str]) 
         String::from_utf8_lossy(&out.stderr)
     );
     said
-}
-
-async fn upload_to(app: &TestApp, name: &str, bytes: Vec<u8>, commune: &str) -> Page {
-    let form = Form::new()
-        .part("tep", Part::bytes(bytes).file_name(name.to_string()))
-        .text("xa", commune.to_string());
-    let resp = app
-        .client
-        .post(app.url("/ho/nhap"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let page = Page::from(resp).await;
-    match page.location() {
-        Some(l) if page.status == 303 => app.get(&l).await,
-        _ => page,
-    }
 }
 
 /// A commune's list in the official layout: the committee and the national motto side by side
