@@ -87,34 +87,10 @@ pub enum NameMatch {
     Other,
 }
 
-/// Optimal string alignment distance (Damerau–Levenshtein without repeated edits), bounded: it
-/// only needs to tell 0, 1 and more.
+/// One edit apart at most: a letter dropped, added, replaced, or two neighbours swapped (optimal
+/// string alignment distance, `strsim`).
 fn osa_at_most_one(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[n][m] <= 1
+    strsim::osa_distance(a, b) <= 1
 }
 
 /// Two words, written with marks on both sides, of which one is the other with a Vietnamese
