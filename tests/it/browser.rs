@@ -509,24 +509,32 @@ async fn clerk_exports_the_summary(driver: &Driver, screen: Screen) {
     b.goto("/bao-cao").await;
     assert!(b.text("h1").await.contains("Báo cáo"));
     b.click("a[href^='/bao-cao/tong-hop.xlsx']").await;
-    // The download lands in the profile's download directory.
+    // The download lands in the profile's download directory. Chromium reserves the final name
+    // (an empty file) while it writes to a `.crdownload` beside it, so the file is read only once
+    // no partial download is left and its bytes open as a workbook.
     let deadline = Instant::now() + Duration::from_secs(15);
-    let file = loop {
-        let done: Vec<PathBuf> = std::fs::read_dir(&b.downloads)
+    let mut book: calamine::Xlsx<_> = loop {
+        let entries: Vec<PathBuf> = std::fs::read_dir(&b.downloads)
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
             .collect();
-        if let Some(f) = done.into_iter().next() {
-            break f;
+        let partial = entries
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+        let file = entries
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "xlsx"));
+        if let (false, Some(file)) = (partial, file) {
+            let bytes = std::fs::read(file).unwrap();
+            match calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)) {
+                Ok(book) => break book,
+                Err(e) => assert!(Instant::now() < deadline, "not a real xlsx: {e}"),
+            }
         }
         assert!(Instant::now() < deadline, "no xlsx downloaded");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let bytes = std::fs::read(&file).unwrap();
-    let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a real xlsx");
     let names = calamine::Reader::sheet_names(&book);
     let first = calamine::Reader::worksheet_range(&mut book, &names[0]).unwrap();
     let text: String = first.rows().flatten().map(|c| c.to_string()).collect();
