@@ -597,10 +597,15 @@ async fn time_get(
 
 /// The app on a local TCP port as `giupdo serve` runs it (TCP_NODELAY included), for load runs.
 pub async fn serve_local(pool: PgPool) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    serve_state(AppState::new(pool, WebConfig::default())).await
+}
+
+/// [`serve_local`] with a state of the caller's.
+pub async fn serve_state(state: AppState) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
     use axum::serve::ListenerExt as _;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = web::app(AppState::new(pool, WebConfig::default()));
+    let app = web::app(state);
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
@@ -1138,7 +1143,7 @@ async fn cross_commune_search(
 }
 
 /// Add `n` synthetic households quickly, in SQL.
-async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
+pub async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
     let mut done = 0;
     while done < n {
         let batch = (n - done).min(200_000);

@@ -9,6 +9,8 @@
 //! - [`domain`]: the rules of the campaign (money, dates and deadlines, roles and permissions).
 //! - [`web`]: HTTP handlers, one module per area, and the middleware stack.
 //! - [`demo`]: the demo data set of Bình Gia 2024.
+//! - [`ha`]: PgBouncer and pg_auto_failover started for the benches and tests that prove the
+//!   README's "beyond one machine" section.
 
 pub mod backup;
 pub mod bench;
@@ -18,6 +20,7 @@ pub mod db;
 pub mod dedupe;
 pub mod demo;
 pub mod domain;
+pub mod ha;
 pub mod import;
 pub mod loadtest;
 pub mod pgcluster;

@@ -221,6 +221,12 @@ pub struct Outcome {
     /// Requests answered correctly and failed, per second of the run.
     pub per_second: Vec<(u64, u64)>,
     pub pledges: u64,
+    /// The households whose pledge the app acknowledged (answered 303): each must be stored whole.
+    pub acknowledged: Vec<Uuid>,
+    /// Every request as (when it was answered, since the start; whether it succeeded), in order.
+    pub timeline: Vec<(Duration, bool)>,
+    /// When the measured run started.
+    pub started: Option<Instant>,
 }
 
 impl Outcome {
@@ -257,18 +263,11 @@ struct Sample {
     took: Duration,
     failure: Option<String>,
     outage_page: bool,
+    pledged: Option<Uuid>,
 }
 
-/// Run `users` virtual users (the plan's first `users` accounts) against `base`
-/// (`http://host:port`) for `duration`.
-pub async fn run(
-    base: &str,
-    plan: &Plan,
-    users: usize,
-    duration: Duration,
-) -> anyhow::Result<Outcome> {
-    let users = users.min(plan.accounts.len());
-    let plan = std::sync::Arc::new(plan.clone());
+/// Sign in each of the plan's first `users` accounts in its own HTTP client.
+async fn sign_in(base: &str, plan: &Plan, users: usize) -> anyhow::Result<Vec<reqwest::Client>> {
     let mut clients = Vec::with_capacity(users);
     for account in plan.accounts.iter().take(users) {
         let client = reqwest::Client::builder()
@@ -293,6 +292,21 @@ pub async fn run(
         );
         clients.push(client);
     }
+    Ok(clients)
+}
+
+/// Run `users` virtual users (the plan's first `users` accounts) against `base`
+/// (`http://host:port`) for `duration`, closed-loop: each user sends its next request as soon as
+/// the previous one is answered. This measures saturation; its percentiles include queueing.
+pub async fn run(
+    base: &str,
+    plan: &Plan,
+    users: usize,
+    duration: Duration,
+) -> anyhow::Result<Outcome> {
+    let users = users.min(plan.accounts.len());
+    let plan = std::sync::Arc::new(plan.clone());
+    let clients = sign_in(base, &plan, users).await?;
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::with_capacity(users);
@@ -300,63 +314,180 @@ pub async fn run(
         let plan = plan.clone();
         let base = base.to_string();
         tasks.push(tokio::spawn(async move {
-            virtual_user(i, users, &base, &plan, client, start, deadline).await
+            let mut user = VirtualUser::new(i, users, &plan, client);
+            let mut samples = Vec::new();
+            while Instant::now() < deadline {
+                let Some((action, request, pledged)) = user.next(&base, &plan) else {
+                    continue;
+                };
+                let t = Instant::now();
+                let (failure, outage_page) = send(action, request).await;
+                samples.push(Sample {
+                    action,
+                    at: start.elapsed(),
+                    took: t.elapsed(),
+                    failure,
+                    outage_page,
+                    pledged,
+                });
+            }
+            samples
         }));
     }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    Ok(tally(all, start, duration))
+}
+
+/// The same mix offered open-loop: `rate` requests per second start on schedule, whatever the
+/// earlier ones are doing, spread round-robin over the `users` signed-in users. A request's latency
+/// counts from the moment it was due, so a slow server cannot hide its queue by slowing the load
+/// down (no coordinated omission).
+pub async fn run_open(
+    base: &str,
+    plan: &Plan,
+    users: usize,
+    rate: f64,
+    duration: Duration,
+) -> anyhow::Result<Outcome> {
+    anyhow::ensure!(rate > 0.0, "tốc độ phải lớn hơn 0");
+    let users = users.min(plan.accounts.len()).max(1);
+    let clients = sign_in(base, plan, users).await?;
+    let mut people: Vec<VirtualUser> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| VirtualUser::new(i, users, plan, c))
+        .collect();
+    let total = (rate * duration.as_secs_f64()).round() as u64;
+    let start = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut n = 0u64;
+    let mut tries = 0u64;
+    while n < total && tries < total * 4 {
+        tries += 1;
+        let due = start + Duration::from_secs_f64(n as f64 / rate);
+        let user = &mut people[(tries as usize) % users];
+        let Some((action, request, pledged)) = user.next(base, plan) else {
+            continue;
+        };
+        n += 1;
+        tokio::time::sleep_until(due).await;
+        let started = start.into_std();
+        tasks.spawn(async move {
+            let (failure, outage_page) = send(action, request).await;
+            let now = Instant::now();
+            Sample {
+                action,
+                at: now - started,
+                took: now - due.into_std(),
+                failure,
+                outage_page,
+                pledged,
+            }
+        });
+    }
+    let mut all = Vec::with_capacity(n as usize);
+    while let Some(s) = tasks.join_next().await {
+        all.push(s?);
+    }
+    Ok(tally(all, start.into_std(), duration))
+}
+
+fn tally(samples: Vec<Sample>, start: Instant, duration: Duration) -> Outcome {
     let mut outcome = Outcome::default();
     let seconds = duration.as_secs().max(1) as usize + 1;
     outcome.per_second = vec![(0, 0); seconds];
-    for t in tasks {
-        for s in t.await? {
-            let second = (s.at.as_secs() as usize).min(seconds - 1);
-            match s.failure {
-                None => {
-                    outcome.per_second[second].0 += 1;
-                    if s.action == Action::Pledge {
-                        outcome.pledges += 1;
-                    }
-                }
-                Some(kind) => {
-                    outcome.per_second[second].1 += 1;
-                    *outcome.errors.entry(kind).or_default() += 1;
+    let mut samples = samples;
+    samples.sort_by_key(|s| s.at);
+    for s in samples {
+        let second = (s.at.as_secs() as usize).min(seconds - 1);
+        outcome.timeline.push((s.at, s.failure.is_none()));
+        match s.failure {
+            None => {
+                outcome.per_second[second].0 += 1;
+                if s.action == Action::Pledge {
+                    outcome.pledges += 1;
+                    outcome.acknowledged.extend(s.pledged);
                 }
             }
-            if s.outage_page {
-                outcome.outage_pages += 1;
+            Some(kind) => {
+                outcome.per_second[second].1 += 1;
+                *outcome.errors.entry(kind).or_default() += 1;
             }
-            outcome.latencies.entry(s.action).or_default().push(s.took);
         }
+        if s.outage_page {
+            outcome.outage_pages += 1;
+        }
+        outcome.latencies.entry(s.action).or_default().push(s.took);
     }
     outcome.elapsed = start.elapsed();
-    Ok(outcome)
+    outcome.started = Some(start);
+    outcome
 }
 
-async fn virtual_user(
-    index: usize,
-    users: usize,
-    base: &str,
-    plan: &Plan,
+/// One signed-in user of the mix: its client, its role's weights, its own share of the free
+/// households (so that pledges do not collide) and its seeded randomness (a run's sequence of
+/// requests is the same every time).
+struct VirtualUser {
     client: reqwest::Client,
-    start: Instant,
-    deadline: Instant,
-) -> Vec<Sample> {
-    let account = &plan.accounts[index];
-    let weights = mix(account.role);
-    let total: u32 = weights.iter().map(|w| w.1).sum();
-    // This user's own share of the free households.
-    let mut free = plan.free.iter().skip(index).step_by(users.max(1));
-    let own: Vec<&(Uuid, String)> = match &account.commune {
-        Some(c) => plan.households.iter().filter(|h| &h.1 == c).collect(),
-        None => plan.households.iter().collect(),
-    };
-    let own_villages: Vec<&(String, String)> = match &account.commune {
-        Some(c) => plan.villages.iter().filter(|v| &v.0 == c).collect(),
-        None => plan.villages.iter().collect(),
-    };
-    let mut samples = Vec::new();
-    // Seeded per user: a run's sequence of requests is the same every time.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(index as u64);
-    while Instant::now() < deadline {
+    role: Role,
+    free: Vec<Uuid>,
+    own: Vec<Uuid>,
+    own_villages: Vec<(String, String)>,
+    rng: rand::rngs::StdRng,
+}
+
+impl VirtualUser {
+    fn new(index: usize, users: usize, plan: &Plan, client: reqwest::Client) -> VirtualUser {
+        let account = &plan.accounts[index];
+        let mut free: Vec<Uuid> = plan
+            .free
+            .iter()
+            .skip(index)
+            .step_by(users.max(1))
+            .copied()
+            .collect();
+        free.reverse();
+        let own = match &account.commune {
+            Some(c) => plan
+                .households
+                .iter()
+                .filter(|h| &h.1 == c)
+                .map(|h| h.0)
+                .collect(),
+            None => plan.households.iter().map(|h| h.0).collect(),
+        };
+        let own_villages = match &account.commune {
+            Some(c) => plan
+                .villages
+                .iter()
+                .filter(|v| &v.0 == c)
+                .cloned()
+                .collect(),
+            None => plan.villages.clone(),
+        };
+        VirtualUser {
+            client,
+            role: account.role,
+            free,
+            own,
+            own_villages,
+            rng: rand::rngs::StdRng::seed_from_u64(index as u64),
+        }
+    }
+
+    /// The next request this user makes, or None when the drawn action has nothing to work on.
+    fn next(
+        &mut self,
+        base: &str,
+        plan: &Plan,
+    ) -> Option<(Action, reqwest::RequestBuilder, Option<Uuid>)> {
+        let weights = mix(self.role);
+        let total: u32 = weights.iter().map(|w| w.1).sum();
+        let rng = &mut self.rng;
+        let client = &self.client;
         let mut pick = rng.random_range(0..total);
         let mut action = weights[0].0;
         for (a, w) in weights {
@@ -368,7 +499,7 @@ async fn virtual_user(
         }
         let name = plan
             .names
-            .choose(&mut rng)
+            .choose(rng)
             .cloned()
             .unwrap_or_else(|| "Hoàng Văn Thụ".into());
         let typed = if rng.random_bool(0.5) {
@@ -377,23 +508,19 @@ async fn virtual_user(
             name.clone()
         };
         let page = rng.random_range(1..=20);
-        let household = own.choose(&mut rng).map(|h| h.0);
+        let household = self.own.choose(rng).copied();
+        let mut pledged = None;
         let request = match action {
             Action::Home => client.get(format!("{base}/")),
             Action::Dashboard => client.get(format!("{base}/bang-dieu-khien")),
             Action::HouseholdList => client.get(format!("{base}/ho?trang={page}")),
             Action::HouseholdSearch => client.get(format!("{base}/ho")).query(&[("q", &typed)]),
-            Action::HouseholdPage => match household {
-                Some(id) => client.get(format!("{base}/ho/{id}")),
-                None => continue,
-            },
+            Action::HouseholdPage => client.get(format!("{base}/ho/{}", household?)),
             Action::DuplicateSearch => client
                 .get(format!("{base}/trung-ho"))
                 .query(&[("q", &typed)]),
             Action::DuplicateCheck => {
-                let Some((commune, village)) = own_villages.choose(&mut rng) else {
-                    continue;
-                };
+                let (commune, village) = self.own_villages.choose(rng)?;
                 // What the form sends as the official types a head's name, letter by letter.
                 let cut: String = name
                     .chars()
@@ -412,8 +539,10 @@ async fn virtual_user(
                 .query(&[("q", &typed)]),
             Action::Agencies => client.get(format!("{base}/don-vi")),
             Action::Report => client.get(format!("{base}/bao-cao")),
-            Action::Pledge => match free.next() {
-                Some(id) => client.post(format!("{base}/nhan-giup")).form(&[
+            Action::Pledge => {
+                let id = self.free.pop()?;
+                pledged = Some(id);
+                client.post(format!("{base}/nhan-giup")).form(&[
                     ("ho", id.to_string().as_str()),
                     ("hinh_thuc_0", "livestock"),
                     ("vat_pham_0", "Bò cái giống"),
@@ -424,39 +553,32 @@ async fn virtual_user(
                     // checked, and says so, as the form asks.
                     ("ly_do_trung", "Đã đối chiếu: khác hộ, khác người"),
                     ("ly_do_giup_lai", "Hộ vẫn còn khó khăn"),
-                ]),
-                None => continue,
-            },
-        };
-        let t = Instant::now();
-        let result = request.send().await;
-        let (failure, outage_page) = match result {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let body = resp.bytes().await;
-                let expected = if action == Action::Pledge { 303 } else { 200 };
-                match body {
-                    Ok(_) if status == expected => (None, false),
-                    Ok(body) => {
-                        let outage = status == 503
-                            && String::from_utf8_lossy(&body)
-                                .contains("Hệ thống tạm thời gián đoạn");
-                        (Some(format!("HTTP {status} ({})", action.label())), outage)
-                    }
-                    Err(e) => (Some(transport_kind(&e)), false),
-                }
+                ])
             }
-            Err(e) => (Some(transport_kind(&e)), false),
         };
-        samples.push(Sample {
-            action,
-            at: start.elapsed(),
-            took: t.elapsed(),
-            failure,
-            outage_page,
-        });
+        Some((action, request, pledged))
     }
-    samples
+}
+
+/// Send one request of the mix: (failure kind, whether a failure was the Vietnamese outage page).
+async fn send(action: Action, request: reqwest::RequestBuilder) -> (Option<String>, bool) {
+    match request.send().await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await;
+            let expected = if action == Action::Pledge { 303 } else { 200 };
+            match body {
+                Ok(_) if status == expected => (None, false),
+                Ok(body) => {
+                    let outage = status == 503
+                        && String::from_utf8_lossy(&body).contains("Hệ thống tạm thời gián đoạn");
+                    (Some(format!("HTTP {status} ({})", action.label())), outage)
+                }
+                Err(e) => (Some(transport_kind(&e)), false),
+            }
+        }
+        Err(e) => (Some(transport_kind(&e)), false),
+    }
 }
 
 fn transport_kind(e: &reqwest::Error) -> String {

@@ -238,11 +238,16 @@ impl Cluster {
         self.clear_stale_locks();
         // Memory and checkpoint settings sized for this machine, given at every start so that
         // clusters made by an earlier version get them too.
-        let options = format!(
+        let mut options = format!(
             "-c shared_buffers={}MB -c max_wal_size=4GB -c checkpoint_timeout=15min -c effective_cache_size={}MB",
             shared_buffers_mb(),
             shared_buffers_mb() * 3
         );
+        // pg_stat_statements (PostgreSQL's contrib) is loaded when installed, so that an operator
+        // or `giupdo bench load` can see where the database's time goes; it costs little.
+        if self.bindir.join("../lib/pg_stat_statements.so").is_file() {
+            options.push_str(" -c shared_preload_libraries=pg_stat_statements");
+        }
         self.pg_ctl(
             &["start", "-w", "-t", "60", "-o", &options, "-l"],
             Some(&self.log_file()),
@@ -534,6 +539,16 @@ pub fn find_bindir_in(
         .collect();
     versions.sort();
     versions.pop().map(|(_, p)| p)
+}
+
+/// The (uid, gid) PostgreSQL's own programs (postgres, pgbouncer, pg_autoctl) must run as: the
+/// `postgres` account when we are root (they refuse to run as root), else None (ourselves).
+pub fn service_account() -> Option<(u32, u32)> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    postgres_account().map(|a| (a.uid, a.gid))
 }
 
 fn postgres_account() -> Option<RunAs> {

@@ -74,12 +74,14 @@ pub async fn serve(database: Database, config: WebConfig) -> anyhow::Result<()> 
     ensure_first_admin(&database.pool).await?;
 
     // The sweep of expired sessions (every ten minutes) needs no pool of its own.
+    let state = AppState::new(database.pool.clone(), config);
+    // With a list of servers, the session store's pool follows the primary too.
+    database.follow_also(&state.sessions);
     let store = tower_sessions_sqlx_store::PostgresStore::new(database.pool.clone());
     let cleanup = tokio::spawn(store.continuously_delete_expired(
         tokio::time::Duration::from_secs(web::SESSION_CLEANUP.as_secs()),
     ));
 
-    let state = AppState::new(database.pool.clone(), config);
     let app = web::app(state);
     println!("giupdo đang phục vụ tại http://{local}");
     tracing::info!(%local, "listening");

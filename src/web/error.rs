@@ -44,7 +44,9 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
         sqlx::Error::Database(db) => db
             .code()
-            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            // 08: connection failures; 57P: the server shutting down or restarting; 25006: a
+            // write reaching a server that has just become a standby during a failover.
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "25006"),
         _ => false,
     }
 }

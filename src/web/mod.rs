@@ -62,38 +62,23 @@ const CANCELLERS: &[Role] = &[Role::Admin, Role::Clerk, Role::Agency];
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
+    /// The session store's own pool ([`crate::db::sessions_pool`]).
+    pub sessions: PgPool,
     pub config: Arc<WebConfig>,
 }
 
 impl AppState {
     pub fn new(db: PgPool, config: WebConfig) -> Self {
         AppState {
+            sessions: crate::db::sessions_pool(&db),
             db,
             config: Arc::new(config),
         }
     }
 }
 
-/// The session store, on a pool of its own: the session lookup every signed-in request makes
-/// does not queue behind the app's queries for a connection (under load it did: a signed-in page
-/// with no query of its own went from 1.762 to 3.068 requests/s). Its writes — sign-in, sign-out,
-/// flash messages — do not wait for the disk (`synchronous_commit = off`): a crash can lose the
-/// last fraction of a second of them (a message unseen, a sign-in to repeat), never the app's data,
-/// which keeps the durable pool.
-pub fn session_store(pool: PgPool) -> PostgresStore {
-    let options = (*pool.connect_options()).clone();
-    let sessions = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(8)
-        .min_connections(0)
-        .acquire_timeout(std::time::Duration::from_secs(3))
-        .test_before_acquire(true)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::Executor::execute(&mut *conn, "SET synchronous_commit = off").await?;
-                Ok(())
-            })
-        })
-        .connect_lazy_with(options);
+/// The session store, on its own pool ([`crate::db::sessions_pool`]).
+pub fn session_store(sessions: PgPool) -> PostgresStore {
     PostgresStore::new(sessions)
 }
 
@@ -587,7 +572,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .service(ServeDir::new(static_dir()));
 
-    let sessions = SessionManagerLayer::new(session_store(state.db.clone()))
+    let sessions = SessionManagerLayer::new(session_store(state.sessions.clone()))
         .with_name("giupdo_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

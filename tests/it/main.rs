@@ -9,6 +9,7 @@ mod cluster;
 mod duplicates;
 mod fixtures;
 mod foundation;
+mod ha;
 mod registry;
 mod reports;
 mod resilience;
