@@ -197,3 +197,59 @@ pub async fn has_data(pool: &sqlx::PgPool) -> anyhow::Result<bool> {
     .await?;
     Ok(any)
 }
+
+/// Delete all but the newest `keep` backups `giupdo-*.dump` of `dir` (their names sort by date);
+/// other files are left alone. Returns what was deleted.
+pub fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut dumps: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("không đọc được thư mục {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("giupdo-") && n.ends_with(".dump"))
+        })
+        .collect();
+    dumps.sort();
+    let excess = dumps.len().saturating_sub(keep);
+    let old: Vec<_> = dumps.into_iter().take(excess).collect();
+    for p in &old {
+        std::fs::remove_file(p).with_context(|| format!("không xoá được {}", p.display()))?;
+    }
+    Ok(old)
+}
+
+#[cfg(test)]
+mod prune_tests {
+    #[test]
+    fn keeps_the_newest_dumps_and_nothing_else_is_touched() {
+        let dir = std::env::temp_dir().join(format!("giupdo-prune-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "giupdo-20261101-020000.dump",
+            "giupdo-20261102-020000.dump",
+            "giupdo-20261103-020000.dump",
+            "ghi-chu.txt",
+        ] {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        let gone = super::prune(&dir, 2).unwrap();
+        assert_eq!(gone, vec![dir.join("giupdo-20261101-020000.dump")]);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "ghi-chu.txt",
+                "giupdo-20261102-020000.dump",
+                "giupdo-20261103-020000.dump"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -68,6 +68,44 @@ pub enum BenchWhat {
         /// Length of each static/dynamic comparison run, in seconds (0: skip it).
         #[arg(long, default_value_t = 10)]
         compare_seconds: u64,
+        /// Open-loop arrival rates to offer the mix at, requests per second.
+        #[arg(long, value_delimiter = ',', default_value = "100,200,300,400")]
+        rates: Vec<f64>,
+        /// Length of each open-loop run, in seconds (0: skip them).
+        #[arg(long, default_value_t = 20)]
+        open_seconds: u64,
+    },
+    /// PgBouncer (Debian's, started here on a Unix socket) in session and transaction pooling,
+    /// each carrying the load mix open-loop, against a direct connection.
+    Pooler {
+        #[arg(long, default_value_t = 50)]
+        users: usize,
+        /// Requests per second offered.
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        /// Length of each run, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Households added to the demo data before the runs.
+        #[arg(long, default_value_t = 100_000)]
+        households: usize,
+    },
+    /// Failover: pg_auto_failover (a monitor and two nodes, synchronous replication) under the load
+    /// mix; the primary node is killed with SIGKILL, the standby takes over, the old primary
+    /// rejoins; every acknowledged pledge is checked on both nodes.
+    Failover {
+        /// Households added to the demo data.
+        #[arg(long, default_value_t = 20_000)]
+        households: usize,
+        /// Requests per second offered (open-loop).
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Length of the run, in seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// When the primary is killed, in seconds from the start of the run.
+        #[arg(long, default_value_t = 20)]
+        kill_after: u64,
     },
     /// Exports in progress: the load mix run twice, without and with a district clerk downloading
     /// the summary .xlsx of `rows` households over and over, to compare the other pages' latency.
@@ -103,6 +141,17 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
         );
     };
     let dir = dir.clone();
+    if let BenchWhat::Failover {
+        households,
+        rate,
+        seconds,
+        kill_after,
+    } = what
+    {
+        // Its own formation under the data directory: the private cluster is not used.
+        let scratch = std::path::absolute(dir.join("bench-failover"))?;
+        return crate::bench_net::failover(&scratch, households, rate, seconds, kill_after).await;
+    }
     let (guard, cluster) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let cluster = Cluster::new(dir)?;
         let (guard, _) = cluster.acquire()?;
@@ -147,17 +196,47 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
             seconds,
             households,
             compare_seconds,
+            rates,
+            open_seconds,
         } => {
-            load_bench(
+            let url = cluster.url_for("giupdo_bench");
+            let closed = load_bench(&url, &pool, users, seconds, households, compare_seconds).await;
+            match closed {
+                Ok(()) if open_seconds > 0 && !rates.is_empty() => {
+                    let postmaster = postmaster_pid(&cluster);
+                    crate::bench_net::open_loop(
+                        &url,
+                        &pool,
+                        postmaster,
+                        users,
+                        &rates,
+                        open_seconds,
+                    )
+                    .await
+                }
+                other => other,
+            }
+        }
+        BenchWhat::Pooler {
+            users,
+            rate,
+            seconds,
+            households,
+        } => {
+            fill(&pool, households).await?;
+            let scratch = std::path::absolute(cluster.root().join("bench-pooler"))?;
+            crate::bench_net::pooler(
+                &cluster.socket_dir(),
+                &scratch,
                 &cluster.url_for("giupdo_bench"),
                 &pool,
                 users,
+                rate,
                 seconds,
-                households,
-                compare_seconds,
             )
             .await
         }
+        BenchWhat::Failover { .. } => unreachable!("handled above"),
         BenchWhat::Duplicates {
             sizes,
             requests,
@@ -188,6 +267,17 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
     pool.close().await;
     tokio::task::spawn_blocking(move || guard.release()).await??;
     result
+}
+
+/// The private cluster's postmaster, for its CPU time.
+fn postmaster_pid(cluster: &Cluster) -> Option<u32> {
+    std::fs::read_to_string(cluster.pgdata().join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A synthetic but valid household row (unique CCCD and code from `n`).

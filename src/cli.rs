@@ -39,8 +39,12 @@ pub enum Command {
     Migrate,
     /// Sao lưu toàn bộ cơ sở dữ liệu vào một tệp (pg_dump dạng custom).
     Backup {
-        /// Tệp sao lưu sẽ ghi (chỉ xuất hiện khi sao lưu xong).
+        /// Tệp sao lưu sẽ ghi (chỉ xuất hiện khi sao lưu xong); với --keep: thư mục chứa các bản
+        /// sao lưu, mỗi bản một tệp giupdo-NĂMTHÁNGNGÀY-GIỜPHÚTGIÂY.dump.
         file: PathBuf,
+        /// Giữ lại bấy nhiêu bản mới nhất trong thư mục, xoá các bản cũ hơn (sao lưu hằng đêm).
+        #[arg(long)]
+        keep: Option<usize>,
     },
     /// Khôi phục cơ sở dữ liệu từ tệp sao lưu: thay toàn bộ, tất cả hoặc không gì cả.
     /// Nên dừng ứng dụng trước khi khôi phục.
@@ -111,6 +115,10 @@ pub struct ServeArgs {
     #[arg(long, env = "GIUPDO_TRUSTED_PROXIES", value_delimiter = ',',
           value_parser = crate::config::parse_trusted_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Địa chỉ riêng phục vụ số đo Prometheus (GET /metrics), ví dụ 127.0.0.1:9187. Để trống:
+    /// tắt. Không bao giờ phục vụ trên địa chỉ công khai.
+    #[arg(long, env = "GIUPDO_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,14 +282,32 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The log goes to stderr: coloured only when stderr is a terminal (a file or journald gets plain
+/// text), or one JSON object per line with `GIUPDO_LOG_FORMAT=json` (for journald or a log
+/// shipper). An unknown format is said once, and plain text is used.
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("giupdo=info,tower_http=info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
+    let format = std::env::var("GIUPDO_LOG_FORMAT").unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    match format.trim() {
+        "json" => {
+            let _ = builder.json().with_ansi(false).try_init();
+        }
+        other => {
+            if !other.is_empty() && other != "text" {
+                eprintln!(
+                    "Cảnh báo: GIUPDO_LOG_FORMAT={other} không có; dùng \"text\" hoặc \"json\". Ghi nhật ký dạng chữ."
+                );
+            }
+            let _ = builder
+                .with_ansi(std::io::stderr().is_terminal())
+                .try_init();
+        }
+    }
 }
 
 /// `DATABASE_URL` (env only: a flag would show a password in `ps`) or the private cluster.
@@ -307,10 +333,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 trusted_origins: args.trusted_origins,
                 trusted_proxies: args.trusted_proxies,
+                metrics_addr: args.metrics_addr,
                 duplicates: crate::domain::duplicates::Thresholds::from_env(),
             };
+            if config.metrics_addr == Some(config.addr) {
+                bail!(
+                    "--metrics-addr phải khác --addr: số đo không được phục vụ trên địa chỉ công khai."
+                );
+            }
             // Fail fast on a taken address before starting anything.
             drop(crate::server::bind(config.addr).await?);
+            if let Some(m) = config.metrics_addr {
+                drop(crate::server::bind(m).await?);
+            }
             let database = Database::open(&source).await?;
             crate::server::serve(database, config).await
         }
@@ -337,7 +372,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Db { action } => db_command(&source, action).await,
-        Command::Backup { file } => backup_command(&source, file).await,
+        Command::Backup { file, keep } => backup_command(&source, file, keep).await,
         Command::Restore { file, yes } => restore_command(&source, file, yes).await,
         Command::Import { what } => {
             with_db(
@@ -441,7 +476,26 @@ async fn db_command(source: &DbSource, action: DbAction) -> anyhow::Result<()> {
     .await?
 }
 
-async fn backup_command(source: &DbSource, file: PathBuf) -> anyhow::Result<()> {
+async fn backup_command(
+    source: &DbSource,
+    file: PathBuf,
+    keep: Option<usize>,
+) -> anyhow::Result<()> {
+    if keep == Some(0) {
+        bail!("--keep phải từ 1 trở lên (giữ ít nhất bản vừa sao lưu).");
+    }
+    let (file, dir) = match keep {
+        Some(_) => {
+            std::fs::create_dir_all(&file)
+                .with_context(|| format!("không tạo được thư mục {}", file.display()))?;
+            let name = format!(
+                "giupdo-{}.dump",
+                chrono::Local::now().format("%Y%m%d-%H%M%S")
+            );
+            (file.join(name), Some(file))
+        }
+        None => (file, None),
+    };
     let database = Database::open(source).await?;
     let target = crate::backup::Target::from_url(database.url().expose());
     let result = match target {
@@ -459,6 +513,11 @@ async fn backup_command(source: &DbSource, file: PathBuf) -> anyhow::Result<()> 
         file.display(),
         bytes.div_ceil(1024)
     );
+    if let (Some(dir), Some(keep)) = (dir, keep) {
+        for old in crate::backup::prune(&dir, keep)? {
+            println!("Đã xoá bản sao lưu cũ {}.", old.display());
+        }
+    }
     Ok(())
 }
 

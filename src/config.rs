@@ -48,6 +48,9 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`web::client_ip`); empty: none.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where Prometheus metrics are served (`--metrics-addr`); None: nowhere. Never the public
+    /// address.
+    pub metrics_addr: Option<SocketAddr>,
     /// Duplicate-check similarity thresholds (`GIUPDO_DUP_PROBABLE`, `GIUPDO_DUP_POSSIBLE`).
     pub duplicates: crate::domain::duplicates::Thresholds,
 }
@@ -62,6 +65,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             trusted_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            metrics_addr: None,
             duplicates: crate::domain::duplicates::Thresholds::from_env(),
         }
     }

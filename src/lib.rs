@@ -14,6 +14,7 @@
 
 pub mod backup;
 pub mod bench;
+pub mod bench_net;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -82,6 +82,20 @@ pub async fn serve(database: Database, config: WebConfig) -> anyhow::Result<()> 
         tokio::time::Duration::from_secs(web::SESSION_CLEANUP.as_secs()),
     ));
 
+    let metrics = match state.config.metrics_addr {
+        Some(addr) => {
+            let listener = bind(addr).await?;
+            let router = web::metrics::router(vec![
+                ("app", state.db.clone()),
+                ("sessions", state.sessions.clone()),
+            ]);
+            println!("Số đo Prometheus tại http://{addr}/metrics");
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            }))
+        }
+        None => None,
+    };
     let app = web::app(state);
     println!("giupdo đang phục vụ tại http://{local}");
     tracing::info!(%local, "listening");
@@ -97,6 +111,9 @@ pub async fn serve(database: Database, config: WebConfig) -> anyhow::Result<()> 
     .await
     .context("máy chủ web dừng bất thường")?;
     cleanup.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     tracing::info!("shutting down");
     let stopped_cluster = database.started_cluster();
     database.close().await?;

@@ -206,6 +206,7 @@ pub async fn login(
         );
     }
     if let Some(refusal) = login_attempts::refusal(&state.db, &username, &ip).await? {
+        super::metrics::login_failed("throttled");
         let mut resp = again(
             ctx,
             StatusCode::TOO_MANY_REQUESTS,
@@ -235,6 +236,7 @@ pub async fn login(
     let user = match user {
         Some(u) if ok && !u.disabled => u,
         Some(u) if ok && u.disabled => {
+            super::metrics::login_failed("disabled");
             return again(
                 ctx,
                 StatusCode::FORBIDDEN,
@@ -242,6 +244,7 @@ pub async fn login(
             );
         }
         _ => {
+            super::metrics::login_failed("wrong_password");
             login_attempts::record_failure(&state.db, &username, &ip).await?;
             return again(ctx, StatusCode::UNAUTHORIZED, WRONG.into());
         }

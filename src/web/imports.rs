@@ -145,6 +145,7 @@ pub async fn upload(
     let upload = match receive(&mut multipart).await {
         Ok(u) => u,
         Err((status, msg)) => {
+            super::metrics::import("refused");
             let page = upload_page(&state, &actor, ctx, Some(msg)).await?;
             return Ok((status, page).into_response());
         }
@@ -344,6 +345,7 @@ pub async fn confirm(
         return Ok(Redirect::to("/ho").into_response());
     }
     if !p.ok() {
+        super::metrics::import("refused");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(ctx, id, &batch, &p)).into_response());
     }
     if !p.warnings.is_empty() && !confirmed {
@@ -364,6 +366,7 @@ pub async fn confirm(
     .await
     {
         Ok(n) => {
+            super::metrics::import("imported");
             flash(
                 &session,
                 "ok",

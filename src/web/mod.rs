@@ -17,6 +17,7 @@ pub mod home;
 pub mod households;
 pub mod imports;
 pub mod lookups;
+pub mod metrics;
 pub mod offload;
 pub mod page;
 pub mod places;
@@ -589,6 +590,8 @@ pub fn app(state: AppState) -> Router {
         }
     }
 
+    // Requests are counted and timed whether or not a metrics address is served.
+    metrics::install();
     let x_request_id = HeaderName::from_static("x-request-id");
     let timeout = state.config.request_timeout;
     router
@@ -608,6 +611,7 @@ pub fn app(state: AppState) -> Router {
                     x_request_id.clone(),
                     MakeRequestUuid,
                 ))
+                .layer(middleware::from_fn(metrics::track))
                 .layer(TraceLayer::new_for_http().make_span_with(error::make_span))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(SetResponseHeaderLayer::if_not_present(

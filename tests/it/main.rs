@@ -10,6 +10,7 @@ mod duplicates;
 mod fixtures;
 mod foundation;
 mod ha;
+mod ops;
 mod registry;
 mod reports;
 mod resilience;
