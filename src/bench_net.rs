@@ -23,27 +23,38 @@ impl AppProcess {
     pub async fn start(url: &str) -> anyhow::Result<AppProcess> {
         let port = ha::free_port()?;
         let exe = std::env::current_exe().context("đường dẫn chương trình")?;
-        let child = Command::new(exe)
+        let log_path = std::env::temp_dir().join(format!("giupdo-bench-app-{port}.log"));
+        let log = std::fs::File::create(&log_path)?;
+        let mut child = Command::new(exe)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", url)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .context("khởi động giupdo serve")?;
-        let app = AppProcess {
-            base: format!("http://127.0.0.1:{port}"),
-            child,
-        };
+        let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = reqwest::get(format!("{}/healthz", app.base)).await
+            if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
                 && r.status() == 200
             {
-                return Ok(app);
+                let _ = std::fs::remove_file(&log_path);
+                return Ok(AppProcess { base, child });
             }
-            anyhow::ensure!(Instant::now() < deadline, "giupdo serve không chạy lên");
+            let exited = child.try_wait().ok().flatten().is_some();
+            if exited || Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let _ = std::fs::remove_file(&log_path);
+                let last: Vec<&str> = text.lines().rev().take(3).collect();
+                anyhow::bail!(
+                    "giupdo serve không chạy lên: {}",
+                    last.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -288,7 +299,9 @@ pub async fn pooler(
                 cluster_socket,
                 "giupdo_bench",
                 mode,
-                20,
+                // Every connection the app may open (16 + 8 for the sessions) and a margin:
+                // fewer, and in session mode the app waits for a server connection (503s).
+                30,
             )?),
             None => None,
         };
@@ -303,6 +316,9 @@ pub async fn pooler(
                 continue;
             }
         };
+        // Warm-up: connections, prepared statements, caches.
+        let plan = loadtest::prepare(pool, users).await?;
+        loadtest::run_open(&app.base, &plan, users, rate, Duration::from_secs(3)).await?;
         let plan = loadtest::prepare(pool, users).await?;
         let since = chrono::Utc::now();
         let o =

@@ -67,6 +67,28 @@ fn kill_group(pid: u32) {
     }
 }
 
+/// SIGKILL every process working in `dir` (its current directory is there or below): PostgreSQL's
+/// processes each lead their own process group and run in their data directory, so a group kill
+/// of the keeper leaves the postmaster's children (logger, background workers) behind.
+fn kill_under(dir: &Path) {
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in procs.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(cwd) = fs::read_link(entry.path().join("cwd"))
+            && cwd.starts_with(dir)
+        {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
 /// How PgBouncer hands server connections to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoolMode {
@@ -410,10 +432,12 @@ impl AutoFailover {
         Ok(())
     }
 
-    /// SIGKILL a node's keeper, its supervisor and its postmaster at once: the machine is gone.
+    /// SIGKILL a node's keeper, its supervisor, its postmaster and every backend at once: the
+    /// machine is gone.
     pub fn kill_node(&mut self, i: usize) {
         if let Some(mut child) = self.nodes[i].take() {
             kill_group(child.id());
+            kill_under(&self.dir.join(format!("node{}", i + 1)));
             let _ = child.wait();
         }
     }
@@ -518,6 +542,7 @@ impl AutoFailover {
             kill_group(m.id());
             let _ = m.wait();
         }
+        kill_under(&self.dir);
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
@@ -555,6 +580,8 @@ pub struct FailoverReport {
     pub rejoined_after: Option<Duration>,
     pub old_primary: usize,
     pub new_primary: usize,
+    /// What the app says when started on the standby alone (`target_session_attrs=read-write`).
+    pub standby_refused: String,
 }
 
 /// Set up pg_auto_failover under `dir`, load the demo data (plus `households`), run the load mix
@@ -692,6 +719,21 @@ pub async fn failover_run(
         acknowledged.len()
     };
     database.close().await?;
+    let standby_only = format!(
+        "postgres://postgres@localhost:{}/{}?target_session_attrs=read-write&sslmode=disable",
+        formation.ports[old], formation.database
+    );
+    let standby_refused = match crate::db::Database::open(&crate::config::DbSource::Url(
+        crate::config::Secret::new(standby_only),
+    ))
+    .await
+    {
+        Ok(db) => {
+            db.close().await?;
+            "mở được: máy dự phòng bị coi là máy chính".to_string()
+        }
+        Err(e) => e.to_string(),
+    };
     formation.destroy();
     Ok(FailoverReport {
         setup,
@@ -707,6 +749,7 @@ pub async fn failover_run(
         rejoined_after,
         old_primary: old,
         new_primary: new,
+        standby_refused,
         outcome,
     })
 }

@@ -5,7 +5,16 @@
 
 use std::time::Duration;
 
-use giupdo::ha;
+use giupdo::config::{DbSource, Secret, WebConfig};
+use giupdo::db::Database;
+use giupdo::domain::roles::Role;
+use giupdo::ha::{self, PgBouncer, PoolMode};
+use giupdo::pgcluster::Cluster;
+use giupdo::web::AppState;
+
+use crate::harness::{self, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_giupdo");
 
 #[tokio::test]
 async fn a_killed_primary_is_replaced_with_only_outage_pages_and_no_acknowledged_pledge_lost() {
@@ -51,5 +60,84 @@ async fn a_killed_primary_is_replaced_with_only_outage_pages_and_no_acknowledged
         r.lost_on_standby, 0,
         "acknowledged pledges on the rejoined standby"
     );
+    assert!(
+        r.standby_refused.contains("máy dự phòng"),
+        "starting on the standby alone says it is a standby: {}",
+        r.standby_refused
+    );
     assert!(!dir.exists(), "the scratch formation is removed");
+}
+
+#[tokio::test]
+async fn a_host_list_none_of_which_answers_is_named_host_by_host_at_start() {
+    let (a, b) = (ha::free_port().unwrap(), ha::free_port().unwrap());
+    for (url, expected) in [
+        (
+            format!(
+                "postgres://giupdo@127.0.0.1:{a},127.0.0.1:{b}/giupdo?target_session_attrs=read-write"
+            ),
+            vec![
+                "Không có máy chủ cơ sở dữ liệu nào nhận ghi".to_string(),
+                format!("127.0.0.1:{a}: không kết nối được"),
+                format!("127.0.0.1:{b}: không kết nối được"),
+            ],
+        ),
+        (
+            format!("postgres://giupdo@127.0.0.1:{a},,127.0.0.1:{b}/giupdo"),
+            vec!["DATABASE_URL không hợp lệ: máy chủ thứ 2".to_string()],
+        ),
+    ] {
+        let out = std::process::Command::new(BIN)
+            .env("DATABASE_URL", &url)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        for e in expected {
+            assert!(err.contains(&e), "{e} not in: {err}");
+        }
+    }
+}
+
+/// PgBouncer (session pooling) in front of the test database: the app works through it, gives
+/// the outage page while it is down, and works again when it is back, without a restart.
+#[tokio::test]
+async fn through_pgbouncer_the_app_works_and_a_dead_pooler_is_a_503_then_recovery() {
+    let db = TestDb::new().await;
+    let socket = Cluster::new(harness::test_data_dir()).unwrap().socket_dir();
+    let dir = std::env::temp_dir().join(format!("giupdo-pgbouncer-{}", uuid::Uuid::new_v4()));
+    let mut bouncer = PgBouncer::start(&dir, &socket, &db.name, PoolMode::Session, 10).unwrap();
+    let database = Database::open(&DbSource::Url(Secret::new(bouncer.url(&db.name, ""))))
+        .await
+        .expect("the app connects through PgBouncer");
+    let (addr, _server) =
+        harness::serve(AppState::new(database.pool.clone(), WebConfig::default())).await;
+    let app = harness::TestApp::attach(addr, db);
+    let (_, password) = app.user("can.bo.huyen", Role::Clerk, None, None).await;
+    app.login("can.bo.huyen", &password).await;
+    assert_eq!(app.get("/ho").await.status, 200);
+
+    bouncer.kill();
+    let down = app.get("/ho").await;
+    assert_eq!(down.status, 503);
+    assert!(
+        down.text.contains("Hệ thống tạm thời gián đoạn"),
+        "{}",
+        down.text
+    );
+
+    bouncer.restart().unwrap();
+    let mut back = 0;
+    for _ in 0..50 {
+        back = app.get("/ho").await.status;
+        if back == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(back, 200, "the app is back without a restart");
+    database.close().await.unwrap();
+    drop(bouncer);
+    let _ = std::fs::remove_dir_all(&dir);
 }

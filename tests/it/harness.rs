@@ -284,6 +284,16 @@ impl TestApp {
         }
     }
 
+    /// An app already served at `addr` (on a pool of the caller's) over `db`.
+    pub fn attach(addr: SocketAddr, db: TestDb) -> TestApp {
+        TestApp {
+            addr,
+            db,
+            client: client(),
+            server: tokio::spawn(async {}),
+        }
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.db.pool
     }
