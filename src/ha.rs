@@ -582,6 +582,8 @@ pub struct FailoverReport {
     pub new_primary: usize,
     /// What the app says when started on the standby alone (`target_session_attrs=read-write`).
     pub standby_refused: String,
+    /// The size of a `giupdo backup` taken through the host list after the failover.
+    pub backup_bytes: u64,
 }
 
 /// Set up pg_auto_failover under `dir`, load the demo data (plus `households`), run the load mix
@@ -719,6 +721,22 @@ pub async fn failover_run(
         acknowledged.len()
     };
     database.close().await?;
+    // `giupdo backup` opens the database as the nightly timer does, on the same host list: the
+    // dump comes from the server that takes writes now.
+    let backup_bytes = {
+        let db = crate::db::Database::open(&crate::config::DbSource::Url(
+            crate::config::Secret::new(formation.app_url()),
+        ))
+        .await?;
+        let target = crate::backup::Target::from_url(db.url().expose())?;
+        let file =
+            std::env::temp_dir().join(format!("giupdo-failover-{}.dump", uuid::Uuid::new_v4()));
+        let f = file.clone();
+        let bytes = tokio::task::spawn_blocking(move || crate::backup::backup(&target, &f)).await?;
+        let _ = fs::remove_file(&file);
+        db.close().await?;
+        bytes?
+    };
     let standby_only = format!(
         "postgres://postgres@localhost:{}/{}?target_session_attrs=read-write&sslmode=disable",
         formation.ports[old], formation.database
@@ -750,6 +768,7 @@ pub async fn failover_run(
         old_primary: old,
         new_primary: new,
         standby_refused,
+        backup_bytes,
         outcome,
     })
 }

@@ -57,6 +57,7 @@ impl Database {
         };
         let targets = targets::parse(&url).map_err(|e| anyhow::anyhow!(e))?;
         let companions = Companions::default();
+        let mut tools_url = url.clone();
         let (pool, follower) = if targets.hosts.len() > 1 || targets.read_write {
             // A list of servers: start on the one that takes writes, then follow it.
             let primary = targets::find_primary(&targets, Duration::from_secs(5))
@@ -69,6 +70,8 @@ impl Database {
                 .map_err(|e| {
                     anyhow::anyhow!("Không kết nối được cơ sở dữ liệu {}: {e}", primary.label)
                 })?;
+            // PostgreSQL's own tools (backup, restore) get the primary alone.
+            tools_url = targets::with_single_host(&url, &primary.label);
             let follower = tokio::spawn(follow_primary(
                 pool.clone(),
                 companions.clone(),
@@ -86,7 +89,7 @@ impl Database {
         };
         Ok(Database {
             pool,
-            url: crate::config::Secret::new(url),
+            url: crate::config::Secret::new(tools_url),
             guard,
             started_cluster: started,
             follower,
@@ -102,7 +105,8 @@ impl Database {
         }
     }
 
-    /// The URL the pool connects with (for PostgreSQL's own client tools).
+    /// The URL the pool connects with (for PostgreSQL's own client tools); with a list of servers,
+    /// the one that took writes when the database was opened.
     pub fn url(&self) -> &crate::config::Secret {
         &self.url
     }

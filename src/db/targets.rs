@@ -102,6 +102,37 @@ pub fn parse(url: &str) -> Result<Targets, String> {
     Ok(Targets { hosts, read_write })
 }
 
+/// The URL with its host list replaced by the one server `host` (as labelled in the list) and
+/// `target_session_attrs` dropped: for PostgreSQL's own tools (`pg_dump` of `giupdo backup`), which
+/// should talk to the primary the app found.
+pub fn with_single_host(url: &str, host: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let userinfo = match authority.rfind('@') {
+        Some(i) => &authority[..=i],
+        None => "",
+    };
+    let (path, query) = match tail.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (tail, ""),
+    };
+    let mut kept = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if k != "target_session_attrs" {
+            kept.append_pair(&k, &v);
+        }
+    }
+    let kept = kept.finish();
+    if kept.is_empty() {
+        format!("{scheme}://{userinfo}{host}{path}")
+    } else {
+        format!("{scheme}://{userinfo}{host}{path}?{kept}")
+    }
+}
+
 /// What one server answered when asked.
 #[derive(Debug)]
 pub enum Probe {
@@ -167,6 +198,19 @@ mod tests {
         assert_eq!(t.hosts[1].options.get_host(), "db2");
         assert_eq!(t.hosts[1].options.get_database(), Some("giupdo"));
         assert_eq!(t.hosts[1].options.get_username(), "app");
+    }
+
+    #[test]
+    fn the_tools_get_the_primary_alone() {
+        let url = "postgres://app:s%40cret@db1:5433,db2:5432/giupdo?target_session_attrs=read-write&sslmode=disable";
+        assert_eq!(
+            with_single_host(url, "db2:5432"),
+            "postgres://app:s%40cret@db2:5432/giupdo?sslmode=disable"
+        );
+        assert_eq!(
+            with_single_host("postgres://u@a,b/g?target_session_attrs=read-write", "b"),
+            "postgres://u@b/g"
+        );
     }
 
     #[test]

@@ -65,6 +65,11 @@ async fn a_killed_primary_is_replaced_with_only_outage_pages_and_no_acknowledged
         "starting on the standby alone says it is a standby: {}",
         r.standby_refused
     );
+    assert!(
+        r.backup_bytes > 10_000,
+        "giupdo backup through the host list dumps the new primary: {} bytes",
+        r.backup_bytes
+    );
     assert!(!dir.exists(), "the scratch formation is removed");
 }
 
