@@ -663,7 +663,7 @@ async fn same_name_same_village(
         .filter(|i| !matched.contains(&lines[*i]))
         .collect();
     if !rest.is_empty() && rows.len() <= FUZZY_ROWS {
-        let t = crate::web::duplicates::thresholds();
+        let t = crate::domain::duplicates::Thresholds::from_env();
         let pick = |v: &Vec<String>| rest.iter().map(|i| v[*i].clone()).collect::<Vec<_>>();
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")

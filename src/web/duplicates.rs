@@ -12,7 +12,7 @@ use super::AppState;
 use super::error::AppResult;
 use super::page::{Ctx, CurrentUser};
 use crate::db::duplicates::{self, Candidate, Probe};
-use crate::domain::duplicates::{Level, Thresholds};
+use crate::domain::duplicates::Level;
 use crate::domain::household::HouseholdInput;
 use crate::domain::labels;
 use crate::domain::roles::{self, Actor};
@@ -177,11 +177,6 @@ pub async fn search(
         candidates: candidates.iter().map(|c| view(&actor, c)).collect(),
         q,
     })
-}
-
-/// The configured thresholds (for the CLI and the tests).
-pub fn thresholds() -> Thresholds {
-    Thresholds::from_env()
 }
 
 // ---------------------------------------------------------------------------------------------
