@@ -740,7 +740,12 @@ async fn import_history(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let table = crate::import::read_table(&bytes, &name).map_err(anyhow::Error::msg)?;
-    let p = preview(pool, &table, crate::domain::duplicates::Thresholds::from_env()).await?;
+    let p = preview(
+        pool,
+        &table,
+        crate::domain::duplicates::Thresholds::from_env(),
+    )
+    .await?;
     let several: Vec<_> = p
         .rows
         .iter()
