@@ -9,6 +9,7 @@
 //! - [`domain`]: the rules of the campaign (money, dates and deadlines, roles and permissions).
 //! - [`web`]: HTTP handlers, one module per area, and the middleware stack.
 //! - [`demo`]: the demo data set of Bình Gia 2024.
+//! - [`photo`]: photos of deliveries and visits decoded, turned upright, stripped and downsized.
 //! - [`ha`]: PgBouncer and pg_auto_failover started for the benches and tests that prove the
 //!   README's "beyond one machine" section.
 
@@ -25,6 +26,7 @@ pub mod ha;
 pub mod import;
 pub mod loadtest;
 pub mod pgcluster;
+pub mod photo;
 pub mod report;
 pub mod server;
 pub mod web;

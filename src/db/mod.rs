@@ -9,6 +9,7 @@ pub mod duplicates;
 pub mod households;
 pub mod import_batches;
 pub mod login_attempts;
+pub mod photos;
 pub mod places;
 pub mod sponsorships;
 pub mod stats;

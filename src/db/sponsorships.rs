@@ -358,6 +358,7 @@ pub async fn lines(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<LineRow>> {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeliveryRow {
+    pub id: Uuid,
     pub delivered_on: NaiveDate,
     pub agency: String,
     pub item: String,
@@ -372,7 +373,7 @@ pub struct DeliveryRow {
 
 pub async fn deliveries(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<DeliveryRow>> {
     sqlx::query_as(
-        "SELECT d.delivered_on, a.name AS agency, d.item, d.quantity, d.unit, d.unit_value, d.total_value,
+        "SELECT d.id, d.delivered_on, a.name AS agency, d.item, d.quantity, d.unit, d.unit_value, d.total_value,
                 d.delivered_by, d.record_number, d.note
          FROM deliveries d JOIN agencies a ON a.id = d.agency_id
          WHERE d.sponsorship_id = $1 ORDER BY d.delivered_on, d.created_at",
@@ -384,6 +385,7 @@ pub async fn deliveries(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<DeliveryRow
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct VisitRow {
+    pub id: Uuid,
     pub sponsorship_id: Uuid,
     pub year: i32,
     pub visited_on: NaiveDate,
@@ -404,7 +406,7 @@ pub struct VisitRow {
 /// Every visit to a household, across all its sponsorships and years: its story.
 pub async fn visits_of_household(pool: &PgPool, household: Uuid) -> sqlx::Result<Vec<VisitRow>> {
     sqlx::query_as(
-        "SELECT v.sponsorship_id, c.year, v.visited_on, v.findings, v.received, v.born, v.died, v.sold,
+        "SELECT v.id, v.sponsorship_id, c.year, v.visited_on, v.findings, v.received, v.born, v.died, v.sold,
                 v.trees_surviving, v.guidance, v.evaluation, v.observed_status, v.official_status
          FROM follow_up_visits v JOIN sponsorships s ON s.id = v.sponsorship_id JOIN campaigns c ON c.id = s.campaign_id
          WHERE s.household_id = $1 ORDER BY v.visited_on, v.created_at",
@@ -534,7 +536,7 @@ pub async fn deliver(
     agency: Uuid,
     d: &Delivery,
     submission: Option<Uuid>,
-) -> Result<State, ChangeError> {
+) -> Result<(State, Uuid), ChangeError> {
     let (state, delivered, target, pledged_on) = lock(conn, id).await?;
     if already_recorded(conn, "deliveries", submission).await? {
         return Err(ChangeError::AlreadyRecorded);
@@ -601,7 +603,7 @@ pub async fn deliver(
         },
     )
     .await?;
-    Ok(next)
+    Ok((next, delivery_id))
 }
 
 /// Record a follow-up visit (R8): the sponsorship moves to follow-up and the visit keeps what it
@@ -615,7 +617,7 @@ pub async fn visit(
     id: Uuid,
     v: &Visit,
     submission: Option<Uuid>,
-) -> Result<State, ChangeError> {
+) -> Result<(State, Uuid), ChangeError> {
     let (state, ..) = lock(conn, id).await?;
     if already_recorded(conn, "follow_up_visits", submission).await? {
         return Err(ChangeError::AlreadyRecorded);
@@ -680,7 +682,7 @@ pub async fn visit(
         },
     )
     .await?;
-    Ok(next)
+    Ok((next, visit_id))
 }
 
 // ---------------------------------------------------------------------------------------------

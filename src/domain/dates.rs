@@ -15,6 +15,13 @@ pub fn format_date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
+/// A moment as people in Việt Nam read it: `05/08/2026 14:30`.
+pub fn format_date_time(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&vietnam_offset())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
 /// How a deadline stands relative to `today`, worded for a dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadlineStatus {

@@ -302,6 +302,12 @@ pub struct HouseholdPage {
     pub can_edit: bool,
     /// Agency staff may adopt a household from its page.
     pub can_pledge: bool,
+    /// The photos of its deliveries and visits this user may see, across the years.
+    pub photos: Vec<super::photos::PhotoView>,
+    /// The family's answer about photos ("Chưa hỏi" by default), and who recorded it when.
+    pub consent: &'static str,
+    pub consent_code: &'static str,
+    pub consent_by: String,
 }
 
 pub async fn show(
@@ -360,7 +366,28 @@ pub async fn show(
             )
         })
         .collect();
+    let photos = super::photos::of_household(&state, &actor, id, &h.commune_code).await?;
+    let consent_row = crate::db::photos::consent(&state.db, id).await?;
+    let consent = consent_row
+        .as_ref()
+        .and_then(|c| crate::db::photos::Consent::parse(&c.photo_consent))
+        .unwrap_or(crate::db::photos::Consent::NotAsked);
+    let consent_by = match consent_row {
+        Some(crate::db::photos::ConsentRow {
+            recorded_by: Some(by),
+            photo_consent_at: Some(at),
+            ..
+        }) => format!(
+            "{by} ghi lúc {}",
+            crate::domain::dates::format_date_time(at)
+        ),
+        _ => String::new(),
+    };
     Ok(HouseholdPage {
+        photos,
+        consent: consent.label(),
+        consent_code: consent.as_str(),
+        consent_by,
         can_edit: roles::can_edit_household(&actor, &h.commune_code),
         can_pledge: actor.role == Role::Agency && h.merged_into.is_none(),
         ctx,

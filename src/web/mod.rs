@@ -20,6 +20,7 @@ pub mod lookups;
 pub mod metrics;
 pub mod offload;
 pub mod page;
+pub mod photos;
 pub mod places;
 pub mod reports;
 pub mod sponsorships;
@@ -488,13 +489,29 @@ fn routes() -> Routes {
             Method::POST,
             "/nhan-giup/{id}/trao",
             Access::Roles(AGENCY),
-            post(sponsorships::deliver),
+            post(sponsorships::deliver)
+                .layer(axum::extract::DefaultBodyLimit::max(photos::BODY_LIMIT)),
         ),
         r(
             Method::POST,
             "/nhan-giup/{id}/tham",
             signed_in,
-            post(sponsorships::visit),
+            post(sponsorships::visit)
+                .layer(axum::extract::DefaultBodyLimit::max(photos::BODY_LIMIT)),
+        ),
+        r(Method::GET, "/anh/{id}", signed_in, get(photos::full)),
+        r(Method::GET, "/anh/{id}/nho", signed_in, get(photos::thumb)),
+        r(
+            Method::POST,
+            "/anh/{id}/xoa",
+            signed_in,
+            post(photos::delete),
+        ),
+        r(
+            Method::POST,
+            "/ho/{id}/dong-y-anh",
+            Access::Roles(REGISTRY),
+            post(photos::set_consent),
         ),
         r(
             Method::GET,

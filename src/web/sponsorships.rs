@@ -17,7 +17,9 @@ use super::AppState;
 use super::error::{AppError, AppResult};
 use super::forms::{Errors, nonblank};
 use super::page::{Ctx, CurrentUser, flash};
+use super::photos::{self, PhotoView, WithPhotos};
 use crate::db::audit::By;
+use crate::db::photos as photo_db;
 use crate::db::sponsorships::{self as db, ChangeError, Detail, NewPledge, PledgeError, WorkRow};
 use crate::db::{campaigns, duplicates, households};
 use crate::domain::dates::{format_date, today};
@@ -639,6 +641,7 @@ pub struct DeliveryView {
     pub by: String,
     pub record: String,
     pub note: String,
+    pub photos: Vec<PhotoView>,
 }
 
 pub struct VisitView {
@@ -651,6 +654,7 @@ pub struct VisitView {
     /// What the visitor saw, labelled as the visit's finding (not the official status).
     pub status: String,
     pub this_one: bool,
+    pub photos: Vec<PhotoView>,
 }
 
 pub struct StoryLine {
@@ -693,6 +697,8 @@ pub struct ShowPage {
     pub delivery_token: String,
     pub visit_token: String,
     pub today: String,
+    /// What the upload forms say about photographing people (the household's consent).
+    pub consent_notice: &'static str,
 }
 
 /// A year of the household's status, labelled with where it came from.
@@ -779,10 +785,19 @@ async fn show_page(
             state: labels::sponsorship_state(&r.state),
         })
         .collect();
+    let photos = photos::of_household(state, actor, d.household_id, &d.commune_code).await?;
+    let photos_of = |pick: &dyn Fn(&PhotoView) -> bool| -> Vec<PhotoView> {
+        photos.iter().filter(|p| pick(p)).cloned().collect()
+    };
+    let consent = photo_db::consent(&state.db, d.household_id)
+        .await?
+        .and_then(|c| photo_db::Consent::parse(&c.photo_consent))
+        .unwrap_or(photo_db::Consent::NotAsked);
     let visits = db::visits_of_household(&state.db, d.household_id)
         .await?
         .into_iter()
         .map(|v| VisitView {
+            photos: photos_of(&|p| p.visit_id == Some(v.id)),
             year: v.year,
             date: format_date(v.visited_on),
             animals: animals(&v),
@@ -825,6 +840,7 @@ async fn show_page(
             .await?
             .into_iter()
             .map(|x| DeliveryView {
+                photos: photos_of(&|p| p.delivery_id == Some(x.id)),
                 date: format_date(x.delivered_on),
                 agency: x.agency,
                 item: x.item,
@@ -857,6 +873,7 @@ async fn show_page(
         delivery_token: Uuid::new_v4().to_string(),
         visit_token: Uuid::new_v4().to_string(),
         today: today().format("%Y-%m-%d").to_string(),
+        consent_notice: photos::consent_notice(consent),
         ctx,
         d,
     })
@@ -995,6 +1012,15 @@ async fn settle(
     }
 }
 
+/// ", kèm 2 ảnh" when photos came with it.
+fn with_photos(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", kèm {n} ảnh")
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct DeliveryForm {
     #[serde(flatten)]
@@ -1009,26 +1035,52 @@ pub async fn deliver(
     session: Session,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(f): Form<DeliveryForm>,
+    upload: WithPhotos<DeliveryForm>,
 ) -> AppResult<Response> {
+    let WithPhotos {
+        form: f,
+        files,
+        problem,
+    } = upload;
     let d = visible(&state, &actor, &id).await?;
     let Some(agency) = actor.agency_id.filter(|_| actor.role == Role::Agency) else {
         return Err(AppError::Forbidden);
     };
     let back = format!("/nhan-giup/{}", d.id);
     let error = |field: &'static str, msg: String| Errors([(field, msg)].into_iter().collect());
-    let errors = match sponsorship::parse_delivery(&f.input, d.pledged_on, today()) {
-        Err(e) => Errors(e),
-        Ok(delivery) => {
+    // The photos are checked before anything is written: a bad photo brings the form back with
+    // the delivery as typed (the files must be chosen again), and nothing is stored.
+    let parsed = match sponsorship::parse_delivery(&f.input, d.pledged_on, today()) {
+        Err(e) => Err(Errors(e)),
+        Ok(delivery) => match problem {
+            Some(why) => Err(error("anh", why)),
+            None => match photos::process_all(files).await? {
+                Err(why) => Err(error("anh", why)),
+                Ok(processed) => Ok((delivery, processed)),
+            },
+        },
+    };
+    let errors = match parsed {
+        Err(e) => e,
+        Ok((delivery, processed)) => {
             let mut tx = state.db.begin().await?;
             let by = By::from(&actor);
-            let result = db::deliver(&mut tx, &by, d.id, agency, &delivery, token(&f.phieu)).await;
+            let result =
+                match db::deliver(&mut tx, &by, d.id, agency, &delivery, token(&f.phieu)).await {
+                    Ok((next, delivery_id)) => {
+                        let owner = photo_db::Owner::Delivery(delivery_id);
+                        photo_db::add(&mut tx, &by, d.id, owner, &processed).await?;
+                        Ok(next)
+                    }
+                    Err(e) => Err(e),
+                };
             let ok = |next: SState| {
                 let total = format_vnd(delivery.total_value);
+                let with = with_photos(processed.len());
                 if next == SState::TargetReached {
-                    format!("Đã ghi nhận trao {total} — hộ đã nhận đủ mức hỗ trợ.")
+                    format!("Đã ghi nhận trao {total}{with} — hộ đã nhận đủ mức hỗ trợ.")
                 } else {
-                    format!("Đã ghi nhận trao {total}.")
+                    format!("Đã ghi nhận trao {total}{with}.")
                 }
             };
             let twice = "Lần trao này đã được ghi nhận (biểu mẫu gửi hai lần).";
@@ -1065,8 +1117,13 @@ pub async fn visit(
     session: Session,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(f): Form<VisitForm>,
+    upload: WithPhotos<VisitForm>,
 ) -> AppResult<Response> {
+    let WithPhotos {
+        form: f,
+        files,
+        problem,
+    } = upload;
     let d = visible(&state, &actor, &id).await?;
     // Visible means: district, a member agency, or the household's commune — all may visit.
     let back = format!("/nhan-giup/{}", d.id);
@@ -1088,16 +1145,28 @@ pub async fn visit(
                  được khi thăm; lần thăm chưa được ghi."
                     .into(),
             ),
-            Ok(v) => {
+            Ok(_) if problem.is_some() => error("anh_tham", problem.unwrap_or_default()),
+            Ok(v) => match photos::process_all(files).await? {
+                Err(why) => error("anh_tham", why),
+                Ok(processed) => {
                 let mut tx = state.db.begin().await?;
-                let result = db::visit(&mut tx, &By::from(&actor), d.id, &v, token(&f.phieu)).await;
-                let ok = |_| "Đã ghi lần thăm hộ.".to_string();
+                let by = By::from(&actor);
+                let result = match db::visit(&mut tx, &by, d.id, &v, token(&f.phieu)).await {
+                    Ok((next, visit_id)) => {
+                        let owner = photo_db::Owner::Visit(visit_id);
+                        photo_db::add(&mut tx, &by, d.id, owner, &processed).await?;
+                        Ok(next)
+                    }
+                    Err(e) => Err(e),
+                };
+                let ok = |_| format!("Đã ghi lần thăm hộ{}.", with_photos(processed.len()));
                 let twice = "Lần thăm này đã được ghi (biểu mẫu gửi hai lần).";
                 match settle(tx, &session, result, ok, twice).await? {
                     Ok(()) => return Ok(Redirect::to(&back).into_response()),
                     Err(why) => error("tham", why.to_string()),
                 }
-            }
+                }
+            },
         }
     };
     let page = show_page(

@@ -90,3 +90,38 @@ pub async fn world(app: &TestApp) -> World {
         user_ids,
     }
 }
+
+/// A pledge of 16 million (one cow) by `agency` for `household` in the current campaign, already
+/// confirmed by the commune: ready for deliveries.
+pub async fn confirmed_sponsorship(app: &TestApp, household: Uuid, agency: Uuid) -> Uuid {
+    let campaign: Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE is_current")
+        .fetch_one(app.pool())
+        .await
+        .expect("current campaign");
+    let p = giupdo::db::sponsorships::NewPledge {
+        campaign_id: campaign,
+        household_id: household,
+        lead_agency_id: agency,
+        members: vec![],
+        lines: vec![giupdo::domain::sponsorship::Line {
+            form: "livestock",
+            item: "Bò cái giống".into(),
+            quantity: 1,
+            unit: "con".into(),
+            value: 16_000_000,
+        }],
+        note: None,
+        helped_before_reason: None,
+        submission: None,
+    };
+    let by = giupdo::db::audit::By::system("test");
+    let id = giupdo::db::sponsorships::pledge_committed(app.pool(), &by, &p)
+        .await
+        .expect("pledge");
+    sqlx::query("UPDATE sponsorships SET state = 'confirmed' WHERE id = $1")
+        .bind(id)
+        .execute(app.pool())
+        .await
+        .expect("confirm");
+    id
+}

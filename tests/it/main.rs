@@ -11,6 +11,7 @@ mod fixtures;
 mod foundation;
 mod ha;
 mod ops;
+mod photos;
 mod registry;
 mod reports;
 mod resilience;
