@@ -307,7 +307,8 @@ async fn bad_photos_bring_the_delivery_back_as_typed_and_store_nothing() {
     let mut heic = vec![0, 0, 0, 24];
     heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
     heic.extend(vec![7u8; 5000]);
-    let cases: Vec<(Vec<(&str, Vec<u8>)>, &str)> = vec![
+    type Files = Vec<(&'static str, Vec<u8>)>;
+    let cases: Vec<(Files, &str)> = vec![
         (
             vec![("bien-ban.pdf", b"%PDF-1.4 bien ban ban giao".to_vec())],
             "không phải là ảnh",
