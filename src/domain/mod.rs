@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod cccd;
 pub mod dates;
 pub mod duplicates;
+pub mod effectiveness;
 pub mod household;
 pub mod labels;
 pub mod money;

@@ -414,3 +414,69 @@ pub fn xlsx(tables: &[(&str, Table)]) -> Result<Vec<u8>, XlsxError> {
     }
     wb.save_to_buffer()
 }
+
+/// "Hiệu quả theo hình thức hỗ trợ": one row a form of support; percentages as whole numbers,
+/// empty where nothing is observed yet.
+pub fn effectiveness_table(
+    groups: &[crate::domain::effectiveness::GroupFigures],
+    subtitle: &str,
+) -> Table {
+    let pct = |p: Option<i64>| p.map(Cell::Number).unwrap_or_else(|| t(""));
+    let opt_money = |v: Option<i64>| v.map(Cell::Money).unwrap_or_else(|| t(""));
+    Table {
+        title: "HIỆU QUẢ THEO HÌNH THỨC HỖ TRỢ".into(),
+        subtitle: subtitle.to_string(),
+        headers: vec![
+            "Hình thức hỗ trợ",
+            "Hộ được giúp",
+            "Tổng giá trị đã trao (đồng)",
+            "Giá trị trung vị/hộ (đồng)",
+            "Thoát nghèo sau 1 năm (%)",
+            "Thoát nghèo sau 2 năm (%)",
+            "Thoát nghèo sau 3 năm (%)",
+            "Hộ đã thoát nghèo",
+            "Còn nghèo (%)",
+            "Chi phí/hộ thoát nghèo (đồng)",
+            "Con giống nhận",
+            "Sinh thêm",
+            "Chết",
+            "Đã bán",
+            "Tỷ lệ sống (%)",
+            "Cây còn sống",
+            "Ghi chú",
+        ],
+        widths: vec![
+            26.0, 12.0, 20.0, 18.0, 14.0, 14.0, 14.0, 12.0, 12.0, 20.0, 12.0, 10.0, 8.0, 8.0, 12.0,
+            12.0, 30.0,
+        ],
+        rows: groups
+            .iter()
+            .map(|g| {
+                vec![
+                    t(g.label()),
+                    Cell::Number(g.households),
+                    Cell::Money(g.delivered_total),
+                    Cell::Money(g.delivered_median),
+                    pct(g.escaped_share(1)),
+                    pct(g.escaped_share(2)),
+                    pct(g.escaped_share(3)),
+                    Cell::Number(g.escaped_ever),
+                    pct(g.still_poor_share()),
+                    opt_money(g.cost_per_escaped()),
+                    Cell::Number(g.received),
+                    Cell::Number(g.born),
+                    Cell::Number(g.died),
+                    Cell::Number(g.sold),
+                    pct(g.survival_share()),
+                    Cell::Number(g.trees_surviving),
+                    t(if g.households > 0 && g.few() {
+                        "Dưới 10 hộ, chưa đủ để kết luận"
+                    } else {
+                        ""
+                    }),
+                ]
+            })
+            .collect(),
+        total: None,
+    }
+}

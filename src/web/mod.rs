@@ -9,6 +9,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod client_ip;
 pub mod duplicates;
+pub mod effectiveness;
 pub mod error;
 pub mod forms;
 pub mod health;
@@ -410,6 +411,24 @@ fn routes() -> Routes {
             "/bao-cao/nhieu-nam.csv",
             signed_in,
             get(reports::years_csv),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/hieu-qua",
+            signed_in,
+            get(effectiveness::page),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/hieu-qua.xlsx",
+            signed_in,
+            get(effectiveness::xlsx),
+        ),
+        r(
+            Method::GET,
+            "/bao-cao/hieu-qua.csv",
+            signed_in,
+            get(effectiveness::csv),
         ),
         // Sponsorships (R2–R8)
         r(

@@ -44,7 +44,7 @@ impl Params {
 }
 
 /// The years there are campaigns for, newest first (the campaign selector).
-async fn years_of_campaigns(state: &AppState) -> AppResult<Vec<i32>> {
+pub(super) async fn years_of_campaigns(state: &AppState) -> AppResult<Vec<i32>> {
     Ok(
         sqlx::query_scalar("SELECT year FROM campaigns ORDER BY year DESC")
             .fetch_all(&state.db)
@@ -84,7 +84,7 @@ fn filter(actor: &Actor, p: &Params, campaign: &CampaignInfo) -> Filter {
 }
 
 /// The report's scope and filters in words (the subtitle of every format).
-async fn describe(state: &AppState, actor: &Actor, f: &Filter) -> AppResult<String> {
+pub(super) async fn describe(state: &AppState, actor: &Actor, f: &Filter) -> AppResult<String> {
     let mut parts = Vec::new();
     match actor.scope() {
         Scope::Agency(a) => parts.push(
@@ -394,7 +394,7 @@ fn file_name(kind: &str, year: i32, ext: &str) -> String {
 }
 
 /// An .xlsx download, its tables built and written on the blocking pool.
-async fn xlsx_response<F>(name: String, tables: F) -> AppResult<Response>
+pub(super) async fn xlsx_response<F>(name: String, tables: F) -> AppResult<Response>
 where
     F: FnOnce() -> Vec<(&'static str, Table)> + Send + 'static,
 {
@@ -409,7 +409,7 @@ where
 }
 
 /// A CSV download, its table built and written on the blocking pool.
-async fn csv_response<F>(name: String, table: F) -> AppResult<Response>
+pub(super) async fn csv_response<F>(name: String, table: F) -> AppResult<Response>
 where
     F: FnOnce() -> Table + Send + 'static,
 {

@@ -7,6 +7,7 @@ mod authz;
 mod browser;
 mod cluster;
 mod duplicates;
+mod effectiveness;
 mod fixtures;
 mod foundation;
 mod ha;

@@ -1,0 +1,531 @@
+//! "Hiệu quả theo hình thức hỗ trợ" (issue #18) on a fixture small enough to compute by hand: the
+//! page, the CSV and the xlsx must all give the figures written below, worked out on paper from
+//! the households' official statuses, their deliveries and their latest visits.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use uuid::Uuid;
+
+use crate::fixtures::{COMMUNE_X, household, world};
+use crate::harness::{Page, TestApp, client};
+
+struct Help<'a> {
+    household: Uuid,
+    campaign: Uuid,
+    agency: Uuid,
+    state: &'a str,
+    /// (form, item, value): the first line of the largest value decides the group.
+    lines: &'a [(&'a str, &'a str, i64)],
+    delivered: i64,
+}
+
+async fn help(app: &TestApp, h: &Help<'_>) -> Uuid {
+    let pledged: i64 = h.lines.iter().map(|l| l.2).sum();
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary,
+             pledged_value, delivered_value, rejection_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'rejected' THEN 'Trùng hộ' END) RETURNING id",
+    )
+    .bind(h.campaign)
+    .bind(h.household)
+    .bind(h.agency)
+    .bind(h.state)
+    .bind(h.lines[0].0)
+    .bind(h.lines[0].1)
+    .bind(pledged)
+    .bind(h.delivered)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead) VALUES ($1, $2, true)")
+        .bind(id)
+        .bind(h.agency)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    for (i, (form, item, value)) in h.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
+             VALUES ($1, $2, $3, $4, 1, 'gói', $5)",
+        )
+        .bind(id)
+        .bind(i as i32 + 1)
+        .bind(form)
+        .bind(item)
+        .bind(value)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+    id
+}
+
+async fn statuses(app: &TestApp, household: Uuid, list: &[(i32, &str, &str)]) {
+    for (year, status, source) in list {
+        sqlx::query(
+            "INSERT INTO household_status_history (household_id, year, status, source) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(household)
+        .bind(year)
+        .bind(status)
+        .bind(source)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+}
+
+/// A visit on `date` with (received, born, died, sold, trees).
+async fn visit(app: &TestApp, sponsorship: Uuid, date: &str, counts: [Option<i32>; 5]) {
+    sqlx::query(
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold,
+             trees_surviving, evaluation, observed_status)
+         VALUES ($1, $2::date, 'Thăm hộ', $3, $4, $5, $6, $7, 'effective', 'poor')",
+    )
+    .bind(sponsorship)
+    .bind(date)
+    .bind(counts[0])
+    .bind(counts[1])
+    .bind(counts[2])
+    .bind(counts[3])
+    .bind(counts[4])
+    .execute(app.pool())
+    .await
+    .unwrap();
+}
+
+async fn campaign(app: &TestApp, year: i32) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+         VALUES ($1, 'Đợt ' || $1, make_date($1, 7, 15), make_date($1, 7, 31), 8000000)
+         ON CONFLICT (year) DO UPDATE SET name = excluded.name RETURNING id",
+    )
+    .bind(year)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+/// The rows expected, by hand (see the fixture's comments): label → cells as the CSV writes them.
+fn expected() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        // H1 16 M escaped 2021; H2 14 M (bò 12 M + thức ăn 2 M) poor 2021, escaped 2022; H3 18 M
+        // poor to 2023. Helped 2020, last review 2023: 1, 2, 3 years all observed for the three.
+        // Escaped within 1 year 1/3 = 33 %, 2 years 2/3 = 67 %, 3 years 2/3 = 67 %; still poor
+        // 1/3; 48 M / 2 escaped = 24 M. Latest visits: H1 1 received 1 born, H2 1 received 1
+        // died (H1's earlier visit not counted): survival (2 + 1 − 1) / 3 = 67 %.
+        (
+            "Con giống (bò, trâu)",
+            vec![
+                "3",
+                "48000000",
+                "16000000",
+                "33",
+                "67",
+                "67",
+                "2",
+                "33",
+                "24000000",
+                "2",
+                "1",
+                "1",
+                "0",
+                "67",
+                "0",
+                "Dưới 10 hộ, chưa đủ để kết luận",
+            ],
+        ),
+        // H4 9 M and H5 8 M helped 2021, last review 2023: 1 and 2 years observed for both, 3
+        // years for neither. H4 near-poor 2022, escaped 2023 → within 1 year 0/2, within 2 years
+        // 1/2 = 50 %. H5 has no official review after 2021 (an agency's "escaped" does not count). Median of 9 M and 8 M = 8,5 M; 17 M / 1 escaped; still poor 0/1;
+        // trees 1.200 + 700.
+        (
+            "Cây giống",
+            vec![
+                "2",
+                "17000000",
+                "8500000",
+                "0",
+                "50",
+                "",
+                "1",
+                "0",
+                "17000000",
+                "0",
+                "0",
+                "0",
+                "0",
+                "",
+                "1900",
+                "Dưới 10 hộ, chưa đủ để kết luận",
+            ],
+        ),
+        // H6 cash 8 M in 2024: nothing observed yet.
+        (
+            "Tiền mặt",
+            vec![
+                "1",
+                "8000000",
+                "8000000",
+                "",
+                "",
+                "",
+                "0",
+                "",
+                "",
+                "0",
+                "0",
+                "0",
+                "0",
+                "",
+                "0",
+                "Dưới 10 hộ, chưa đủ để kết luận",
+            ],
+        ),
+        (
+            "Con giống (lợn)",
+            vec![
+                "0", "0", "0", "", "", "", "0", "", "", "0", "0", "0", "0", "", "0", "",
+            ],
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn the_hand_computed_fixture_gives_the_same_figures_on_the_page_in_csv_and_xlsx() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (a, b) = (w.agency_a, w.agency_b);
+    let y2020 = campaign(&app, 2020).await;
+    let y2021 = campaign(&app, 2021).await;
+    let y2024 = campaign(&app, 2024).await;
+    let mut hh = Vec::new();
+    for (i, name) in [
+        "Hoàng Văn Một",
+        "Lục Văn Hai",
+        "Nông Thị Ba",
+        "Vi Văn Bốn",
+        "Lý Thị Năm",
+        "Hà Văn Sáu",
+        "Mông Văn Bảy",
+    ]
+    .iter()
+    .enumerate()
+    {
+        hh.push(household(&app, COMMUNE_X, name, &format!("02009000{:04}", 11 + i)).await);
+    }
+    sqlx::query("DELETE FROM household_status_history")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let cattle = |h: Uuid, v: i64| (h, v);
+    let mut ids = Vec::new();
+    for (h, value) in [cattle(hh[0], 16_000_000), cattle(hh[2], 18_000_000)] {
+        ids.push(
+            help(
+                &app,
+                &Help {
+                    household: h,
+                    campaign: y2020,
+                    agency: a,
+                    state: "follow_up",
+                    lines: &[("livestock", "01 con bò cái sinh sản", value)],
+                    delivered: value,
+                },
+            )
+            .await,
+        );
+    }
+    let h2 = help(
+        &app,
+        &Help {
+            household: hh[1],
+            campaign: y2020,
+            agency: a,
+            state: "follow_up",
+            lines: &[
+                ("other", "Thức ăn chăn nuôi", 2_000_000),
+                ("livestock", "Bo cai giong", 12_000_000),
+            ],
+            delivered: 14_000_000,
+        },
+    )
+    .await;
+    // Not counted: rejected.
+    help(
+        &app,
+        &Help {
+            household: hh[6],
+            campaign: y2020,
+            agency: a,
+            state: "rejected",
+            lines: &[("livestock", "Trâu", 20_000_000)],
+            delivered: 0,
+        },
+    )
+    .await;
+    let h4 = help(
+        &app,
+        &Help {
+            household: hh[3],
+            campaign: y2021,
+            agency: a,
+            state: "follow_up",
+            lines: &[("seedlings", "1.500 cây quế giống", 9_000_000)],
+            delivered: 9_000_000,
+        },
+    )
+    .await;
+    let h5 = help(
+        &app,
+        &Help {
+            household: hh[4],
+            campaign: y2021,
+            agency: a,
+            state: "follow_up",
+            lines: &[("seedlings", "800 cây hồi", 8_000_000)],
+            delivered: 8_000_000,
+        },
+    )
+    .await;
+    help(
+        &app,
+        &Help {
+            household: hh[5],
+            campaign: y2024,
+            agency: b,
+            state: "target_reached",
+            lines: &[("cash", "Tiền mặt mua con giống", 8_000_000)],
+            delivered: 8_000_000,
+        },
+    )
+    .await;
+    statuses(
+        &app,
+        hh[0],
+        &[(2020, "poor", "official"), (2021, "escaped", "official")],
+    )
+    .await;
+    statuses(
+        &app,
+        hh[1],
+        &[(2021, "poor", "official"), (2022, "escaped", "official")],
+    )
+    .await;
+    statuses(
+        &app,
+        hh[2],
+        &[
+            (2021, "poor", "official"),
+            (2022, "poor", "official"),
+            (2023, "poor", "official"),
+        ],
+    )
+    .await;
+    statuses(
+        &app,
+        hh[3],
+        &[
+            (2022, "near_poor", "official"),
+            (2023, "escaped", "official"),
+        ],
+    )
+    .await;
+    statuses(&app, hh[4], &[(2023, "escaped", "agency_visit")]).await;
+    visit(
+        &app,
+        ids[0],
+        "2021-03-01",
+        [Some(1), Some(0), None, None, None],
+    )
+    .await;
+    visit(
+        &app,
+        ids[0],
+        "2022-03-01",
+        [Some(1), Some(1), Some(0), Some(0), None],
+    )
+    .await;
+    visit(
+        &app,
+        h2,
+        "2021-05-01",
+        [Some(1), Some(0), Some(1), Some(0), None],
+    )
+    .await;
+    visit(&app, h4, "2022-05-01", [None, None, None, None, Some(1200)]).await;
+    visit(&app, h5, "2022-05-01", [None, None, None, None, Some(700)]).await;
+
+    let clerk = client();
+    let (u, p) = &w.logins[1];
+    app.login_with(&clerk, u, p).await;
+
+    // CSV: header, then one row a group in the domain's order.
+    let csv = clerk
+        .get(app.url("/bao-cao/hieu-qua.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let bytes = csv.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .from_reader(&bytes[3..])
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 9, "one row a form of support");
+    for (label, cells) in expected() {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == label)
+            .unwrap_or_else(|| panic!("no CSV row {label}"));
+        assert_eq!(&row[1..], &cells[..], "CSV row {label}");
+    }
+
+    // xlsx: the same cells, read back with calamine.
+    let xlsx = clerk
+        .get(app.url("/bao-cao/hieu-qua.xlsx"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut book = Xlsx::new(Cursor::new(xlsx.to_vec())).unwrap();
+    let range = book.worksheet_range("Hiệu quả").unwrap();
+    for (label, cells) in expected() {
+        let row = range
+            .rows()
+            .find(|r| matches!(&r[0], Data::String(s) if s == label))
+            .unwrap_or_else(|| panic!("no sheet row {label}"));
+        let got: Vec<String> = row[1..]
+            .iter()
+            .map(|d| match d {
+                Data::Float(f) => format!("{}", *f as i64),
+                Data::Int(i) => i.to_string(),
+                Data::String(s) => s.clone(),
+                Data::Empty => String::new(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, cells, "sheet row {label}");
+    }
+
+    // The page: the same figures, with the counts behind each percentage, and the reading.
+    let page = Page::from(
+        clerk
+            .get(app.url("/bao-cao/hieu-qua"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    let row = page
+        .texts("table.effectiveness tbody tr")
+        .into_iter()
+        .find(|r| r.contains("Con giống (bò, trâu)"))
+        .unwrap();
+    for want in [
+        "48.000.000 đ",
+        "16.000.000 đ",
+        "33 % (1/3)",
+        "67 % (2/3)",
+        "24.000.000 đ",
+        "nhận 2, sinh 1, chết 1, bán 0",
+    ] {
+        assert!(row.contains(want), "{want} not in {row}");
+    }
+    let seedlings = page
+        .texts("table.effectiveness tbody tr")
+        .into_iter()
+        .find(|r| r.contains("Cây giống"))
+        .unwrap();
+    assert!(
+        seedlings.contains("8.500.000 đ")
+            && seedlings.contains("50 % (1/2)")
+            && seedlings.contains("1.900"),
+        "{seedlings}"
+    );
+    let reading = page.texts("ol.reading li");
+    assert_eq!(
+        reading[0],
+        "Con giống (bò, trâu): 67 % thoát nghèo sau 2 năm (2/3 hộ), 24 triệu đ/hộ thoát nghèo — chỉ 3 hộ (dưới 10), chưa đủ để kết luận."
+    );
+    assert!(
+        reading[1].starts_with("Cây giống: 50 % thoát nghèo sau 2 năm (1/2 hộ), 17 triệu đ/hộ")
+    );
+    assert!(
+        reading
+            .iter()
+            .any(|r| r.starts_with("Tiền mặt: chưa có hộ nào được giúp đủ 2 năm"))
+    );
+
+    // One year only.
+    let y = Page::from(
+        clerk
+            .get(app.url("/bao-cao/hieu-qua?nam=2021"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let rows = y.texts("table.effectiveness tbody tr");
+    let seedlings_2021 = rows.iter().find(|r| r.contains("Cây giống")).unwrap();
+    assert!(seedlings_2021.contains("17.000.000 đ"), "{seedlings_2021}");
+    let cattle_2021 = rows.iter().find(|r| r.contains("bò, trâu")).unwrap();
+    assert!(cattle_2021.contains("0 đ"), "{cattle_2021}");
+
+    // Scope: agency B sees only its own sponsorship (the cash one).
+    let b_client = client();
+    let (u, p) = &w.logins[3];
+    app.login_with(&b_client, u, p).await;
+    let csv = b_client
+        .get(app.url("/bao-cao/hieu-qua.csv"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&csv);
+    assert!(text.contains("\"Tiền mặt\",1,8000000"), "{text}");
+    assert!(text.contains("\"Con giống (bò, trâu)\",0,0"), "{text}");
+}
+
+#[tokio::test]
+async fn every_group_the_sql_function_returns_is_one_the_domain_names() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        ("livestock", "01 con bò cái sinh sản", "cattle"),
+        ("livestock", "Trâu giống", "cattle"),
+        ("livestock", "02 con LỢN nái", "pigs"),
+        ("livestock", "heo con", "pigs"),
+        ("livestock", "10 con dê giống", "goats"),
+        ("livestock", "100 con gà giống và chuồng trại", "poultry"),
+        ("livestock", "Vịt bầu", "poultry"),
+        ("livestock", "Thỏ giống", "other"),
+        ("seedlings", "Cây quế", "seedlings"),
+        ("tools", "Máy cày", "tools"),
+        ("house_repair", "Sửa mái", "housing"),
+        ("cash", "Tiền", "cash"),
+        ("training", "Tập huấn", "other"),
+        ("other", "Bò", "other"),
+    ];
+    let codes: Vec<&str> = giupdo::domain::effectiveness::GROUPS
+        .iter()
+        .map(|g| g.0)
+        .collect();
+    for (form, item, want) in cases {
+        let got: String = sqlx::query_scalar("SELECT support_group($1, $2)")
+            .bind(form)
+            .bind(item)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+        assert_eq!(got, want, "{form} {item}");
+        assert!(codes.contains(&got.as_str()));
+    }
+}
