@@ -529,3 +529,23 @@ async fn every_group_the_sql_function_returns_is_one_the_domain_names() {
         assert!(codes.contains(&got.as_str()));
     }
 }
+
+#[tokio::test]
+async fn the_demo_data_makes_the_effectiveness_table_worth_reading() {
+    let app = TestApp::spawn().await;
+    giupdo::demo::load(app.pool()).await.expect("demo loads");
+    let groups =
+        giupdo::report::effectiveness(app.pool(), &giupdo::domain::roles::Scope::District, None)
+            .await
+            .unwrap();
+    let helped: Vec<_> = groups.iter().filter(|g| g.households > 0).collect();
+    assert!(helped.len() >= 6, "most forms appear: {groups:?}");
+    let by = |code: &str| groups.iter().find(|g| g.group == code).unwrap();
+    let cattle = by("cattle");
+    let cash = by("cash");
+    // Outcomes differ by form, and the animals and trees of the visits are there.
+    assert!(cattle.escaped_share(2).unwrap() > cash.escaped_share(2).unwrap_or(0));
+    assert!(cattle.received > 0 && cattle.survival_share().is_some());
+    assert!(by("seedlings").trees_surviving > 0);
+    assert!(helped.iter().any(|g| g.households >= 10));
+}
