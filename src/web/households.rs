@@ -77,6 +77,18 @@ impl ListPage {
     pub fn village_selected(&self, id: &Uuid) -> bool {
         self.p.thon.as_deref() == Some(id.to_string().as_str())
     }
+    /// A filter other than the search box is set: the "more filters" box stays open.
+    pub fn filtered(&self) -> bool {
+        [
+            &self.p.xa,
+            &self.p.thon,
+            &self.p.tinh_trang,
+            &self.p.uu_tien,
+            &self.p.da_giup,
+        ]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+    }
 }
 
 fn yes_no(s: &Option<String>) -> Option<bool> {

@@ -340,6 +340,71 @@ impl Browser {
         .unwrap_or(false)
     }
 
+    /// Where the first `css` element is: (left, right, top, height) in CSS pixels, or None.
+    async fn rect(&self, css: &str) -> Option<(f64, f64, f64, f64)> {
+        let v = self
+            .script(
+                "const e = document.querySelector(arguments[0]); if (!e) return null; \
+                 const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.height]",
+                json!([css]),
+            )
+            .await;
+        let a = v.as_array()?;
+        let n = |i: usize| a.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        Some((n(0), n(1), n(2), n(3)))
+    }
+
+    /// The phone checks of a work page: the document is no wider than the screen, the menu is one
+    /// line, and `action` (the primary action of the first work item) lies within the screen's
+    /// width — reachable without scrolling sideways — and is a touch target of at least 44 px.
+    /// With `first_screen`, the action must also be on the first screen without scrolling down:
+    /// the work lists, where the first item is what the user came for.
+    async fn phone_page(&self, name: &str, action: Option<&str>, first_screen: bool) {
+        let path = self.path().await;
+        assert!(
+            self.fits_width().await,
+            "{name} ({path}) is wider than the phone"
+        );
+        let (_, _, _, header) = self.rect("header.site").await.expect("site header");
+        assert!(
+            header <= 100.0,
+            "{name}: the menu takes {header} px before the content"
+        );
+        if let Some(css) = action {
+            let width: f64 = self
+                .script("return window.innerWidth", json!([]))
+                .await
+                .as_f64()
+                .unwrap_or(0.0);
+            let (left, right, top, height) = self
+                .rect(css)
+                .await
+                .unwrap_or_else(|| panic!("{name}: no primary action {css} on {path}"));
+            assert!(
+                left >= 0.0 && right <= width + 1.0,
+                "{name}: the primary action {css} spans {left}..{right} px on a {width} px screen"
+            );
+            assert!(height >= 44.0, "{name}: {css} is {height} px high");
+            let screen: f64 = self
+                .script("return window.innerHeight", json!([]))
+                .await
+                .as_f64()
+                .unwrap_or(0.0);
+            eprintln!(
+                "{name}: primary action at {top:.0}–{:.0} px of {screen}",
+                top + height
+            );
+            if first_screen {
+                assert!(
+                    top >= 0.0 && top + height <= screen,
+                    "{name}: the first item's action is at {top:.0}–{:.0} px, below the first {screen} px",
+                    top + height
+                );
+            }
+        }
+        self.screenshot(&format!("phone-{name}")).await;
+    }
+
     async fn screenshot(&self, name: &str) {
         use base64::Engine as _;
         let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
@@ -550,6 +615,198 @@ async fn clerk_exports_the_summary(driver: &Driver, screen: Screen) {
     b.close().await;
 }
 
+/// Each role's main pages on a 360 × 800 phone, and an agency attaching a photo to a delivery.
+async fn each_roles_work_pages_on_a_phone(driver: &Driver) {
+    use giupdo::db::sponsorships::{NewPledge, pledge_committed};
+    let (app, w) = setup().await;
+    let campaign: Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE is_current")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    // Waiting for the commune: agency A's pledge for household X.
+    let pledge = NewPledge {
+        campaign_id: campaign,
+        household_id: w.household_x,
+        lead_agency_id: w.agency_a,
+        members: vec![w.agency_b],
+        lines: vec![giupdo::domain::sponsorship::Line {
+            form: "livestock",
+            item: "Bò cái giống lai Sind".into(),
+            quantity: 1,
+            unit: "con".into(),
+            value: 16_000_000,
+        }],
+        note: None,
+        helped_before_reason: None,
+        submission: None,
+    };
+    pledge_committed(app.pool(), &giupdo::db::audit::By::system("test"), &pledge)
+        .await
+        .unwrap();
+    // Confirmed, ready for a delivery: agency A's other household.
+    let other = crate::fixtures::household(
+        &app,
+        crate::fixtures::COMMUNE_X,
+        "Nông Văn Chín",
+        "020085007777",
+    )
+    .await;
+    let confirmed = crate::fixtures::confirmed_sponsorship(&app, other, w.agency_a).await;
+    crate::fixtures::household(
+        &app,
+        crate::fixtures::COMMUNE_X,
+        "Hoàng Văn Mười",
+        "020085008888",
+    )
+    .await;
+
+    // The commune official: the dashboard's waiting pledges.
+    let b = Browser::open(driver, &app, Screen::Phone).await;
+    let (user, password) = &w.logins[4];
+    b.login(user, password).await;
+    b.goto("/bang-dieu-khien").await;
+    b.phone_page(
+        "commune-dashboard",
+        Some("section.pending td.row-action a"),
+        true,
+    )
+    .await;
+    b.goto("/ho").await;
+    b.phone_page(
+        "commune-households",
+        Some("table.households td.row-action a"),
+        true,
+    )
+    .await;
+    b.close().await;
+
+    // The agency: its sponsorships, the list, the chooser, a sponsorship with a delivery and photo.
+    let b = Browser::open(driver, &app, Screen::Phone).await;
+    let (user, password) = &w.logins[2];
+    b.login(user, password).await;
+    b.goto("/bang-dieu-khien").await;
+    b.phone_page(
+        "agency-dashboard",
+        Some("section.mine td.row-action a"),
+        true,
+    )
+    .await;
+    b.goto("/nhan-giup").await;
+    b.phone_page(
+        "agency-sponsorships",
+        Some("table.sponsorships td.row-action a"),
+        true,
+    )
+    .await;
+    b.goto("/nhan-giup/dang-ky?q=hoang+van+muoi").await;
+    b.phone_page("agency-chooser", Some("table.choices a.choose"), true)
+        .await;
+    b.goto(&format!("/nhan-giup/{confirmed}")).await;
+    b.phone_page(
+        "agency-sponsorship",
+        Some("details.delivery-form summary"),
+        false,
+    )
+    .await;
+    b.click("details.delivery-form summary").await;
+    b.type_into("form[action$='/trao'] input[name=vat_pham]", "Bò cái giống")
+        .await;
+    b.type_into("form[action$='/trao'] input[name=so_luong]", "1")
+        .await;
+    b.type_into("form[action$='/trao'] input[name=don_vi_tinh]", "con")
+        .await;
+    b.type_into("form[action$='/trao'] input[name=don_gia]", "16.000.000")
+        .await;
+    b.type_into(
+        "form[action$='/trao'] input[name=nguoi_trao]",
+        "Lộc Văn Hùng",
+    )
+    .await;
+    let date = b.find("form[action$='/trao'] input[name=ngay]").await;
+    b.script(
+        "arguments[0].value = arguments[1]",
+        json!([{ ELEMENT: date }, giupdo::domain::dates::today().format("%Y-%m-%d").to_string()]),
+    )
+    .await;
+    // The photo input takes a file from the phone: WebDriver types its path into it.
+    let photo = std::env::temp_dir().join(format!("giupdo-e2e-{}.jpg", Uuid::new_v4()));
+    std::fs::write(&photo, crate::photos::phone_jpeg()).unwrap();
+    let input = b
+        .find("form[action$='/trao'] input[type=file][name=anh]")
+        .await;
+    b.cmd(
+        reqwest::Method::POST,
+        &format!("/element/{input}/value"),
+        Some(json!({ "text": photo.to_string_lossy() })),
+    )
+    .await;
+    b.follow("form[action$='/trao'] button[type=submit]").await;
+    let _ = std::fs::remove_file(&photo);
+    assert!(
+        b.text("main").await.contains("kèm 1 ảnh"),
+        "{}",
+        b.text("main").await
+    );
+    // The thumbnail loads (the browser's own session fetches it) and the page still fits.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let loaded = b
+            .script(
+                "const i = document.querySelector('table.deliveries .thumbs img'); \
+                 return !!i && i.complete && i.naturalWidth > 0",
+                json!([]),
+            )
+            .await;
+        if loaded.as_bool() == Some(true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the thumbnail did not load");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.phone_page("agency-delivery-with-photo", None, false)
+        .await;
+    b.close().await;
+    let photos: i64 = sqlx::query_scalar("SELECT count(*) FROM photos")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(photos, 1);
+
+    // The clerk: the dashboard, the agencies and their quotas, the reports.
+    let b = Browser::open(driver, &app, Screen::Phone).await;
+    let (user, password) = &w.logins[1];
+    b.login(user, password).await;
+    b.goto("/bang-dieu-khien").await;
+    b.phone_page("clerk-dashboard", None, false).await;
+    b.goto("/don-vi").await;
+    b.phone_page(
+        "clerk-agencies",
+        Some("table.agencies td.row-action a"),
+        true,
+    )
+    .await;
+    b.goto("/nhan-giup").await;
+    b.phone_page(
+        "clerk-sponsorships",
+        Some("table.sponsorships td.row-action a"),
+        true,
+    )
+    .await;
+    b.goto("/bao-cao/hieu-qua").await;
+    b.phone_page("clerk-effectiveness", None, false).await;
+    // The menu opens without script and holds every link.
+    b.click("details.nav-menu summary").await;
+    let links = b
+        .script(
+            "return [...document.querySelectorAll('details.nav-menu[open] li a')].filter(a => a.getBoundingClientRect().height >= 44).length",
+            json!([]),
+        )
+        .await;
+    assert!(links.as_i64().unwrap_or(0) >= 4, "{links}");
+    b.screenshot("phone-menu-open").await;
+    b.close().await;
+}
+
 #[tokio::test]
 async fn the_three_journeys_in_chromium_on_a_desktop_and_a_phone() {
     let driver = Driver::start().await;
@@ -558,4 +815,5 @@ async fn the_three_journeys_in_chromium_on_a_desktop_and_a_phone() {
         commune_confirms_one_and_rejects_a_duplicate(&driver, screen).await;
         clerk_exports_the_summary(&driver, screen).await;
     }
+    each_roles_work_pages_on_a_phone(&driver).await;
 }
