@@ -1,0 +1,150 @@
+//! The list of sponsorships, scoped to the viewer, filtered by state and paged.
+
+use super::*;
+
+// ----------------------------------------------------------------------------------------------
+// The list
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    pub trang_thai: Option<String>,
+    pub trang: Option<String>,
+}
+
+pub struct WorkLine {
+    pub id: Uuid,
+    pub year: i32,
+    pub household_id: Uuid,
+    pub head_name: String,
+    pub place: String,
+    pub agencies: String,
+    pub joint: bool,
+    pub state: &'static str,
+    pub state_code: String,
+    pub support: String,
+    pub pledged: String,
+    pub delivered: String,
+    pub percent: i64,
+    pub short: bool,
+    pub late: bool,
+    pub pledged_on: String,
+    pub last_visit: String,
+}
+
+pub fn work_line(r: WorkRow) -> WorkLine {
+    let percent = if r.target > 0 {
+        (r.delivered_value.saturating_mul(100) / r.target).min(999)
+    } else {
+        0
+    };
+    let st = SState::parse(&r.state);
+    WorkLine {
+        id: r.id,
+        year: r.year,
+        household_id: r.household_id,
+        head_name: r.head_name,
+        place: format!("{}, {}", r.village, r.commune),
+        agencies: r.agencies,
+        joint: r.members > 1,
+        state: labels::sponsorship_state(&r.state),
+        short: st.is_some_and(|s| s.counts()) && r.delivered_value < r.target,
+        state_code: r.state,
+        support: r.support_summary,
+        pledged: format_vnd(r.pledged_value),
+        delivered: format_vnd(r.delivered_value),
+        percent,
+        late: r.is_late,
+        pledged_on: format_date(r.pledged_on),
+        last_visit: r.last_visit.map(format_date).unwrap_or_default(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sponsorships/list.html")]
+pub struct ListPage {
+    pub ctx: Ctx,
+    pub year: Option<i32>,
+    pub state: String,
+    pub states: Vec<(&'static str, &'static str)>,
+    pub lines: Vec<WorkLine>,
+    /// All the pledges the filter matches (the district's list shows them a page at a time).
+    pub total: i64,
+    pub page: i64,
+    pub prev_link: Option<String>,
+    pub next_link: Option<String>,
+    pub can_pledge: bool,
+    pub can_import: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    Query(p): Query<ListParams>,
+) -> AppResult<ListPage> {
+    let wanted = nonblank(&p.trang_thai).filter(|s| SState::parse(s).is_some());
+    let all = [
+        "proposed",
+        "confirmed",
+        "rejected",
+        "delivering",
+        "target_reached",
+        "follow_up",
+        "cancelled",
+    ];
+    let states: Vec<&str> = match &wanted {
+        Some(s) => all.iter().copied().filter(|a| a == s).collect(),
+        None => all.to_vec(),
+    };
+    // A page number that is not a positive number is page 1.
+    let page = p
+        .trang
+        .as_deref()
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .filter(|n| (1..=100_000).contains(n))
+        .unwrap_or(1);
+    let campaign = campaigns::current(&state.db).await?;
+    let (rows, total) = match (&campaign, actor.scope()) {
+        (None, _) | (_, Scope::Nothing) => (Vec::new(), 0),
+        (Some(c), Scope::Agency(a)) => {
+            let rows: Vec<_> = db::of_agency(&state.db, a, c.id)
+                .await?
+                .into_iter()
+                .filter(|r| states.contains(&r.state.as_str()))
+                .collect();
+            let n = rows.len() as i64;
+            (rows, n)
+        }
+        (Some(c), Scope::Commune(code)) => {
+            let rows = db::of_commune(&state.db, &code, c.id, &states).await?;
+            let n = rows.len() as i64;
+            (rows, n)
+        }
+        (Some(c), Scope::District) => db::of_district(&state.db, c.id, &states, page).await?,
+    };
+    let pages = (total + db::DISTRICT_PAGE - 1) / db::DISTRICT_PAGE;
+    let link = |n: i64| {
+        let mut pairs = vec![("trang", n.to_string())];
+        if let Some(s) = &wanted {
+            pairs.insert(0, ("trang_thai", s.clone()));
+        }
+        format!("/nhan-giup{}", crate::web::forms::query_string(&pairs))
+    };
+    let paged = matches!(actor.scope(), Scope::District);
+    Ok(ListPage {
+        ctx,
+        year: campaign.map(|c| c.year),
+        state: wanted.clone().unwrap_or_default(),
+        states: all
+            .iter()
+            .map(|s| (*s, labels::sponsorship_state(s)))
+            .collect(),
+        lines: rows.into_iter().map(work_line).collect(),
+        total,
+        page,
+        prev_link: (paged && page > 1).then(|| link(page - 1)),
+        next_link: (paged && page < pages).then(|| link(page + 1)),
+        can_pledge: actor.role == Role::Agency,
+        can_import: actor.is_district(),
+    })
+}
