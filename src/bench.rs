@@ -33,6 +33,13 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// Photos: decoding, turning, downsizing and re-encoding phone photos (time per upload), and
+    /// what each takes in PostgreSQL.
+    Photos {
+        /// Photos processed per size.
+        #[arg(long, default_value_t = 10)]
+        photos: usize,
+    },
     /// Reports: the summary page, the per-agency and multi-year pages, and the spreadsheet export
     /// on a large dataset.
     Reports {
@@ -263,6 +270,7 @@ pub async fn run(source: &DbSource, what: BenchWhat) -> anyhow::Result<()> {
             requests,
             reuse,
         } => reports_bench(&pool, households, sponsorships, current, requests, reuse).await,
+        BenchWhat::Photos { photos } => photos_bench(&pool, photos).await,
     };
     pool.close().await;
     tokio::task::spawn_blocking(move || guard.release()).await??;
@@ -1006,6 +1014,39 @@ async fn reports_bench(
         .execute(pool)
         .await?;
     }
+    // Outcomes for the effectiveness report: the official review of each household helped in an
+    // earlier campaign for the three years after (escaping sooner and more often after livestock),
+    // and a follow-up visit the next year for two sponsorships in three.
+    sqlx::query("DELETE FROM household_status_history")
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO household_status_history (household_id, year, status)
+         SELECT s.household_id, c.year + k,
+                CASE WHEN abs(hashtext(s.id::text)) % 1000
+                          < k * 180 + CASE s.support_form WHEN 'livestock' THEN 250 WHEN 'cash' THEN 0 ELSE 100 END
+                     THEN 'escaped' WHEN k = 1 THEN 'poor' ELSE 'near_poor' END
+         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id CROSS JOIN generate_series(1, 3) k
+         WHERE NOT c.is_current AND c.year + k <= (SELECT year FROM campaigns WHERE is_current)
+         ON CONFLICT DO NOTHING",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold,
+             trees_surviving, evaluation, observed_status)
+         SELECT s.id, make_date(c.year + 1, 8, 15), 'Thăm hộ mẫu',
+                CASE WHEN s.support_form = 'livestock' THEN 2 END,
+                CASE WHEN s.support_form = 'livestock' THEN abs(hashtext(s.id::text)) % 3 END,
+                CASE WHEN s.support_form = 'livestock' THEN abs(hashtext(s.id::text)) % 2 END,
+                CASE WHEN s.support_form = 'livestock' THEN 0 END,
+                CASE WHEN s.support_form = 'seedlings' THEN 500 + abs(hashtext(s.id::text)) % 500 END,
+                'effective', 'poor'
+         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+         WHERE NOT c.is_current AND abs(hashtext(s.id::text)) % 3 <> 0",
+    )
+    .execute(pool)
+    .await?;
     // Measure a settled database, as a running district has: not autovacuum's first pass over
     // freshly loaded tables competing for the two cores,
     // nor the checkpoint writing the gigabyte just loaded.
@@ -1056,6 +1097,21 @@ async fn reports_bench(
         (
             "multi-year view, whole dataset",
             "/bao-cao/nhieu-nam".to_string(),
+            requests.min(20),
+        ),
+        (
+            "effectiveness by form of support, all years",
+            "/bao-cao/hieu-qua".to_string(),
+            requests.min(20),
+        ),
+        (
+            "effectiveness by form of support, one campaign",
+            format!("/bao-cao/hieu-qua?nam={}", year - 3),
+            requests,
+        ),
+        (
+            "effectiveness .xlsx, all years",
+            "/bao-cao/hieu-qua.xlsx".to_string(),
             requests.min(20),
         ),
         (
@@ -1266,5 +1322,81 @@ pub async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
     // vacuum.
     crate::db::merge_name_index_pending(pool).await?;
     sqlx::query("ANALYZE").execute(pool).await?;
+    Ok(())
+}
+
+/// A synthetic phone photo of `w` × `h`: smooth light and colour with fine grain (what a camera
+/// gives a field of grass or a cow's coat), saved as the camera would (JPEG quality 92).
+fn phone_photo(w: u32, h: u32) -> Vec<u8> {
+    use image::{DynamicImage, Rgb, RgbImage};
+    let img = RgbImage::from_fn(w, h, |x, y| {
+        let grain = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).rotate_left(7) % 24;
+        let fx = x as f32 / w as f32;
+        let fy = y as f32 / h as f32;
+        Rgb([
+            (60.0 + 120.0 * fx + grain as f32) as u8,
+            (110.0 + 80.0 * fy + grain as f32) as u8,
+            (40.0 + 60.0 * (fx * fy) + grain as f32) as u8,
+        ])
+    });
+    let mut out = Vec::new();
+    let _ = DynamicImage::ImageRgb8(img).write_with_encoder(
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92),
+    );
+    out
+}
+
+async fn photos_bench(pool: &PgPool, n: usize) -> anyhow::Result<()> {
+    sqlx::query("DROP TABLE IF EXISTS bench_photos")
+        .execute(pool)
+        .await?;
+    // The same storage as the `photos` table (migration 0024).
+    sqlx::raw_sql(
+        "CREATE TABLE bench_photos (jpeg bytea NOT NULL, thumb bytea NOT NULL);
+         ALTER TABLE bench_photos ALTER COLUMN jpeg SET STORAGE EXTERNAL;
+         ALTER TABLE bench_photos ALTER COLUMN thumb SET STORAGE EXTERNAL;",
+    )
+    .execute(pool)
+    .await?;
+    println!(
+        "| phone photo | file (KB) | per photo p50 (ms) | p95 (ms) | stored photo (KB) | thumbnail (KB) | in PostgreSQL (KB/photo) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (w, h, label) in [
+        (4000u32, 3000u32, "12 MP (4000 × 3000)"),
+        (4624, 3472, "16 MP (4624 × 3472)"),
+        (1600, 1200, "2 MP (1600 × 1200)"),
+    ] {
+        let original = tokio::task::spawn_blocking(move || phone_photo(w, h)).await?;
+        sqlx::query("TRUNCATE bench_photos").execute(pool).await?;
+        let mut times = Vec::with_capacity(n);
+        let mut last = None;
+        for _ in 0..n {
+            let bytes = original.clone();
+            let t = Instant::now();
+            let p = tokio::task::spawn_blocking(move || crate::photo::process("bench.jpg", &bytes))
+                .await??;
+            times.push(t.elapsed());
+            sqlx::query("INSERT INTO bench_photos (jpeg, thumb) VALUES ($1, $2)")
+                .bind(&p.jpeg)
+                .bind(&p.thumb)
+                .execute(pool)
+                .await?;
+            last = Some(p);
+        }
+        let stored: i64 = sqlx::query_scalar("SELECT pg_total_relation_size('bench_photos')")
+            .fetch_one(pool)
+            .await?;
+        let p = last.ok_or_else(|| anyhow::anyhow!("không có ảnh nào"))?;
+        let (p50, p95, _) = percentiles(times);
+        println!(
+            "| {label} | {} | {p50:.0} | {p95:.0} | {} | {:.1} | {:.0} |",
+            original.len() / 1024,
+            p.jpeg.len() / 1024,
+            p.thumb.len() as f64 / 1024.0,
+            stored as f64 / 1024.0 / n.max(1) as f64,
+        );
+    }
+    sqlx::query("DROP TABLE bench_photos").execute(pool).await?;
     Ok(())
 }

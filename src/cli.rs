@@ -198,6 +198,15 @@ pub enum ExportWhat {
         #[arg(short = 'o', long)]
         output: PathBuf,
     },
+    /// Hiệu quả theo hình thức hỗ trợ (mọi đợt, hoặc một đợt với --campaign).
+    Effectiveness {
+        #[arg(long)]
+        campaign: Option<i32>,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -722,6 +731,19 @@ async fn export_command(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
             let rows = report::years(pool, &Scope::District).await?;
             let table = export::years_table(&rows, "Phạm vi: Toàn huyện");
             write(format, &output, vec![("Qua các năm", table)])
+        }
+        ExportWhat::Effectiveness {
+            campaign,
+            format,
+            output,
+        } => {
+            let groups = report::effectiveness(pool, &Scope::District, campaign).await?;
+            let subtitle = match campaign {
+                Some(y) => format!("Phạm vi: Toàn huyện · hộ được giúp trong đợt {y}"),
+                None => "Phạm vi: Toàn huyện · hộ được giúp trong mọi đợt".to_string(),
+            };
+            let table = export::effectiveness_table(&groups, &subtitle);
+            write(format, &output, vec![("Hiệu quả", table)])
         }
     }
 }

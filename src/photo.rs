@@ -6,7 +6,6 @@
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// Photos a delivery or a visit takes at most.
@@ -94,8 +93,10 @@ pub fn process(name: &str, bytes: &[u8]) -> Result<Processed, PhotoError> {
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Broken(name))?;
     img.apply_orientation(orientation);
+    // `thumbnail` averages whole source areas: for a large reduction it is as sharp as a filtered
+    // resize and several times faster (bench photos).
     let img = if img.width().max(img.height()) > MAX_SIDE {
-        img.resize(MAX_SIDE, MAX_SIDE, FilterType::Triangle)
+        img.thumbnail(MAX_SIDE, MAX_SIDE)
     } else {
         img
     };

@@ -743,56 +743,36 @@ pub async fn effectiveness(
     let mut rows: Vec<EffectRow> = if nothing {
         Vec::new()
     } else {
-        // One row a counted sponsorship: its main line's group, its household's first official
-        // "escaped" year after it and its last official status after it; then its latest visit.
+        // One narrow row a sponsorship, kept by triggers (migration 0025): its main group, the
+        // first official "escaped" year after it, its last official status after it (1 poor,
+        // 2 near-poor, 3 escaped), its latest visit's counts.
         sqlx::query_as(&format!(
             "WITH review AS (
-                SELECT coalesce(max(year), 0) AS last FROM household_status_history WHERE source = 'official'),
-             sp AS (
-                SELECT s.id, s.household_id, c.year, s.delivered_value
-                FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
-                WHERE s.state IN {COUNTED}
-                  AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
-                                                   WHERE x.sponsorship_id = s.id AND x.agency_id = $1))
-                  AND ($2::text IS NULL OR s.commune_code = $2)
-                  AND ($3::int IS NULL OR c.year = $3)),
-             main AS (
-                SELECT DISTINCT ON (l.sponsorship_id) l.sponsorship_id, support_group(l.form, l.item) AS grp
-                FROM support_lines l JOIN sp ON sp.id = l.sponsorship_id
-                ORDER BY l.sponsorship_id, l.estimated_value DESC, l.position),
-             later AS (
-                SELECT sp.id,
-                       min(h.year) FILTER (WHERE h.status = 'escaped') AS escaped_in,
-                       (array_agg(h.status ORDER BY h.year DESC))[1] AS last_status
-                FROM sp JOIN household_status_history h
-                  ON h.household_id = sp.household_id AND h.year > sp.year AND h.source = 'official'
-                GROUP BY sp.id),
-             seen AS (
-                SELECT DISTINCT ON (v.sponsorship_id) v.sponsorship_id, v.received, v.born, v.died, v.sold,
-                       v.trees_surviving
-                FROM follow_up_visits v JOIN sp ON sp.id = v.sponsorship_id
-                ORDER BY v.sponsorship_id, v.visited_on DESC, v.created_at DESC)
-             SELECT coalesce(main.grp, 'other') AS grp, count(*) AS households,
-                    coalesce(sum(sp.delivered_value), 0)::bigint AS delivered_total,
-                    coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY sp.delivered_value)), 0)::bigint AS delivered_median,
-                    count(*) FILTER (WHERE sp.year + 1 <= review.last) AS observed1,
-                    count(*) FILTER (WHERE sp.year + 2 <= review.last) AS observed2,
-                    count(*) FILTER (WHERE sp.year + 3 <= review.last) AS observed3,
-                    count(*) FILTER (WHERE sp.year + 1 <= review.last AND later.escaped_in <= sp.year + 1) AS escaped1,
-                    count(*) FILTER (WHERE sp.year + 2 <= review.last AND later.escaped_in <= sp.year + 2) AS escaped2,
-                    count(*) FILTER (WHERE sp.year + 3 <= review.last AND later.escaped_in <= sp.year + 3) AS escaped3,
-                    count(later.id) AS reviewed,
-                    count(*) FILTER (WHERE later.last_status = 'poor') AS still_poor,
-                    count(later.escaped_in) AS escaped_ever,
-                    coalesce(sum(seen.received), 0)::bigint AS received,
-                    coalesce(sum(seen.born), 0)::bigint AS born,
-                    coalesce(sum(seen.died), 0)::bigint AS died,
-                    coalesce(sum(seen.sold), 0)::bigint AS sold,
-                    coalesce(sum(seen.trees_surviving), 0)::bigint AS trees_surviving
-             FROM sp CROSS JOIN review
-             LEFT JOIN main ON main.sponsorship_id = sp.id
-             LEFT JOIN later ON later.id = sp.id
-             LEFT JOIN seen ON seen.sponsorship_id = sp.id
+                SELECT coalesce(max(year), 0) AS last FROM household_status_history WHERE source = 'official')
+             SELECT f.support_group AS grp, count(*) AS households,
+                    coalesce(sum(f.delivered_value), 0)::bigint AS delivered_total,
+                    coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY f.delivered_value)), 0)::bigint
+                        AS delivered_median,
+                    count(*) FILTER (WHERE f.year + 1 <= review.last) AS observed1,
+                    count(*) FILTER (WHERE f.year + 2 <= review.last) AS observed2,
+                    count(*) FILTER (WHERE f.year + 3 <= review.last) AS observed3,
+                    count(*) FILTER (WHERE f.year + 1 <= review.last AND f.escaped_in <= f.year + 1) AS escaped1,
+                    count(*) FILTER (WHERE f.year + 2 <= review.last AND f.escaped_in <= f.year + 2) AS escaped2,
+                    count(*) FILTER (WHERE f.year + 3 <= review.last AND f.escaped_in <= f.year + 3) AS escaped3,
+                    count(f.last_status) AS reviewed,
+                    count(*) FILTER (WHERE f.last_status = 1) AS still_poor,
+                    count(f.escaped_in) AS escaped_ever,
+                    coalesce(sum(f.received), 0)::bigint AS received,
+                    coalesce(sum(f.born), 0)::bigint AS born,
+                    coalesce(sum(f.died), 0)::bigint AS died,
+                    coalesce(sum(f.sold), 0)::bigint AS sold,
+                    coalesce(sum(f.trees_surviving), 0)::bigint AS trees_surviving
+             FROM effectiveness_facts f CROSS JOIN review
+             WHERE f.state IN {COUNTED}
+               AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
+                                                WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
+               AND ($2::text IS NULL OR f.commune_code = $2)
+               AND ($3::int IS NULL OR f.year = $3)
              GROUP BY 1"
         ))
         .persistent(false)
