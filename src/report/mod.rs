@@ -740,6 +740,12 @@ pub async fn effectiveness(
 ) -> sqlx::Result<Vec<crate::domain::effectiveness::GroupFigures>> {
     use crate::domain::effectiveness::{GROUPS, GroupFigures};
     let (agency, commune, nothing) = scope_params(scope);
+    // The medians sort every counted sponsorship of the scope: with the default 4 MB of working
+    // memory 500.000 of them went to disk (bench reports: 0,7 s instead of 0,5 s).
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL work_mem = '64MB'")
+        .execute(&mut *tx)
+        .await?;
     let mut rows: Vec<EffectRow> = if nothing {
         Vec::new()
     } else {
@@ -779,9 +785,10 @@ pub async fn effectiveness(
         .bind(agency)
         .bind(&commune)
         .bind(year)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?
     };
+    tx.commit().await?;
     Ok(GROUPS
         .iter()
         .map(|(code, _)| {

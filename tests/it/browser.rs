@@ -405,6 +405,14 @@ impl Browser {
         self.screenshot(&format!("phone-{name}")).await;
     }
 
+    /// [`Browser::phone_page`] on each (path, name, primary action, first screen) in turn.
+    async fn phone_pages(&self, pages: &[(&str, &str, Option<&str>, bool)]) {
+        for (path, name, action, first_screen) in pages {
+            self.goto(path).await;
+            self.phone_page(name, *action, *first_screen).await;
+        }
+    }
+
     async fn screenshot(&self, name: &str) {
         use base64::Engine as _;
         let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
@@ -664,19 +672,20 @@ async fn each_roles_work_pages_on_a_phone(driver: &Driver) {
     let b = Browser::open(driver, &app, Screen::Phone).await;
     let (user, password) = &w.logins[4];
     b.login(user, password).await;
-    b.goto("/bang-dieu-khien").await;
-    b.phone_page(
-        "commune-dashboard",
-        Some("section.pending td.row-action a"),
-        true,
-    )
-    .await;
-    b.goto("/ho").await;
-    b.phone_page(
-        "commune-households",
-        Some("table.households td.row-action a"),
-        true,
-    )
+    b.phone_pages(&[
+        (
+            "/bang-dieu-khien",
+            "commune-dashboard",
+            Some("section.pending td.row-action a"),
+            true,
+        ),
+        (
+            "/ho",
+            "commune-households",
+            Some("table.households td.row-action a"),
+            true,
+        ),
+    ])
     .await;
     b.close().await;
 
@@ -684,23 +693,27 @@ async fn each_roles_work_pages_on_a_phone(driver: &Driver) {
     let b = Browser::open(driver, &app, Screen::Phone).await;
     let (user, password) = &w.logins[2];
     b.login(user, password).await;
-    b.goto("/bang-dieu-khien").await;
-    b.phone_page(
-        "agency-dashboard",
-        Some("section.mine td.row-action a"),
-        true,
-    )
+    b.phone_pages(&[
+        (
+            "/bang-dieu-khien",
+            "agency-dashboard",
+            Some("section.mine td.row-action a"),
+            true,
+        ),
+        (
+            "/nhan-giup",
+            "agency-sponsorships",
+            Some("table.sponsorships td.row-action a"),
+            true,
+        ),
+        (
+            "/nhan-giup/dang-ky?q=hoang+van+muoi",
+            "agency-chooser",
+            Some("table.choices a.choose"),
+            true,
+        ),
+    ])
     .await;
-    b.goto("/nhan-giup").await;
-    b.phone_page(
-        "agency-sponsorships",
-        Some("table.sponsorships td.row-action a"),
-        true,
-    )
-    .await;
-    b.goto("/nhan-giup/dang-ky?q=hoang+van+muoi").await;
-    b.phone_page("agency-chooser", Some("table.choices a.choose"), true)
-        .await;
     b.goto(&format!("/nhan-giup/{confirmed}")).await;
     b.phone_page(
         "agency-sponsorship",
@@ -776,24 +789,23 @@ async fn each_roles_work_pages_on_a_phone(driver: &Driver) {
     let b = Browser::open(driver, &app, Screen::Phone).await;
     let (user, password) = &w.logins[1];
     b.login(user, password).await;
-    b.goto("/bang-dieu-khien").await;
-    b.phone_page("clerk-dashboard", None, false).await;
-    b.goto("/don-vi").await;
-    b.phone_page(
-        "clerk-agencies",
-        Some("table.agencies td.row-action a"),
-        true,
-    )
+    b.phone_pages(&[
+        ("/bang-dieu-khien", "clerk-dashboard", None, false),
+        (
+            "/don-vi",
+            "clerk-agencies",
+            Some("table.agencies td.row-action a"),
+            true,
+        ),
+        (
+            "/nhan-giup",
+            "clerk-sponsorships",
+            Some("table.sponsorships td.row-action a"),
+            true,
+        ),
+        ("/bao-cao/hieu-qua", "clerk-effectiveness", None, false),
+    ])
     .await;
-    b.goto("/nhan-giup").await;
-    b.phone_page(
-        "clerk-sponsorships",
-        Some("table.sponsorships td.row-action a"),
-        true,
-    )
-    .await;
-    b.goto("/bao-cao/hieu-qua").await;
-    b.phone_page("clerk-effectiveness", None, false).await;
     // The menu opens without script and holds every link.
     b.click("details.nav-menu summary").await;
     let links = b
