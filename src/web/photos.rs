@@ -70,7 +70,7 @@ where
                 Ok(Some(f)) => f,
                 Ok(None) => break,
                 Err(_) => {
-                    problem.get_or_insert_with(|| too_large(total));
+                    problem.get_or_insert_with(too_large);
                     break;
                 }
             };
@@ -79,7 +79,7 @@ where
             let data = match field.bytes().await {
                 Ok(b) => b,
                 Err(_) => {
-                    problem.get_or_insert_with(|| too_large(total));
+                    problem.get_or_insert_with(too_large);
                     break;
                 }
             };
@@ -95,7 +95,7 @@ where
                             )
                         });
                     } else if total > MAX_UPLOAD_BYTES {
-                        problem.get_or_insert_with(|| too_large(total));
+                        problem.get_or_insert_with(too_large);
                     } else {
                         files.push((file, data));
                     }
@@ -118,7 +118,7 @@ where
     }
 }
 
-fn too_large(_sent: usize) -> String {
+fn too_large() -> String {
     format!(
         "Các ảnh gửi một lần cộng lại quá {} MB. Hãy chọn ít ảnh hơn hoặc gửi làm nhiều lần.",
         MAX_UPLOAD_BYTES / 1024 / 1024

@@ -501,6 +501,9 @@ async fn every_group_the_sql_function_returns_is_one_the_domain_names() {
     let cases = [
         ("livestock", "01 con bò cái sinh sản", "cattle"),
         ("livestock", "Trâu giống", "cattle"),
+        // Pasted from a PDF or a phone: decomposed marks (NFD), odd spacing and case.
+        ("livestock", "01 con bo\u{300} ca\u{301}i", "cattle"),
+        ("livestock", "  DÊ   giống ", "goats"),
         ("livestock", "02 con LỢN nái", "pigs"),
         ("livestock", "heo con", "pigs"),
         ("livestock", "10 con dê giống", "goats"),
