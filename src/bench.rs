@@ -387,7 +387,7 @@ async fn time_import(
     use crate::import::households::{Target, commit, preview};
     let t0 = Instant::now();
     let table = crate::import::read_table(bytes, name).map_err(anyhow::Error::msg)?;
-    let p = preview(pool, &table, &Target::default(), 2024).await?;
+    let p = preview(pool, &table, &Target::default(), 2024, crate::domain::duplicates::Thresholds::default()).await?;
     if !p.problems.is_empty() {
         bail!(
             "bench file has problems: {:?}",
@@ -1150,7 +1150,7 @@ async fn duplicates_bench(
 ) -> anyhow::Result<()> {
     use crate::db::duplicates::{Probe, candidates, scan};
     use crate::domain::duplicates::Thresholds;
-    let t = Thresholds::from_env();
+    let t = Thresholds::default();
     let mut scan_line = String::new();
     let mut search_lines = vec![
         format!("## Cross-commune search (\"Kiểm tra trùng hộ\", {requests} searches per size)\n"),

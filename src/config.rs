@@ -51,7 +51,7 @@ pub struct WebConfig {
     /// Where Prometheus metrics are served (`--metrics-addr`); None: nowhere. Never the public
     /// address.
     pub metrics_addr: Option<SocketAddr>,
-    /// Duplicate-check similarity thresholds (`GIUPDO_DUP_PROBABLE`, `GIUPDO_DUP_POSSIBLE`).
+    /// Duplicate-check similarity thresholds (`--dup-probable`, `--dup-possible`).
     pub duplicates: crate::domain::duplicates::Thresholds,
 }
 
@@ -66,7 +66,7 @@ impl Default for WebConfig {
             trusted_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             metrics_addr: None,
-            duplicates: crate::domain::duplicates::Thresholds::from_env(),
+            duplicates: crate::domain::duplicates::Thresholds::default(),
         }
     }
 }

@@ -921,7 +921,7 @@ async fn accounts(
     let mut out = Vec::new();
     for (username, full_name, role, agency, commune) in specs {
         let password = random_password();
-        let hash = crate::web::auth::hash_password(password.clone()).await?;
+        let hash = crate::domain::accounts::hash_password(password.clone()).await?;
         let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)

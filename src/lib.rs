@@ -19,7 +19,6 @@ pub mod bench_net;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod dedupe;
 pub mod demo;
 pub mod domain;
 pub mod ha;

@@ -36,16 +36,10 @@ pub async fn ensure_first_admin(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         return Ok(());
     }
     let password = random_password();
-    let hash = web::auth::hash_password(password.clone()).await?;
+    let hash = crate::domain::accounts::hash_password(password.clone()).await?;
     let mut tx = pool.begin().await?;
-    // Another instance may be doing the same right now: the advisory lock makes one of them win.
-    sqlx::query("SELECT pg_advisory_xact_lock(4242001)")
-        .execute(&mut *tx)
-        .await?;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&mut *tx)
-        .await?;
-    if count > 0 {
+    // Another instance may be doing the same right now: the lock makes one of them win.
+    if !users::none_yet_locked(&mut tx).await? {
         return Ok(());
     }
     let new = users::NewUser {

@@ -64,6 +64,13 @@ pub struct CampaignListRow {
     pub sponsorships: i64,
 }
 
+/// The years there are campaigns for, newest first.
+pub async fn years(pool: &PgPool) -> sqlx::Result<Vec<i32>> {
+    sqlx::query_scalar("SELECT year FROM campaigns ORDER BY year DESC")
+        .fetch_all(pool)
+        .await
+}
+
 pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<CampaignListRow>> {
     sqlx::query_as(
         "SELECT c.id, c.year, c.name, c.registration_deadline, c.report_deadline, c.target_per_household, c.is_current,

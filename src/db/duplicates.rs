@@ -689,3 +689,15 @@ pub async fn merges(pool: &PgPool, commune: Option<&str>) -> sqlx::Result<Vec<Me
     .fetch_all(pool)
     .await
 }
+
+/// Trigram similarity of each pair of names, after the same normalisation the duplicate check
+/// uses (for `giupdo dedupe evaluate`).
+pub async fn similarities(pool: &PgPool, a: &[String], b: &[String]) -> sqlx::Result<Vec<f32>> {
+    sqlx::query_scalar(
+        "SELECT similarity(normalize_name(x), normalize_name(y)) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(x, y, n) ORDER BY n",
+    )
+    .bind(a)
+    .bind(b)
+    .fetch_all(pool)
+    .await
+}

@@ -250,6 +250,11 @@ pub fn sessions_pool(main: &PgPool) -> PgPool {
         .connect_lazy_with(options)
 }
 
+/// One round trip to the server (the health check).
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await.map(drop)
+}
+
 /// Apply every migration, including the session store's table.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR

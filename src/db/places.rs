@@ -35,6 +35,23 @@ pub struct VillageRow {
 }
 
 /// The commune's villages (not those merged into another).
+/// The communes as merged on 01/07/2025: (new code, new name), by name.
+pub async fn merged_communes(pool: &PgPool) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT DISTINCT merged_into_code, merged_into_name FROM communes ORDER BY merged_into_name",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The name of a commune as merged on 01/07/2025, by its new code.
+pub async fn merged_commune_name(pool: &PgPool, code: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT merged_into_name FROM communes WHERE merged_into_code = $1 LIMIT 1")
+        .bind(code)
+        .fetch_optional(pool)
+        .await
+}
+
 pub async fn villages(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<VillageRow>> {
     sqlx::query_as(
         "SELECT v.id, v.name, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households

@@ -83,6 +83,18 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>
     .await
 }
 
+/// In a transaction: wait for any other instance creating the first account, then tell whether
+/// there is still no account at all (the lock is held until the transaction ends).
+pub async fn none_yet_locked(tx: &mut PgConnection) -> sqlx::Result<bool> {
+    sqlx::query("SELECT pg_advisory_xact_lock(4242001)")
+        .execute(&mut *tx)
+        .await?;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(count == 0)
+}
+
 pub async fn count(pool: &PgPool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(pool)

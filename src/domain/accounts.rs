@@ -24,6 +24,23 @@ pub fn parse_full_name(raw: &str) -> Result<String, String> {
     }
 }
 
+/// Hash a password (Argon2id via password-auth) off the async runtime.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    Ok(tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await?)
+}
+
+/// The rule every new password must meet, in Vietnamese.
+pub fn check_new_password(p: &str) -> Result<(), String> {
+    let n = p.chars().count();
+    if n < 10 {
+        return Err(format!("Mật khẩu phải có ít nhất 10 ký tự (hiện có {n})."));
+    }
+    if n > 200 {
+        return Err("Mật khẩu dài quá 200 ký tự.".into());
+    }
+    Ok(())
+}
+
 /// A random password for first-run and demo accounts and admin resets: 16 characters from an
 /// alphabet without look-alikes (no 0/O, 1/l/I).
 pub fn random_password() -> String {

@@ -52,24 +52,6 @@ impl Default for Thresholds {
     }
 }
 
-impl Thresholds {
-    /// From `GIUPDO_DUP_PROBABLE` and `GIUPDO_DUP_POSSIBLE`, else the defaults.
-    pub fn from_env() -> Thresholds {
-        let d = Thresholds::default();
-        let read = |name: &str, default: f32| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<f32>().ok())
-                .filter(|v| (0.0..=1.0).contains(v))
-                .unwrap_or(default)
-        };
-        Thresholds {
-            probable: read("GIUPDO_DUP_PROBABLE", d.probable),
-            possible: read("GIUPDO_DUP_POSSIBLE", d.possible),
-        }
-    }
-}
-
 /// How two heads of household's names compare, word by word — what a person checks first,
 /// where trigram similarity alone mixes typos up with namesakes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{Layout, Table, locate_header};
 use crate::db::audit::{self, By};
 use crate::db::households::exact_matches;
+use crate::domain::duplicates::Thresholds;
 use crate::domain::household::{HouseholdDraft, HouseholdInput};
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::{normalize_name, village_key};
@@ -270,6 +271,7 @@ pub async fn preview(
     table: &Table,
     target: &Target,
     this_year: i32,
+    thresholds: Thresholds,
 ) -> sqlx::Result<Preview> {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
@@ -567,7 +569,7 @@ pub async fn preview(
     let bad: std::collections::HashSet<usize> = problems.iter().map(|p| p.line).collect();
     rows.retain(|(line, _)| !bad.contains(line));
     notes.retain(|n| !bad.contains(&n.line));
-    let warnings = same_name_same_village(pool, &rows).await?;
+    let warnings = same_name_same_village(pool, &rows, thresholds).await?;
     Ok(Preview {
         rows,
         problems,
@@ -583,6 +585,7 @@ pub async fn preview(
 async fn same_name_same_village(
     pool: &PgPool,
     rows: &[(usize, HouseholdDraft)],
+    thresholds: Thresholds,
 ) -> sqlx::Result<Vec<Problem>> {
     let mut out = Vec::new();
     // Within the file: the first line of each (commune, village, name, birth year); a birth year
@@ -663,7 +666,7 @@ async fn same_name_same_village(
         .filter(|i| !matched.contains(&lines[*i]))
         .collect();
     if !rest.is_empty() && rows.len() <= FUZZY_ROWS {
-        let t = crate::domain::duplicates::Thresholds::from_env();
+        let t = thresholds;
         let pick = |v: &Vec<String>| rest.iter().map(|i| v[*i].clone()).collect::<Vec<_>>();
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::AppState;
-use super::auth::{check_new_password, hash_password};
+use crate::domain::accounts::{check_new_password, hash_password};
 use super::error::{AppError, AppResult};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::{check_new_password, hash_password};
+use crate::domain::accounts::{check_new_password, hash_password};
 use super::error::{AppError, AppResult};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;

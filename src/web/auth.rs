@@ -311,23 +311,6 @@ pub async fn logout(
     Ok(Redirect::to("/").into_response())
 }
 
-/// Hash a password (Argon2id via password-auth) off the async runtime.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    Ok(tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await?)
-}
-
-/// The rule every new password must meet, in Vietnamese.
-pub fn check_new_password(p: &str) -> Result<(), String> {
-    let n = p.chars().count();
-    if n < 10 {
-        return Err(format!("Mật khẩu phải có ít nhất 10 ký tự (hiện có {n})."));
-    }
-    if n > 200 {
-        return Err("Mật khẩu dài quá 200 ký tự.".into());
-    }
-    Ok(())
-}
-
 /// An Argon2 hash of a random string, used to spend the same time on unknown usernames.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -17,10 +17,10 @@ pub struct Health {
 }
 
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
+    let ping = crate::db::ping(&state.db);
     let database = matches!(
         tokio::time::timeout(Duration::from_secs(2), ping).await,
-        Ok(Ok(1))
+        Ok(Ok(()))
     );
     let status = if database {
         StatusCode::OK

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::{AppError, AppResult};
-use super::imports::{download, receive};
+use super::download::download;
+use super::imports::receive;
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
 use crate::db::import_batches;

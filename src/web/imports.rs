@@ -3,11 +3,12 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::download::download;
 use super::AppState;
 use super::error::{AppError, AppResult};
 use super::offload::offload;
@@ -270,7 +271,8 @@ pub async fn batch_table(
 async fn preview_of(state: &AppState, actor: &Actor, b: &Batch) -> AppResult<hh::Preview> {
     let table = batch_table(&b.payload, b.parsed.as_deref(), &b.filename).await?;
     let year = crate::db::households::priority_context(&state.db).await?.0;
-    Ok(hh::preview(&state.db, &table, &target(actor, b.commune.clone()), year).await?)
+    let t = state.config.duplicates;
+    Ok(hh::preview(&state.db, &table, &target(actor, b.commune.clone()), year, t).await?)
 }
 
 pub async fn show_preview(
@@ -419,14 +421,4 @@ pub async fn template_csv() -> Response {
         "mau-danh-sach-ho.csv",
         "text/csv; charset=utf-8",
     )
-}
-
-pub fn download(bytes: Vec<u8>, filename: &str, content_type: &'static str) -> Response {
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod client_ip;
+pub mod download;
 pub mod duplicates;
 pub mod effectiveness;
 pub mod error;

@@ -8,18 +8,17 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::download::{csv_response, xlsx_response};
 use super::AppState;
 use super::agencies::{KindOption, kinds};
 use super::error::{AppError, AppResult};
 use super::forms::{nonblank, query_string};
-use super::imports::download;
-use super::offload::offload;
 use super::page::{Ctx, CurrentUser};
 use crate::domain::dates::{format_date, today};
 use crate::domain::labels;
 use crate::domain::money::{format_vnd, group_thousands};
 use crate::domain::roles::{Actor, Scope};
-use crate::report::export::{self, Table};
+use crate::report::export;
 use crate::report::{self, AgencyRow, CampaignInfo, Filter, Rows, Summary, YearRow, percent};
 
 #[derive(Deserialize, Default, Clone)]
@@ -45,11 +44,7 @@ impl Params {
 
 /// The years there are campaigns for, newest first (the campaign selector).
 pub(super) async fn years_of_campaigns(state: &AppState) -> AppResult<Vec<i32>> {
-    Ok(
-        sqlx::query_scalar("SELECT year FROM campaigns ORDER BY year DESC")
-            .fetch_all(&state.db)
-            .await?,
-    )
+    Ok(crate::db::campaigns::years(&state.db).await?)
 }
 
 /// The campaign asked for (by year), or the current one.
@@ -100,14 +95,11 @@ pub(super) async fn describe(state: &AppState, actor: &Actor, f: &Filter) -> App
         _ => parts.push("Toàn huyện".into()),
     }
     if let Some(c) = &f.commune {
-        let name: Option<String> = sqlx::query_scalar(if f.merged {
-            "SELECT merged_into_name FROM communes WHERE merged_into_code = $1 LIMIT 1"
+        let name = if f.merged {
+            crate::db::places::merged_commune_name(&state.db, c).await?
         } else {
-            "SELECT name FROM communes WHERE code = $1"
-        })
-        .bind(c)
-        .fetch_optional(&state.db)
-        .await?;
+            crate::db::agencies::commune_name(&state.db, c).await?
+        };
         parts.push(name.unwrap_or_else(|| c.clone()));
     }
     if let Some(k) = &f.kind {
@@ -350,11 +342,7 @@ pub async fn summary(
         ),
     ];
     let communes = if f.merged {
-        sqlx::query_as(
-            "SELECT DISTINCT merged_into_code, merged_into_name FROM communes ORDER BY merged_into_name",
-        )
-        .fetch_all(&state.db)
-        .await?
+        crate::db::places::merged_communes(&state.db).await?
     } else {
         crate::db::users::communes_for_select(&state.db).await?
     };
@@ -391,30 +379,6 @@ pub async fn summary(
 
 fn file_name(kind: &str, year: i32, ext: &str) -> String {
     format!("{kind}-{year}.{ext}")
-}
-
-/// An .xlsx download, its tables built and written on the blocking pool.
-pub(super) async fn xlsx_response<F>(name: String, tables: F) -> AppResult<Response>
-where
-    F: FnOnce() -> Vec<(&'static str, Table)> + Send + 'static,
-{
-    let bytes = offload(move || export::xlsx(&tables()))
-        .await?
-        .map_err(|e| AppError::Other(e.into()))?;
-    Ok(download(
-        bytes,
-        &name,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ))
-}
-
-/// A CSV download, its table built and written on the blocking pool.
-pub(super) async fn csv_response<F>(name: String, table: F) -> AppResult<Response>
-where
-    F: FnOnce() -> Table + Send + 'static,
-{
-    let bytes = offload(move || export::csv(&table())).await?;
-    Ok(download(bytes, &name, "text/csv; charset=utf-8"))
 }
 
 pub async fn summary_xlsx(

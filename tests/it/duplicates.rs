@@ -494,7 +494,7 @@ async fn a_commune_added_later_has_its_names_checked_in_its_own_partition() {
 async fn the_default_thresholds_hold_on_the_labelled_set() {
     let app = TestApp::spawn().await;
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/name-pairs.csv");
-    let table = giupdo::dedupe::evaluate(
+    let table = giupdo::cli::dedupe::evaluate(
         app.pool(),
         &file,
         giupdo::domain::duplicates::Thresholds::default(),

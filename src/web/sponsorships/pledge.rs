@@ -225,11 +225,7 @@ async fn pledge_page(
     if let Some(lookup) = lookup {
         lookup.record(state, actor, !choices.is_empty()).await?;
     }
-    let agencies: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM agencies WHERE id <> $1 ORDER BY name")
-            .bind(agency)
-            .fetch_all(&state.db)
-            .await?;
+    let agencies = crate::db::agencies::others(&state.db, agency).await?;
     let quota_note = crate::db::agencies::quota_of(&state.db, c.id, agency)
         .await?
         .map(|r| {

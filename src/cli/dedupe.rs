@@ -1,19 +1,40 @@
 //! `giupdo dedupe scan|evaluate`.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use clap::Subcommand;
 use sqlx::PgPool;
 
-use crate::cli::DedupeWhat;
 use crate::db::duplicates;
 use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names, name_blocks};
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
 
-pub async fn run(pool: &PgPool, what: DedupeWhat) -> anyhow::Result<()> {
-    let t = Thresholds::from_env();
+#[derive(Debug, Subcommand)]
+pub enum DedupeWhat {
+    /// In các cặp hộ nghi trùng đã có trong sổ (bảng hoặc CSV).
+    Scan {
+        /// Chỉ quét một xã (mã, ví dụ 06073).
+        #[arg(long)]
+        commune: Option<String>,
+        /// table | csv
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Cả các cặp "tên gần giống" ở thôn khác (nhiều).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Độ chính xác (precision) và độ phủ (recall) của từng mức trên bộ cặp tên có nhãn.
+    Evaluate {
+        /// Tệp CSV: a,b,birth_a,birth_b,same_village,same,kind
+        #[arg(default_value = "tests/data/name-pairs.csv")]
+        file: PathBuf,
+    },
+}
+
+pub async fn run(pool: &PgPool, what: DedupeWhat, t: Thresholds) -> anyhow::Result<()> {
     match what {
         DedupeWhat::Scan {
             commune,
@@ -122,13 +143,7 @@ pub async fn evaluate(pool: &PgPool, file: &Path, t: Thresholds) -> anyhow::Resu
     let pairs = read_pairs(file)?;
     let a: Vec<String> = pairs.iter().map(|p| p.a.clone()).collect();
     let b: Vec<String> = pairs.iter().map(|p| p.b.clone()).collect();
-    let sims: Vec<f32> = sqlx::query_scalar(
-        "SELECT similarity(normalize_name(x), normalize_name(y)) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(x, y, n) ORDER BY n",
-    )
-    .bind(&a)
-    .bind(&b)
-    .fetch_all(pool)
-    .await?;
+    let sims = duplicates::similarities(pool, &a, &b).await?;
     let level_of = |p: &Labelled, sim: f32, t: Thresholds| {
         let pair = Pair {
             same_village: p.same_village,

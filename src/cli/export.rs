@@ -1,0 +1,150 @@
+//! `giupdo export summary|agencies|years|effectiveness`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// Báo cáo tổng hợp của một đợt: .xlsx có các trang tổng hợp, danh sách hộ, theo xã, theo
+    /// loại đơn vị, theo hình thức, đơn vị chưa đạt; .csv là danh sách hộ kèm dòng tổng cộng.
+    Summary {
+        #[arg(long)]
+        campaign: i32,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Chỉ một xã (mã 2024; với --merged là mã xã mới).
+        #[arg(long)]
+        commune: Option<String>,
+        /// Chỉ một loại đơn vị chủ trì (department, school, …).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Gộp các xã năm 2024 theo xã mới từ 01/07/2025.
+        #[arg(long)]
+        merged: bool,
+    },
+    /// Kết quả từng cơ quan, đơn vị trong một đợt.
+    Agencies {
+        #[arg(long)]
+        campaign: i32,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Hộ được giúp đỡ qua các năm và số hộ thoát nghèo về sau.
+    Years {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// Hiệu quả theo hình thức hỗ trợ (mọi đợt, hoặc một đợt với --campaign).
+    Effectiveness {
+        #[arg(long)]
+        campaign: Option<i32>,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+}
+
+pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result<()> {
+    use crate::domain::roles::Scope;
+    use crate::report::{self, export};
+    let campaign_of = |year: i32| async move {
+        report::campaign_by_year(pool, year)
+            .await?
+            .with_context(|| format!("Không có đợt vận động năm {year}."))
+    };
+    let write = |format: ExportFormat, output: &PathBuf, tables: Vec<(&str, export::Table)>| {
+        let bytes = match format {
+            ExportFormat::Xlsx => export::xlsx(&tables)?,
+            ExportFormat::Csv => {
+                // A CSV holds one table: the main one (the list, or the only table).
+                tables
+                    .iter()
+                    .find(|(n, _)| *n == "Danh sách hộ")
+                    .or(tables.first())
+                    .map(|(_, t)| export::csv(t))
+                    .unwrap_or_default()
+            }
+        };
+        std::fs::write(output, &bytes)
+            .with_context(|| format!("Không ghi được tệp {}", output.display()))?;
+        println!("Đã ghi {} ({} byte).", output.display(), bytes.len());
+        anyhow::Ok(())
+    };
+    match what {
+        ExportWhat::Summary {
+            campaign,
+            format,
+            output,
+            commune,
+            kind,
+            merged,
+        } => {
+            let c = campaign_of(campaign).await?;
+            let f = report::Filter {
+                campaign: c.id,
+                commune,
+                kind,
+                merged,
+            };
+            let s = report::summary(pool, &f, &Scope::District, report::Rows::All)
+                .await?
+                .context("Không có đợt vận động.")?;
+            println!(
+                "Đợt {}: {} hộ đã xác nhận, cam kết {} đồng, đã trao {} đồng.",
+                s.campaign.year, s.totals.confirmed, s.totals.pledged, s.totals.delivered
+            );
+            write(
+                format,
+                &output,
+                export::summary_tables(&s, "Phạm vi: Toàn huyện"),
+            )
+        }
+        ExportWhat::Agencies {
+            campaign,
+            format,
+            output,
+            kind,
+        } => {
+            let c = campaign_of(campaign).await?;
+            let rows =
+                report::agency_results(pool, c.id, kind.as_deref(), &Scope::District).await?;
+            let table = export::agencies_table(&rows, c.year, "Phạm vi: Toàn huyện");
+            write(format, &output, vec![("Kết quả đơn vị", table)])
+        }
+        ExportWhat::Years { format, output } => {
+            let rows = report::years(pool, &Scope::District).await?;
+            let table = export::years_table(&rows, "Phạm vi: Toàn huyện");
+            write(format, &output, vec![("Qua các năm", table)])
+        }
+        ExportWhat::Effectiveness {
+            campaign,
+            format,
+            output,
+        } => {
+            let groups = report::effectiveness(pool, &Scope::District, campaign).await?;
+            let subtitle = match campaign {
+                Some(y) => format!("Phạm vi: Toàn huyện · hộ được giúp trong đợt {y}"),
+                None => "Phạm vi: Toàn huyện · hộ được giúp trong mọi đợt".to_string(),
+            };
+            let table = export::effectiveness_table(&groups, &subtitle);
+            write(format, &output, vec![("Hiệu quả", table)])
+        }
+    }
+}
