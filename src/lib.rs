@@ -1,7 +1,7 @@
 //! giupdo — quản lý phong trào "nhận giúp đỡ hộ nghèo theo địa chỉ".
 //!
 //! Map of the crate:
-//! - [`cli`]: the command line (`giupdo serve|migrate|demo|db|user`).
+//! - [`cli`]: the command line (`giupdo serve|migrate|demo|db|backup|restore|import|export|dedupe|user`).
 //! - [`config`]: settings from flags and environment.
 //! - [`pgcluster`]: the private PostgreSQL cluster used when `DATABASE_URL` is unset.
 //! - [`db`]: database access, one module per table group; every write takes the acting user and
@@ -14,8 +14,6 @@
 //!   README's "beyond one machine" section.
 
 pub mod backup;
-pub mod bench;
-pub mod bench_net;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -23,7 +21,6 @@ pub mod demo;
 pub mod domain;
 pub mod ha;
 pub mod import;
-pub mod loadtest;
 pub mod pgcluster;
 pub mod photo;
 pub mod report;

@@ -244,7 +244,7 @@ impl Cluster {
             shared_buffers_mb() * 3
         );
         // pg_stat_statements (PostgreSQL's contrib) is loaded when installed, so that an operator
-        // or `giupdo bench load` can see where the database's time goes; it costs little.
+        // or `giupdo-bench load` can see where the database's time goes; it costs little.
         if self.bindir.join("../lib/pg_stat_statements.so").is_file() {
             options.push_str(" -c shared_preload_libraries=pg_stat_statements");
         }

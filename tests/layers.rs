@@ -23,13 +23,16 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 
 /// The lines of the files under `src/<dir>` (or `src/<dir>.rs`) that contain any of `words`.
 fn offenders(dir: &str, words: &[&str]) -> Vec<String> {
-    offenders_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir), words)
+    offenders_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir),
+        words,
+    )
 }
 
 /// The lines of the files under `root` that contain any of `words`, comments set aside.
 fn offenders_in(root: &Path, words: &[&str]) -> Vec<String> {
     let files = if root.is_dir() {
-        sources(&root)
+        sources(root)
     } else {
         vec![root.with_extension("rs")]
     };
@@ -40,7 +43,12 @@ fn offenders_in(root: &Path, words: &[&str]) -> Vec<String> {
             let code = line.split("//").next().unwrap_or("");
             for w in words {
                 if names(code, w) {
-                    out.push(format!("{}:{}: names `{w}`: {}", file.display(), n + 1, line.trim()));
+                    out.push(format!(
+                        "{}:{}: names `{w}`: {}",
+                        file.display(),
+                        n + 1,
+                        line.trim()
+                    ));
                 }
             }
         }
@@ -53,8 +61,7 @@ fn names(code: &str, word: &str) -> bool {
     let ends_in_name = word.ends_with(|c: char| c.is_alphanumeric() || c == '_');
     code.match_indices(word).any(|(i, _)| {
         !ends_in_name
-            || !code[i + word.len()..]
-                .starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            || !code[i + word.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
     })
 }
 
@@ -77,20 +84,24 @@ fn assert_none(what: &str, found: Vec<String>) {
 
 #[test]
 fn the_domain_names_no_other_layer_and_reads_no_environment() {
-    for dir in ["domain"] {
-        let words: Vec<&str> = [WEB, CLI, UPPER_MIDDLE, HTTP, SQL]
-            .concat()
-            .into_iter()
-            .chain(["crate::db", "sqlx::", "std::env::var", "env::var("])
-            .collect();
-        assert_none("domain/ must stay below everything", offenders(dir, &words));
-    }
+    let words: Vec<&str> = [WEB, CLI, UPPER_MIDDLE, HTTP, SQL]
+        .concat()
+        .into_iter()
+        .chain(["crate::db", "sqlx::", "std::env::var", "env::var("])
+        .collect();
+    assert_none(
+        "domain/ must stay below everything",
+        offenders("domain", &words),
+    );
 }
 
 #[test]
 fn the_database_layer_names_nothing_above_it() {
     let words = [WEB, CLI, UPPER_MIDDLE, HTTP].concat();
-    assert_none("db/ must not name import, report, web or cli", offenders("db", &words));
+    assert_none(
+        "db/ must not name import, report, web or cli",
+        offenders("db", &words),
+    );
 }
 
 #[test]
@@ -116,10 +127,7 @@ fn the_web_layer_holds_no_sql_and_does_not_call_the_command_line() {
 #[test]
 fn the_command_line_and_server_hold_no_sql() {
     for dir in ["cli", "server"] {
-        assert_none(
-            &format!("{dir} must leave SQL to db/"),
-            offenders(dir, SQL),
-        );
+        assert_none(&format!("{dir} must leave SQL to db/"), offenders(dir, SQL));
     }
 }
 
@@ -129,7 +137,11 @@ fn the_check_catches_a_lower_layer_naming_web() {
     let dir = std::env::temp_dir().join(format!("giupdo-layers-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("x.rs");
-    std::fs::write(&file, "use crate::web::AppState;\n// crate::cli in a comment\n").expect("write");
+    std::fs::write(
+        &file,
+        "use crate::web::AppState;\n// crate::cli in a comment\n",
+    )
+    .expect("write");
     let found = offenders_in(&dir, &[WEB, CLI].concat());
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(found.len(), 1, "{found:?}");

@@ -109,7 +109,11 @@ pub(super) async fn backup_command(
     Ok(())
 }
 
-pub(super) async fn restore_command(source: &DbSource, file: PathBuf, yes: bool) -> anyhow::Result<()> {
+pub(super) async fn restore_command(
+    source: &DbSource,
+    file: PathBuf,
+    yes: bool,
+) -> anyhow::Result<()> {
     let database = Database::open(source).await?;
     let result = async {
         if !yes && crate::backup::has_data(&database.pool).await? {

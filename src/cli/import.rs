@@ -118,7 +118,11 @@ async fn import_history(
     Ok(())
 }
 
-pub(super) async fn run(pool: &sqlx::PgPool, what: ImportWhat, thresholds: Thresholds) -> anyhow::Result<()> {
+pub(super) async fn run(
+    pool: &sqlx::PgPool,
+    what: ImportWhat,
+    thresholds: Thresholds,
+) -> anyhow::Result<()> {
     use crate::import::households::{Target, commit, preview};
     let (file, commune, dry_run, confirm_duplicates) = match what {
         ImportWhat::History {

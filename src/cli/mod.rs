@@ -101,11 +101,6 @@ pub enum Command {
         #[command(subcommand)]
         what: DedupeWhat,
     },
-    /// Đo hiệu năng, in bảng kết quả (dùng cơ sở dữ liệu riêng `giupdo_bench`).
-    Bench {
-        #[command(subcommand)]
-        what: crate::bench::BenchWhat,
-    },
     /// Quản lý tài khoản người dùng.
     User {
         #[command(subcommand)]
@@ -275,10 +270,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file, keep } => db::backup_command(&source, file, keep).await,
         Command::Restore { file, yes } => db::restore_command(&source, file, yes).await,
         Command::Import { what } => {
-            with_db(
-                &source,
-                |pool| async move { import::run(&pool, what, thresholds).await },
-            )
+            with_db(&source, |pool| async move {
+                import::run(&pool, what, thresholds).await
+            })
             .await
         }
         Command::Export { what } => {
@@ -294,7 +288,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
-        Command::Bench { what } => crate::bench::run(&source, what).await,
         Command::User { action } => {
             with_db(
                 &source,
@@ -335,4 +328,21 @@ pub(crate) fn whoami() -> String {
     std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_duplicate_thresholds_come_from_flags_and_a_bad_one_is_refused() {
+        let cli = Cli::try_parse_from(["giupdo", "--dup-probable", "0,6", "migrate"]).unwrap();
+        assert_eq!(cli.thresholds().probable, 0.6);
+        assert_eq!(cli.thresholds().possible, Thresholds::default().possible);
+        let err = Cli::try_parse_from(["giupdo", "--dup-possible", "1.5", "migrate"]).unwrap_err();
+        assert!(
+            err.to_string().contains("không phải một số từ 0 đến 1"),
+            "{err}"
+        );
+    }
 }

@@ -286,7 +286,7 @@ pub async fn blocked_names(pool: &PgPool, key: &str) -> sqlx::Result<Vec<String>
 
 /// The dictionary's names within trigram similarity `threshold` of `key`, with their
 /// similarity: what the cross-commune search scored before blocking (kept to measure the
-/// blocking's recall and cost against it, `giupdo bench duplicates`).
+/// blocking's recall and cost against it, `giupdo-bench duplicates`).
 pub async fn trigram_names(
     pool: &PgPool,
     key: &str,

@@ -5,10 +5,8 @@
 //! [`AutoFailover`] is in `auto_failover.rs`, the measured failover under load in `failover.rs`.
 
 mod auto_failover;
-mod failover;
 
 pub use auto_failover::{AutoFailover, NodeState};
-pub use failover::{FailoverReport, failover_run};
 
 use std::fs;
 use std::os::unix::process::CommandExt as _;

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::AppState;
-use crate::domain::accounts::{check_new_password, hash_password};
 use super::error::{AppError, AppResult};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
 use crate::db::users;
+use crate::domain::accounts::{check_new_password, hash_password};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "password.html")]

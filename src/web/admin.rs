@@ -13,11 +13,11 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::domain::accounts::{check_new_password, hash_password};
 use super::error::{AppError, AppResult};
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
 use crate::db::users::{self, NewUser, UserListRow};
+use crate::domain::accounts::{check_new_password, hash_password};
 use crate::domain::accounts::{parse_full_name, parse_username, random_password};
 use crate::domain::roles::Role;
 

@@ -9,10 +9,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::AppState;
+use super::download::{csv_response, xlsx_response};
 use super::error::AppResult;
 use super::forms::nonblank;
 use super::page::{Ctx, CurrentUser};
-use super::download::{csv_response, xlsx_response};
 use super::reports::{describe, years_of_campaigns};
 use crate::domain::effectiveness::{self, GroupFigures};
 use crate::domain::money::{format_vnd, group_thousands};

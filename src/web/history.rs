@@ -12,8 +12,8 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::{AppError, AppResult};
 use super::download::download;
+use super::error::{AppError, AppResult};
 use super::imports::receive;
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::download::download;
 use super::AppState;
+use super::download::download;
 use super::error::{AppError, AppResult};
 use super::offload::offload;
 use super::page::{Ctx, CurrentUser, flash};
@@ -272,7 +272,14 @@ async fn preview_of(state: &AppState, actor: &Actor, b: &Batch) -> AppResult<hh:
     let table = batch_table(&b.payload, b.parsed.as_deref(), &b.filename).await?;
     let year = crate::db::households::priority_context(&state.db).await?.0;
     let t = state.config.duplicates;
-    Ok(hh::preview(&state.db, &table, &target(actor, b.commune.clone()), year, t).await?)
+    Ok(hh::preview(
+        &state.db,
+        &table,
+        &target(actor, b.commune.clone()),
+        year,
+        t,
+    )
+    .await?)
 }
 
 pub async fn show_preview(

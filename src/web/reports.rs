@@ -8,9 +8,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::download::{csv_response, xlsx_response};
 use super::AppState;
 use super::agencies::{KindOption, kinds};
+use super::download::{csv_response, xlsx_response};
 use super::error::{AppError, AppResult};
 use super::forms::{nonblank, query_string};
 use super::page::{Ctx, CurrentUser};

@@ -426,7 +426,7 @@ fn a_data_dir_the_postgres_user_cannot_reach_is_explained_when_root() {
 /// were told succeeded is there, and service resumes by itself when the database returns.
 #[tokio::test]
 async fn the_database_stopped_under_load_gives_503_pages_loses_nothing_and_service_resumes() {
-    use giupdo::loadtest;
+    use crate::kit::load as loadtest;
     use std::time::Duration;
     let data = TempData::new();
     let cluster = data.cluster();

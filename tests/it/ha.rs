@@ -1,7 +1,7 @@
 //! Beyond one machine, with the real components from Debian's packages: the CI-sized failover
 //! (pg_auto_failover: a monitor and two nodes, synchronous replication, the primary killed under
 //! load) and PgBouncer in front of the database. The full-length runs and their figures are
-//! `giupdo bench failover` and `giupdo bench pooler`.
+//! `giupdo-bench failover` and `giupdo-bench pooler`.
 
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_giupdo");
 #[tokio::test]
 async fn a_killed_primary_is_replaced_with_only_outage_pages_and_no_acknowledged_pledge_lost() {
     let dir = std::env::temp_dir().join(format!("giupdo-failover-{}", uuid::Uuid::new_v4()));
-    let r = ha::failover_run(&dir, 0, 25.0, 35, Duration::from_secs(5))
+    let r = crate::kit::failover::failover_run(&dir, 0, 25.0, 35, Duration::from_secs(5))
         .await
         .expect("the failover run");
     eprintln!(

@@ -1,6 +1,11 @@
 //! Integration tests: one binary (one link step) with a module per area.
 
 mod harness;
+/// The benchmarks' load generator, synthetic households and measured failover, shared with the
+/// `giupdo-bench` binary (which uses parts the tests do not).
+#[allow(dead_code)]
+#[path = "../../src/bin/giupdo-bench/kit/mod.rs"]
+mod kit;
 
 mod accounts;
 mod authz;

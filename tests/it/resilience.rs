@@ -292,7 +292,7 @@ async fn an_import_killed_half_way_leaves_nothing_and_the_same_import_then_write
     let file = dir.join("ho-ngheo.csv");
     std::fs::write(
         &file,
-        giupdo::bench::csv_file(500_000..500_000 + ROWS, &villages).unwrap(),
+        crate::kit::synthetic::csv_file(500_000..500_000 + ROWS, &villages).unwrap(),
     )
     .unwrap();
     let before = fingerprint(&db.pool).await;
@@ -673,11 +673,11 @@ async fn household_tallies_equal_a_count_of_the_registry_after_every_kind_of_wri
 }
 
 /// The load mix in its short form: every role's virtual users, every kind of request, writes
-/// included, for a few seconds — no error of any kind, nothing half-written. (`giupdo bench load`
+/// included, for a few seconds — no error of any kind, nothing half-written. (`giupdo-bench load`
 /// runs it at full length and prints the figures.)
 #[tokio::test]
 async fn a_short_load_run_of_every_role_has_no_errors_and_leaves_nothing_half_written() {
-    use giupdo::loadtest;
+    use crate::kit::load as loadtest;
     let app = crate::harness::TestApp::spawn().await;
     giupdo::demo::load(app.pool()).await.expect("demo");
     let plan = loadtest::prepare(app.pool(), 20).await.unwrap();

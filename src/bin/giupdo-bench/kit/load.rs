@@ -1,4 +1,4 @@
-//! The load test behind `giupdo bench load`: virtual users signed in as the district's roles, each
+//! The load test behind `giupdo-bench load`: virtual users signed in as the district's roles, each
 //! in its own HTTP client with its own session, running a realistic mix of page views, searches,
 //! duplicate checks and writes against a running app, over real TCP. It reports throughput,
 //! latency percentiles and every error by kind, and checks afterwards that no write was left
@@ -8,14 +8,16 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use rand::seq::IndexedRandom as _;
-use rand::{Rng as _, SeedableRng as _};
+
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::db::audit::By;
-use crate::db::users::{self, NewUser};
-use crate::domain::roles::Role;
+use giupdo::db::audit::By;
+use giupdo::db::users::{self, NewUser};
+use giupdo::domain::roles::Role;
+
+use super::user::{VirtualUser, send};
+use super::{Latency, latency};
 
 /// The password of every load-test account (they live only in the benchmark's database).
 pub const PASSWORD: &str = "tai-thu-mat-khau-123";
@@ -175,7 +177,7 @@ impl Action {
 }
 
 /// The mix per role, as weights: what such a user mostly does on a working day.
-fn mix(role: Role) -> &'static [(Action, u32)] {
+pub(super) fn mix(role: Role) -> &'static [(Action, u32)] {
     match role {
         Role::Agency => &[
             (Action::Home, 10),
@@ -244,26 +246,13 @@ impl Outcome {
     }
 }
 
-/// (p50, p95, p99) in milliseconds.
-pub fn percentiles(mut times: Vec<Duration>) -> (f64, f64, f64) {
-    if times.is_empty() {
-        return (0.0, 0.0, 0.0);
-    }
-    times.sort();
-    let at = |p: f64| {
-        let i = ((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1;
-        times[i].as_secs_f64() * 1000.0
-    };
-    (at(0.50), at(0.95), at(0.99))
-}
-
-struct Sample {
-    action: Action,
-    at: Duration,
-    took: Duration,
-    failure: Option<String>,
-    outage_page: bool,
-    pledged: Option<Uuid>,
+pub(super) struct Sample {
+    pub(super) action: Action,
+    pub(super) at: Duration,
+    pub(super) took: Duration,
+    pub(super) failure: Option<String>,
+    pub(super) outage_page: bool,
+    pub(super) pledged: Option<Uuid>,
 }
 
 /// Sign in each of the plan's first `users` accounts in its own HTTP client.
@@ -427,170 +416,6 @@ fn tally(samples: Vec<Sample>, start: Instant, duration: Duration) -> Outcome {
     outcome
 }
 
-/// One signed-in user of the mix: its client, its role's weights, its own share of the free
-/// households (so that pledges do not collide) and its seeded randomness (a run's sequence of
-/// requests is the same every time).
-struct VirtualUser {
-    client: reqwest::Client,
-    role: Role,
-    free: Vec<Uuid>,
-    own: Vec<Uuid>,
-    own_villages: Vec<(String, String)>,
-    rng: rand::rngs::StdRng,
-}
-
-impl VirtualUser {
-    fn new(index: usize, users: usize, plan: &Plan, client: reqwest::Client) -> VirtualUser {
-        let account = &plan.accounts[index];
-        let mut free: Vec<Uuid> = plan
-            .free
-            .iter()
-            .skip(index)
-            .step_by(users.max(1))
-            .copied()
-            .collect();
-        free.reverse();
-        let own = match &account.commune {
-            Some(c) => plan
-                .households
-                .iter()
-                .filter(|h| &h.1 == c)
-                .map(|h| h.0)
-                .collect(),
-            None => plan.households.iter().map(|h| h.0).collect(),
-        };
-        let own_villages = match &account.commune {
-            Some(c) => plan
-                .villages
-                .iter()
-                .filter(|v| &v.0 == c)
-                .cloned()
-                .collect(),
-            None => plan.villages.clone(),
-        };
-        VirtualUser {
-            client,
-            role: account.role,
-            free,
-            own,
-            own_villages,
-            rng: rand::rngs::StdRng::seed_from_u64(index as u64),
-        }
-    }
-
-    /// The next request this user makes, or None when the drawn action has nothing to work on.
-    fn next(
-        &mut self,
-        base: &str,
-        plan: &Plan,
-    ) -> Option<(Action, reqwest::RequestBuilder, Option<Uuid>)> {
-        let weights = mix(self.role);
-        let total: u32 = weights.iter().map(|w| w.1).sum();
-        let rng = &mut self.rng;
-        let client = &self.client;
-        let mut pick = rng.random_range(0..total);
-        let mut action = weights[0].0;
-        for (a, w) in weights {
-            if pick < *w {
-                action = *a;
-                break;
-            }
-            pick -= w;
-        }
-        let name = plan
-            .names
-            .choose(rng)
-            .cloned()
-            .unwrap_or_else(|| "Hoàng Văn Thụ".into());
-        let typed = if rng.random_bool(0.5) {
-            crate::domain::text::normalize_name(&name)
-        } else {
-            name.clone()
-        };
-        let page = rng.random_range(1..=20);
-        let household = self.own.choose(rng).copied();
-        let mut pledged = None;
-        let request = match action {
-            Action::Home => client.get(format!("{base}/")),
-            Action::Dashboard => client.get(format!("{base}/bang-dieu-khien")),
-            Action::HouseholdList => client.get(format!("{base}/ho?trang={page}")),
-            Action::HouseholdSearch => client.get(format!("{base}/ho")).query(&[("q", &typed)]),
-            Action::HouseholdPage => client.get(format!("{base}/ho/{}", household?)),
-            Action::DuplicateSearch => client
-                .get(format!("{base}/trung-ho"))
-                .query(&[("q", &typed)]),
-            Action::DuplicateCheck => {
-                let (commune, village) = self.own_villages.choose(rng)?;
-                // What the form sends as the official types a head's name, letter by letter.
-                let cut: String = name
-                    .chars()
-                    .take(rng.random_range(6..=name.chars().count().max(6)))
-                    .collect();
-                client.post(format!("{base}/ho/kiem-tra")).form(&[
-                    ("commune_code", commune.as_str()),
-                    ("village", village.as_str()),
-                    ("head_name", cut.as_str()),
-                    ("birth_year", "1970"),
-                ])
-            }
-            Action::PledgeList => client.get(format!("{base}/nhan-giup")),
-            Action::PledgeChoose => client
-                .get(format!("{base}/nhan-giup/dang-ky"))
-                .query(&[("q", &typed)]),
-            Action::Agencies => client.get(format!("{base}/don-vi")),
-            Action::Report => client.get(format!("{base}/bao-cao")),
-            Action::Pledge => {
-                let id = self.free.pop()?;
-                pledged = Some(id);
-                client.post(format!("{base}/nhan-giup")).form(&[
-                    ("ho", id.to_string().as_str()),
-                    ("hinh_thuc_0", "livestock"),
-                    ("vat_pham_0", "Bò cái giống"),
-                    ("so_luong_0", "1"),
-                    ("don_vi_0", "con"),
-                    ("gia_tri_0", "16.000.000"),
-                    // Common names make look-alike households frequent: the staff member has
-                    // checked, and says so, as the form asks.
-                    ("ly_do_trung", "Đã đối chiếu: khác hộ, khác người"),
-                    ("ly_do_giup_lai", "Hộ vẫn còn khó khăn"),
-                ])
-            }
-        };
-        Some((action, request, pledged))
-    }
-}
-
-/// Send one request of the mix: (failure kind, whether a failure was the Vietnamese outage page).
-async fn send(action: Action, request: reqwest::RequestBuilder) -> (Option<String>, bool) {
-    match request.send().await {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            let body = resp.bytes().await;
-            let expected = if action == Action::Pledge { 303 } else { 200 };
-            match body {
-                Ok(_) if status == expected => (None, false),
-                Ok(body) => {
-                    let outage = status == 503
-                        && String::from_utf8_lossy(&body).contains("Hệ thống tạm thời gián đoạn");
-                    (Some(format!("HTTP {status} ({})", action.label())), outage)
-                }
-                Err(e) => (Some(transport_kind(&e)), false),
-            }
-        }
-        Err(e) => (Some(transport_kind(&e)), false),
-    }
-}
-
-fn transport_kind(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "hết thời gian chờ (10 s)".into()
-    } else if e.is_connect() {
-        "không kết nối được".into()
-    } else {
-        "kết nối bị ngắt".into()
-    }
-}
-
 /// One path fetched as fast as `users` clients can, for `duration`.
 pub struct Hammered {
     pub rate: f64,
@@ -651,7 +476,7 @@ pub async fn hammer(
     }
     let elapsed = start.elapsed().as_secs_f64();
     let rate = times.len() as f64 / elapsed;
-    let (p50, p95, p99) = percentiles(times);
+    let Latency { p50, p95, p99, .. } = latency(&times);
     Ok(Hammered {
         rate,
         p50,
@@ -688,7 +513,7 @@ pub fn print(outcome: &Outcome, users: usize) {
         "thao tác", "số lượt", "p50 ms", "p95 ms", "p99 ms"
     );
     for (action, times) in &outcome.latencies {
-        let (p50, p95, p99) = percentiles(times.clone());
+        let Latency { p50, p95, p99, .. } = latency(times);
         println!(
             "{:<26} {:>8} {:>9.1} {:>9.1} {:>9.1}",
             action.label(),
@@ -698,7 +523,7 @@ pub fn print(outcome: &Outcome, users: usize) {
             p99
         );
     }
-    let (p50, p95, p99) = percentiles(outcome.all_latencies());
+    let Latency { p50, p95, p99, .. } = latency(&outcome.all_latencies());
     println!(
         "{:<26} {:>8} {:>9.1} {:>9.1} {:>9.1}",
         "TẤT CẢ",

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sqlx::PgPool;
 
-use crate::ha::{self, PgBouncer, PoolMode};
-use crate::loadtest::{self, Outcome, Plan};
+use crate::kit::failover::failover_run;
+use crate::kit::load::{self, Outcome, Plan};
+use crate::kit::{Latency, latency};
+use giupdo::ha::{self, PgBouncer, PoolMode};
 
 /// `giupdo serve` as its own process on a free port, on `url` — so that the app, PostgreSQL and
 /// the load generator each show their own CPU time.
@@ -118,7 +120,7 @@ fn postgres_cpu_seconds(postmaster: u32) -> f64 {
 }
 
 fn row(label: &str, o: &Outcome, half: i64) {
-    let (p50, p95, p99) = loadtest::percentiles(o.all_latencies());
+    let Latency { p50, p95, p99, .. } = latency(&o.all_latencies());
     println!(
         "{label:<34} {:>9.0} {:>8.1} {:>8.1} {:>8.1} {:>6} {:>6}",
         o.rate(),
@@ -149,9 +151,9 @@ pub async fn open_loop(
     seconds: u64,
 ) -> anyhow::Result<()> {
     let app = AppProcess::start(url).await?;
-    let plan = loadtest::prepare(pool, users).await?;
+    let plan = load::prepare(pool, users).await?;
     // Warm-up.
-    loadtest::run_open(&app.base, &plan, users, 100.0, Duration::from_secs(3)).await?;
+    load::run_open(&app.base, &plan, users, 100.0, Duration::from_secs(3)).await?;
     let stats = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         .execute(pool)
         .await
@@ -179,11 +181,10 @@ pub async fn open_loop(
                 postmaster.map(postgres_cpu_seconds).unwrap_or(0.0),
                 cpu_seconds(std::process::id()),
             );
-            let o =
-                loadtest::run_open(&base, &plan, users, rate, Duration::from_secs(seconds)).await?;
+            let o = load::run_open(&base, &plan, users, rate, Duration::from_secs(seconds)).await?;
             let wall = o.elapsed.as_secs_f64();
             let pct = |d: f64| 100.0 * d / wall;
-            let (p50, p95, p99) = loadtest::percentiles(o.all_latencies());
+            let Latency { p50, p95, p99, .. } = latency(&o.all_latencies());
             println!(
                 "{rate:<10.0} {:>9.0} {:>8.1} {:>8.1} {:>8.1} {:>6} {:>8.0}% {:>8.0}% {:>8.0}%",
                 o.rate(),
@@ -199,7 +200,7 @@ pub async fn open_loop(
         }
     };
     for &rate in rates {
-        let plan = loadtest::prepare(pool, users).await?;
+        let plan = load::prepare(pool, users).await?;
         let p99 = measure(rate, plan).await?;
         if p99 >= 100.0 && crossed.is_none() {
             crossed = Some(rate);
@@ -212,7 +213,7 @@ pub async fn open_loop(
     {
         while rate < 2000.0 {
             rate += 50.0;
-            let plan = loadtest::prepare(pool, users).await?;
+            let plan = load::prepare(pool, users).await?;
             if measure(rate, plan).await? >= 100.0 {
                 crossed = Some(rate);
                 break;
@@ -317,13 +318,12 @@ pub async fn pooler(
             }
         };
         // Warm-up: connections, prepared statements, caches.
-        let plan = loadtest::prepare(pool, users).await?;
-        loadtest::run_open(&app.base, &plan, users, rate, Duration::from_secs(3)).await?;
-        let plan = loadtest::prepare(pool, users).await?;
+        let plan = load::prepare(pool, users).await?;
+        load::run_open(&app.base, &plan, users, rate, Duration::from_secs(3)).await?;
+        let plan = load::prepare(pool, users).await?;
         let since = chrono::Utc::now();
-        let o =
-            loadtest::run_open(&app.base, &plan, users, rate, Duration::from_secs(seconds)).await?;
-        let half = loadtest::half_written(pool, since).await?;
+        let o = load::run_open(&app.base, &plan, users, rate, Duration::from_secs(seconds)).await?;
+        let half = load::half_written(pool, since).await?;
         row(label, &o, half);
         for (kind, n) in o.errors.iter().take(3) {
             println!("{:<34}   lỗi {kind}: {n}", "");
@@ -342,7 +342,7 @@ pub async fn failover(
     seconds: u64,
     kill_after: u64,
 ) -> anyhow::Result<()> {
-    let r = ha::failover_run(
+    let r = failover_run(
         scratch,
         households,
         rate,
@@ -377,6 +377,15 @@ pub async fn failover(
         r.acknowledged, r.lost_on_primary, r.lost_on_standby
     );
     println!("lượt ghi dở dang:                    {}", r.half_written);
+    println!(
+        "nút chính mới:                       nút {}",
+        r.new_primary + 1
+    );
+    println!("chỉ có máy dự phòng, ứng dụng báo:   {}", r.standby_refused);
+    println!(
+        "sao lưu qua danh sách máy sau đó:    {} KB",
+        r.backup_bytes.div_ceil(1024)
+    );
     match r.rejoined_after {
         Some(d) => println!(
             "nút cũ quay lại làm dự phòng sau:    {:.1} s (tính từ lúc chạy lại pg_autoctl)",
@@ -384,7 +393,7 @@ pub async fn failover(
         ),
         None => println!("nút cũ CHƯA quay lại làm dự phòng trong 180 s"),
     }
-    let (p50, _, p99) = loadtest::percentiles(r.outcome.all_latencies());
+    let Latency { p50, p99, .. } = latency(&r.outcome.all_latencies());
     println!("độ trễ cả lượt: p50 {p50:.1} ms, p99 {p99:.1} ms");
     Ok(())
 }

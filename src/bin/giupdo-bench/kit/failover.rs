@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sqlx::Connection as _;
 
-use super::AutoFailover;
+use giupdo::ha::AutoFailover;
 
 /// What one failover under load showed.
 #[derive(Debug)]
 pub struct FailoverReport {
     /// Creating the formation (monitor, two nodes, the standby's base backup).
     pub setup: Duration,
-    pub outcome: crate::loadtest::Outcome,
+    pub outcome: super::load::Outcome,
     /// When the primary was killed, since the load started.
     pub killed_at: Duration,
     /// From the kill to the first success after the last failed request (zero: nothing failed).
@@ -51,24 +51,24 @@ pub async fn failover_run(
     seconds: u64,
     kill_after: Duration,
 ) -> anyhow::Result<FailoverReport> {
-    use crate::loadtest;
+    use super::load;
     let t = Instant::now();
     let mut formation = AutoFailover::create(dir, "giupdo").await?;
     let setup = t.elapsed();
-    let database = crate::db::Database::open(&crate::config::DbSource::Url(
-        crate::config::Secret::new(formation.app_url()),
+    let database = giupdo::db::Database::open(&giupdo::config::DbSource::Url(
+        giupdo::config::Secret::new(formation.app_url()),
     ))
     .await?;
     let pool = database.pool.clone();
-    crate::db::migrate(&pool).await?;
-    crate::demo::load(&pool).await?;
+    giupdo::db::migrate(&pool).await?;
+    giupdo::demo::load(&pool).await?;
     if households > 0 {
-        crate::bench::fill(&pool, households).await?;
+        super::synthetic::fill(&pool, households).await?;
     }
-    let plan = loadtest::prepare(&pool, 20).await?;
-    let state = crate::web::AppState::new(pool.clone(), crate::config::WebConfig::default());
+    let plan = load::prepare(&pool, 20).await?;
+    let state = giupdo::web::AppState::new(pool.clone(), giupdo::config::WebConfig::default());
     database.follow_also(&state.sessions);
-    let (base, server) = crate::bench::serve_state(state).await?;
+    let (base, server) = super::serve::serve_state(state).await?;
     let since = chrono::Utc::now();
     let old = formation
         .primary()
@@ -78,7 +78,7 @@ pub async fn failover_run(
         let base = base.clone();
         let plan = plan.clone();
         tokio::spawn(async move {
-            loadtest::run_open(&base, &plan, 20, rate, Duration::from_secs(seconds)).await
+            load::run_open(&base, &plan, 20, rate, Duration::from_secs(seconds)).await
         })
     };
     tokio::time::sleep(kill_after).await;
@@ -142,7 +142,7 @@ pub async fn failover_run(
     let acknowledged = outcome.acknowledged.clone();
     let mut primary = sqlx::PgConnection::connect(&formation.node_url(new)).await?;
     let on_primary = stored_pledges(&mut primary, &acknowledged, since).await?;
-    let half_written = loadtest::half_written(&pool, since).await?;
+    let half_written = load::half_written(&pool, since).await?;
     let lost_on_standby = if rejoined_after.is_some() {
         // Read on the standby once it has replayed everything the primary has written.
         let target: String = sqlx::query_scalar("SELECT pg_current_wal_lsn()::text")
@@ -178,15 +178,16 @@ pub async fn failover_run(
     // `giupdo backup` opens the database as the nightly timer does, on the same host list: the
     // dump comes from the server that takes writes now.
     let backup_bytes = {
-        let db = crate::db::Database::open(&crate::config::DbSource::Url(
-            crate::config::Secret::new(formation.app_url()),
+        let db = giupdo::db::Database::open(&giupdo::config::DbSource::Url(
+            giupdo::config::Secret::new(formation.app_url()),
         ))
         .await?;
-        let target = crate::backup::Target::from_url(db.url().expose())?;
+        let target = giupdo::backup::Target::from_url(db.url().expose())?;
         let file =
             std::env::temp_dir().join(format!("giupdo-failover-{}.dump", uuid::Uuid::new_v4()));
         let f = file.clone();
-        let bytes = tokio::task::spawn_blocking(move || crate::backup::backup(&target, &f)).await?;
+        let bytes =
+            tokio::task::spawn_blocking(move || giupdo::backup::backup(&target, &f)).await?;
         let _ = fs::remove_file(&file);
         db.close().await?;
         bytes?
@@ -195,8 +196,8 @@ pub async fn failover_run(
         "postgres://postgres@localhost:{}/{}?target_session_attrs=read-write&sslmode=disable",
         formation.ports[old], formation.database
     );
-    let standby_refused = match crate::db::Database::open(&crate::config::DbSource::Url(
-        crate::config::Secret::new(standby_only),
+    let standby_refused = match giupdo::db::Database::open(&giupdo::config::DbSource::Url(
+        giupdo::config::Secret::new(standby_only),
     ))
     .await
     {

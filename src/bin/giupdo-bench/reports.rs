@@ -1,0 +1,208 @@
+//! `giupdo-bench reports`: the summary, per-agency, multi-year and effectiveness reports and their
+//! spreadsheets at 2.000.000 households.
+
+use std::time::Instant;
+
+use sqlx::PgPool;
+
+use crate::fill;
+use crate::kit::{Latency, latency};
+use crate::registry::{signed_in_app, time_get};
+
+/// Reports at scale: households, and sponsorships spread over the campaigns 2014–2024 with the
+/// current one holding `current` of them (its lines, members and deliveries too).
+pub(crate) async fn reports_bench(
+    pool: &PgPool,
+    households: usize,
+    sponsorships: usize,
+    current: usize,
+    requests: usize,
+    reuse: bool,
+) -> anyhow::Result<()> {
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(pool)
+        .await?;
+    let have_sponsorships: i64 = sqlx::query_scalar("SELECT count(*) FROM sponsorships")
+        .fetch_one(pool)
+        .await?;
+    let t = Instant::now();
+    let campaigns: Vec<(uuid::Uuid, i32, bool)> =
+        sqlx::query_as("SELECT id, year, is_current FROM campaigns ORDER BY year")
+            .fetch_all(pool)
+            .await?;
+    let refill = !(reuse
+        && have as usize >= households
+        && have_sponsorships as usize >= sponsorships * 9 / 10);
+    if refill {
+        fill(pool, households.saturating_sub(have as usize)).await?;
+    }
+    let fill_households = t.elapsed();
+    let t = Instant::now();
+    let earlier = campaigns.iter().filter(|c| !c.2).count().max(1);
+    sqlx::query("DELETE FROM sponsorships")
+        .execute(pool)
+        .await?;
+    for (i, (id, _, is_current)) in campaigns.iter().enumerate() {
+        let n = if *is_current {
+            current
+        } else {
+            sponsorships.saturating_sub(current) / earlier
+        };
+        // Each campaign takes a different slice of the registry, so households recur across years.
+        sqlx::query(
+            "WITH h AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM households
+                        ORDER BY id OFFSET $3 LIMIT $2),
+                  a AS (SELECT array_agg(id ORDER BY name) AS ids FROM agencies),
+                  s AS (
+                    INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                        support_summary, pledged_value, delivered_value, pledged_on)
+                    SELECT $1, h.id, a.ids[1 + h.k % array_length(a.ids, 1)],
+                           CASE WHEN NOT $4 THEN 'follow_up'
+                                WHEN h.k % 6 = 0 THEN 'proposed'
+                                WHEN h.k % 6 IN (1, 2) THEN 'delivering'
+                                WHEN h.k % 6 = 3 THEN 'confirmed'
+                                ELSE 'target_reached' END,
+                           (ARRAY['livestock','seedlings','tools','house_repair','cash','training'])[1 + h.k % 6],
+                           'Hỗ trợ mẫu', 8000000 + (h.k % 9) * 1000000,
+                           CASE WHEN $4 AND h.k % 6 IN (0, 3) THEN 0
+                                WHEN $4 AND h.k % 6 IN (1, 2) THEN 4000000
+                                ELSE 8000000 + (h.k % 9) * 1000000 END,
+                           make_date(2014 + $5, 6, 20)
+                    FROM h, a RETURNING id, lead_agency_id, support_form, pledged_value, delivered_value),
+                  m AS (INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+                        SELECT id, lead_agency_id, true, pledged_value FROM s),
+                  l AS (INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
+                        SELECT id, 1, support_form, 'Vật phẩm mẫu', 1, 'gói', pledged_value FROM s)
+             INSERT INTO deliveries (sponsorship_id, agency_id, delivered_on, item, quantity, unit, unit_value,
+                 total_value, delivered_by)
+             SELECT id, lead_agency_id, make_date(2014 + $5, 7, 20), 'Vật phẩm mẫu', 1, 'gói', delivered_value,
+                    delivered_value, 'Cán bộ mẫu'
+             FROM s WHERE delivered_value > 0",
+        )
+        .bind(id)
+        .bind(n as i64)
+        .bind((i * 97_003 % households.max(1)) as i64)
+        .bind(is_current)
+        .bind(i as i32)
+        .execute(pool)
+        .await?;
+    }
+    // Outcomes for the effectiveness report: the official review of each household helped in an
+    // earlier campaign for the three years after (escaping sooner and more often after livestock),
+    // and a follow-up visit the next year for two sponsorships in three.
+    sqlx::query("DELETE FROM household_status_history")
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO household_status_history (household_id, year, status)
+         SELECT s.household_id, c.year + k,
+                CASE WHEN abs(hashtext(s.id::text)) % 1000
+                          < k * 180 + CASE s.support_form WHEN 'livestock' THEN 250 WHEN 'cash' THEN 0 ELSE 100 END
+                     THEN 'escaped' WHEN k = 1 THEN 'poor' ELSE 'near_poor' END
+         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id CROSS JOIN generate_series(1, 3) k
+         WHERE NOT c.is_current AND c.year + k <= (SELECT year FROM campaigns WHERE is_current)
+         ON CONFLICT DO NOTHING",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold,
+             trees_surviving, evaluation, observed_status)
+         SELECT s.id, make_date(c.year + 1, 8, 15), 'Thăm hộ mẫu',
+                CASE WHEN s.support_form = 'livestock' THEN 2 END,
+                CASE WHEN s.support_form = 'livestock' THEN abs(hashtext(s.id::text)) % 3 END,
+                CASE WHEN s.support_form = 'livestock' THEN abs(hashtext(s.id::text)) % 2 END,
+                CASE WHEN s.support_form = 'livestock' THEN 0 END,
+                CASE WHEN s.support_form = 'seedlings' THEN 500 + abs(hashtext(s.id::text)) % 500 END,
+                'effective', 'poor'
+         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+         WHERE NOT c.is_current AND abs(hashtext(s.id::text)) % 3 <> 0",
+    )
+    .execute(pool)
+    .await?;
+    // Measure a settled database, as a running district has: not autovacuum's first pass over
+    // freshly loaded tables competing for the two cores,
+    // nor the checkpoint writing the gigabyte just loaded.
+    sqlx::query("VACUUM (ANALYZE)").execute(pool).await?;
+    sqlx::query("CHECKPOINT").execute(pool).await?;
+    let fill_sponsorships = t.elapsed();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM sponsorships")
+        .fetch_one(pool)
+        .await?;
+    let year: i32 = sqlx::query_scalar("SELECT year FROM campaigns WHERE is_current")
+        .fetch_one(pool)
+        .await?;
+    let confirmed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+         WHERE c.is_current AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')",
+    )
+    .fetch_one(pool)
+    .await?;
+    println!(
+        "Data: {households} households ({:.0} s to fill), {total} sponsorships over {} campaigns ({:.0} s), \
+         {confirmed} confirmed in {year}.\n",
+        fill_households.as_secs_f64(),
+        campaigns.len(),
+        fill_sponsorships.as_secs_f64()
+    );
+    let (app, cookie) = signed_in_app(pool).await?;
+    let scenarios = [
+        (
+            "summary page, whole district, current campaign",
+            format!("/bao-cao?nam={year}"),
+            requests,
+        ),
+        (
+            "summary page, one commune",
+            format!("/bao-cao?nam={year}&xa=06073"),
+            requests,
+        ),
+        (
+            "summary page, merged communes",
+            format!("/bao-cao?nam={year}&gop=1"),
+            requests,
+        ),
+        (
+            "per-agency results page",
+            format!("/bao-cao/don-vi?nam={year}"),
+            requests,
+        ),
+        (
+            "multi-year view, whole dataset",
+            "/bao-cao/nhieu-nam".to_string(),
+            requests.min(20),
+        ),
+        (
+            "effectiveness by form of support, all years",
+            "/bao-cao/hieu-qua".to_string(),
+            requests.min(20),
+        ),
+        (
+            "effectiveness by form of support, one campaign",
+            format!("/bao-cao/hieu-qua?nam={}", year - 3),
+            requests,
+        ),
+        (
+            "effectiveness .xlsx, all years",
+            "/bao-cao/hieu-qua.xlsx".to_string(),
+            requests.min(20),
+        ),
+        (
+            "summary .xlsx, every confirmed household of the campaign",
+            format!("/bao-cao/tong-hop.xlsx?nam={year}"),
+            requests.min(10),
+        ),
+        (
+            "summary .csv",
+            format!("/bao-cao/tong-hop.csv?nam={year}"),
+            requests.min(10),
+        ),
+    ];
+    println!("| scenario | requests | p50 (ms) | p95 (ms) | max (ms) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, path, n) in scenarios {
+        let Latency { p50, p95, max, .. } = latency(&time_get(&app, &cookie, &path, n).await?);
+        println!("| {name} | {n} | {p50:.0} | {p95:.0} | {max:.0} |");
+    }
+    Ok(())
+}
