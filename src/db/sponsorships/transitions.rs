@@ -1,0 +1,253 @@
+//! Changes: each locks the sponsorship's row, asks `domain::sponsorship::next` whether the event is allowed, writes, and audits, in the caller's transaction.
+
+use crate::db::audit::{self, By};
+use crate::domain::sponsorship::{self, Delivery, Event, State, Visit};
+use chrono::{Datelike, NaiveDate};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("not found")]
+    NotFound,
+    /// The transition is not allowed from the current state (the message says why).
+    #[error("{0}")]
+    Refused(&'static str),
+    /// The same form was submitted before: nothing more was written.
+    #[error("already recorded")]
+    AlreadyRecorded,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+async fn lock(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<(State, i64, i64, NaiveDate), ChangeError> {
+    let row: Option<(String, i64, i64, NaiveDate)> = sqlx::query_as(
+        "SELECT s.state, s.delivered_value, c.target_per_household, s.pledged_on
+         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id WHERE s.id = $1 FOR UPDATE OF s",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (state, delivered, target, pledged_on) = row.ok_or(ChangeError::NotFound)?;
+    let state = State::parse(&state).ok_or(ChangeError::Refused("Trạng thái không rõ."))?;
+    Ok((state, delivered, target, pledged_on))
+}
+
+/// Was this form (its one-time token) already recorded in `table`? Asked under the
+/// sponsorship's row lock, so two copies of one form cannot both pass.
+async fn already_recorded(
+    conn: &mut PgConnection,
+    table: &'static str,
+    submission: Option<Uuid>,
+) -> sqlx::Result<bool> {
+    let Some(token) = submission else {
+        return Ok(false);
+    };
+    sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE submission = $1)"
+    ))
+    .bind(token)
+    .fetch_one(conn)
+    .await
+}
+
+/// Confirm, reject (with a reason) or cancel (with a reason) a sponsorship.
+pub async fn decide(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Uuid,
+    event: Event,
+    reason: Option<&str>,
+) -> Result<State, ChangeError> {
+    let (state, ..) = lock(conn, id).await?;
+    let next = sponsorship::next(state, event).map_err(ChangeError::Refused)?;
+    sqlx::query(
+        "UPDATE sponsorships SET state = $2, updated_at = now(),
+             decided_at = CASE WHEN $2 IN ('confirmed', 'rejected') THEN now() ELSE decided_at END,
+             decided_by = CASE WHEN $2 IN ('confirmed', 'rejected') THEN $3 ELSE decided_by END,
+             rejection_reason = CASE WHEN $2 = 'rejected' THEN $4 ELSE rejection_reason END,
+             cancel_reason = CASE WHEN $2 = 'cancelled' THEN $4 ELSE cancel_reason END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(next.as_str())
+    .bind(by.user_id)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    audit::write(
+        conn,
+        by,
+        audit::Entry {
+            action: audit::Action::Update,
+            entity: "sponsorship",
+            entity_id: id.to_string(),
+            before: Some(serde_json::json!({ "state": state.as_str() })),
+            after: Some(serde_json::json!({ "state": next.as_str() })),
+            reason,
+        },
+    )
+    .await?;
+    Ok(next)
+}
+
+/// Record a delivery by `agency` (a member). The delivered total and the state move in the same
+/// transaction under the row lock, so concurrent deliveries all count and the total stays exact.
+pub async fn deliver(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Uuid,
+    agency: Uuid,
+    d: &Delivery,
+    submission: Option<Uuid>,
+) -> Result<(State, Uuid), ChangeError> {
+    let (state, delivered, target, pledged_on) = lock(conn, id).await?;
+    if already_recorded(conn, "deliveries", submission).await? {
+        return Err(ChangeError::AlreadyRecorded);
+    }
+    if d.delivered_on < pledged_on {
+        return Err(ChangeError::Refused(
+            "Ngày trao không được trước ngày đăng ký.",
+        ));
+    }
+    let total = delivered.saturating_add(d.total_value);
+    if total > sponsorship::MAX_VND {
+        return Err(ChangeError::Refused(
+            "Tổng giá trị đã trao vượt quá giới hạn cho phép.",
+        ));
+    }
+    let next = sponsorship::next(
+        state,
+        Event::Deliver {
+            reached: total >= target,
+        },
+    )
+    .map_err(ChangeError::Refused)?;
+    let delivery_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO deliveries (sponsorship_id, agency_id, delivered_on, item, quantity, unit, unit_value,
+             total_value, delivered_by, record_number, note, recorded_by, submission)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(id)
+    .bind(agency)
+    .bind(d.delivered_on)
+    .bind(&d.item)
+    .bind(d.quantity)
+    .bind(&d.unit)
+    .bind(d.unit_value)
+    .bind(d.total_value)
+    .bind(&d.delivered_by)
+    .bind(&d.record_number)
+    .bind(&d.note)
+    .bind(by.user_id)
+    .bind(submission)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE sponsorships SET delivered_value = $2, state = $3, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(total)
+    .bind(next.as_str())
+    .execute(&mut *conn)
+    .await?;
+    audit::write(
+        conn,
+        by,
+        audit::Entry {
+            action: audit::Action::Create,
+            entity: "delivery",
+            entity_id: delivery_id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({
+                "sponsorship": id, "agency": agency, "delivery": d,
+                "delivered_total": total, "state": next.as_str()
+            })),
+            reason: None,
+        },
+    )
+    .await?;
+    Ok((next, delivery_id))
+}
+
+/// Record a follow-up visit (R8): the sponsorship moves to follow-up and the visit keeps what it
+/// observed. Only a visit marked official (the caller has checked that a commune official of the
+/// household or a clerk records it) writes the household's status that year to its history (and
+/// makes it the current status when it is the latest): an agency cannot rewrite the official
+/// status, which feeds the multi-year figures.
+pub async fn visit(
+    conn: &mut PgConnection,
+    by: &By,
+    id: Uuid,
+    v: &Visit,
+    submission: Option<Uuid>,
+) -> Result<(State, Uuid), ChangeError> {
+    let (state, ..) = lock(conn, id).await?;
+    if already_recorded(conn, "follow_up_visits", submission).await? {
+        return Err(ChangeError::AlreadyRecorded);
+    }
+    let next = sponsorship::next(state, Event::Visit).map_err(ChangeError::Refused)?;
+    let visit_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold,
+             trees_surviving, guidance, evaluation, observed_status, official_status, recorded_by, submission)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(id)
+    .bind(v.visited_on)
+    .bind(&v.findings)
+    .bind(v.received)
+    .bind(v.born)
+    .bind(v.died)
+    .bind(v.sold)
+    .bind(v.trees_surviving)
+    .bind(&v.guidance)
+    .bind(v.evaluation)
+    .bind(v.observed_status)
+    .bind(v.official)
+    .bind(by.user_id)
+    .bind(submission)
+    .fetch_one(&mut *conn)
+    .await?;
+    if v.official {
+        let year = v.visited_on.year();
+        sqlx::query(
+            "WITH h AS (SELECT household_id FROM sponsorships WHERE id = $1),
+                  hist AS (INSERT INTO household_status_history (household_id, year, status, source, recorded_by)
+                           SELECT household_id, $2, $3, 'official', $4 FROM h
+                           ON CONFLICT (household_id, year) DO UPDATE
+                           SET status = excluded.status, source = 'official', recorded_by = excluded.recorded_by)
+             UPDATE households SET status = $3, status_year = $2, updated_at = now()
+             WHERE id = (SELECT household_id FROM h) AND status_year <= $2",
+        )
+        .bind(id)
+        .bind(year)
+        .bind(v.observed_status)
+        .bind(by.user_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("UPDATE sponsorships SET state = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(next.as_str())
+        .execute(&mut *conn)
+        .await?;
+    audit::write(
+        conn,
+        by,
+        audit::Entry {
+            action: audit::Action::Create,
+            entity: "follow_up_visit",
+            entity_id: visit_id.to_string(),
+            before: Some(serde_json::json!({ "state": state.as_str() })),
+            after: Some(
+                serde_json::json!({ "sponsorship": id, "visit": v, "state": next.as_str() }),
+            ),
+            reason: None,
+        },
+    )
+    .await?;
+    Ok((next, visit_id))
+}
