@@ -10,136 +10,22 @@ use super::{Layout, Table, locate_header};
 use crate::db::audit::{self, By};
 use crate::db::households::exact_matches;
 use crate::domain::duplicates::Thresholds;
-use crate::domain::household::{HouseholdDraft, HouseholdInput};
-use crate::domain::spreadsheet::SafeCsv;
+use crate::domain::household::HouseholdDraft;
 use crate::domain::text::{normalize_name, village_key};
+
+mod columns;
+mod duplicates;
+
+use columns::header_label;
+pub use columns::{
+    COLUMNS, EXAMPLE, column_index, field_for_header, layout_lines, row_input, template_csv,
+    template_xlsx,
+};
+pub use duplicates::FUZZY_ROWS;
+use duplicates::same_name_same_village;
 
 /// Rows accepted in one upload in the browser; the command line has no limit.
 pub const BROWSER_ROW_LIMIT: usize = 10_000;
-
-/// The columns of the template, in order: (field, header, required).
-pub const COLUMNS: &[(&str, &str, bool)] = &[
-    ("commune_code", "Xã", true),
-    ("village", "Thôn", true),
-    ("head_name", "Họ tên chủ hộ", true),
-    ("birth_year", "Năm sinh", false),
-    ("gender", "Giới tính", false),
-    ("cccd", "Số CCCD", false),
-    ("old_id_number", "Số CMND cũ", false),
-    ("household_code", "Mã hộ nghèo", false),
-    ("ethnicity", "Dân tộc", true),
-    ("members", "Số nhân khẩu", true),
-    ("status", "Tình trạng", true),
-    ("status_year", "Năm xét", false),
-    ("lacks_capital", "Thiếu vốn", false),
-    ("lacks_land", "Thiếu đất", false),
-    ("lacks_labour", "Thiếu lao động", false),
-    ("lacks_technique", "Thiếu kỹ thuật", false),
-    ("illness", "Ốm đau", false),
-    ("other_needs", "Nhu cầu khác", false),
-    ("will_to_escape", "Có ý chí thoát nghèo", false),
-    ("phone", "Điện thoại", false),
-    ("notes", "Ghi chú", false),
-];
-
-/// The example row of the template.
-pub const EXAMPLE: &[&str] = &[
-    "06073",
-    "Thôn Nà Pàn",
-    "Hoàng Văn Thụ",
-    "1985",
-    "Nam",
-    "020085001234",
-    "",
-    "HN-06073-0001",
-    "Tày",
-    "4",
-    "Hộ nghèo",
-    "2024",
-    "x",
-    "",
-    "",
-    "x",
-    "",
-    "",
-    "x",
-    "0912345678",
-    "",
-];
-
-/// Other headers people write for the same column.
-pub fn field_for_header(h: &str) -> Option<&'static str> {
-    let n = normalize_name(h.trim_end_matches("(*)"));
-    // The template's names, and those of the lists of the annual review of poor households
-    // (rà soát hộ nghèo, hộ cận nghèo) that communes keep.
-    let by_alias = match n.as_str() {
-        "ma xa" | "xa thi tran" | "xa phuong" | "ma xa thi tran" | "xa phuong thi tran"
-        | "ten xa" => Some("commune_code"),
-        "thon ban"
-        | "thon ban to"
-        | "ban"
-        | "to dan pho"
-        | "thon"
-        | "thon xom"
-        | "thon to"
-        | "dia chi"
-        | "dia chi thon ban"
-        | "dia chi thon"
-        | "noi o thon ban"
-        | "thon ban to dan pho" => Some("village"),
-        "chu ho" | "ho va ten chu ho" | "ho ten" | "ten chu ho" | "ho ten chu ho" | "ho va ten" => {
-            Some("head_name")
-        }
-        "cccd"
-        | "so can cuoc"
-        | "can cuoc cong dan"
-        | "so cccd cmnd"
-        | "so cccd"
-        | "cccd cmnd"
-        | "so cmnd cccd"
-        | "so dinh danh"
-        | "so dinh danh ca nhan"
-        | "so can cuoc cong dan"
-        | "so cccd cmnd cua chu ho"
-        | "so dinh danh ca nhan cua chu ho" => Some("cccd"),
-        "cmnd"
-        | "so cmnd"
-        | "so chung minh nhan dan"
-        | "chung minh nhan dan"
-        | "cmnd cu"
-        | "so cmnd cu" => Some("old_id_number"),
-        "ma ho" | "ma so ho" | "ma ho ngheo can ngheo" | "ma ho gia dinh" => Some("household_code"),
-        "nhan khau"
-        | "so nhan khau trong ho"
-        | "so thanh vien"
-        | "tong so nhan khau"
-        | "so khau"
-        | "so nguoi trong ho" => Some("members"),
-        "nam sinh chu ho" | "nam sinh" => Some("birth_year"),
-        "gioi tinh chu ho" | "gioi tinh" | "nam nu" => Some("gender"),
-        "dan toc chu ho" | "dan toc" => Some("ethnicity"),
-        "phan loai ho" | "phan loai" | "loai ho" | "ho ngheo can ngheo" | "ket qua ra soat"
-        | "tinh trang ho" => Some("status"),
-        "nam" | "nam tinh trang" | "nam ra soat" | "nam xet" => Some("status_year"),
-        "y chi thoat ngheo" => Some("will_to_escape"),
-        "thieu von san xuat" => Some("lacks_capital"),
-        "thieu dat san xuat" | "thieu dat" => Some("lacks_land"),
-        "thieu lao dong" => Some("lacks_labour"),
-        "thieu kien thuc ky thuat" | "thieu ky thuat" | "thieu kien thuc" => {
-            Some("lacks_technique")
-        }
-        "om dau benh tat" | "co nguoi om dau" | "om dau" => Some("illness"),
-        "sdt" | "so dien thoai" | "dien thoai" => Some("phone"),
-        "ghi chu" => Some("notes"),
-        _ => None,
-    };
-    by_alias.or_else(|| {
-        COLUMNS
-            .iter()
-            .find(|(_, header, _)| normalize_name(header) == n)
-            .map(|(f, _, _)| *f)
-    })
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
@@ -179,93 +65,13 @@ pub struct Target {
     pub row_limit: Option<usize>,
 }
 
-fn header_label(field: &str) -> &'static str {
-    COLUMNS
-        .iter()
-        .find(|(f, _, _)| *f == field)
-        .map(|(_, h, _)| *h)
-        .unwrap_or("")
-}
-
-/// Check a whole file: every problem by line and column, duplicates within the file and with
-/// the registry. Writes nothing.
-/// Which column holds which field (the first one wins), and the headers not recognised.
-pub fn column_index(headers: &[String]) -> (HashMap<&'static str, usize>, Vec<String>) {
-    let mut index: HashMap<&'static str, usize> = HashMap::new();
-    let mut unknown = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        match field_for_header(h) {
-            Some(f) => {
-                index.entry(f).or_insert(i);
-            }
-            None if !h.trim().is_empty() => unknown.push(h.trim().to_string()),
-            None => {}
-        }
-    }
-    (index, unknown)
-}
-
-/// One row of the file as the household form's input (missing cells are empty).
-pub fn row_input(index: &HashMap<&'static str, usize>, cells: &[String]) -> HouseholdInput {
-    let cell = |field: &str| {
-        index
-            .get(field)
-            .and_then(|i| cells.get(*i))
-            .cloned()
-            .unwrap_or_default()
-    };
-    HouseholdInput {
-        commune_code: cell("commune_code"),
-        village: cell("village"),
-        head_name: cell("head_name"),
-        birth_year: cell("birth_year"),
-        gender: cell("gender"),
-        cccd: cell("cccd"),
-        old_id_number: cell("old_id_number"),
-        household_code: cell("household_code"),
-        ethnicity: cell("ethnicity"),
-        members: cell("members"),
-        status: cell("status"),
-        status_year: cell("status_year"),
-        lacks_capital: cell("lacks_capital"),
-        lacks_land: cell("lacks_land"),
-        lacks_labour: cell("lacks_labour"),
-        lacks_technique: cell("lacks_technique"),
-        illness: cell("illness"),
-        other_needs: cell("other_needs"),
-        will_to_escape: cell("will_to_escape"),
-        phone: cell("phone"),
-        notes: cell("notes"),
-    }
-}
-
-/// The layout the preview found, in words: the header line, the numbering row and the trailing
-/// rows that are no household.
-pub fn layout_lines(l: &Layout) -> Vec<String> {
-    let mut out = Vec::new();
-    if !l.header_lines.is_empty() {
-        out.push(format!("Dòng tiêu đề: {}.", l.header_label()));
-    }
-    if let Some(n) = l.numbering_line {
-        out.push(format!("Bỏ qua dòng {n}: dòng đánh số cột (1), (2), (3)…"));
-    }
-    match l.trailing_lines.as_slice() {
-        [] => {}
-        [one] => out.push(format!(
-            "Bỏ qua dòng {one} ở cuối: không phải hộ (chữ ký, ngày tháng, tổng cộng…)."
-        )),
-        [first, .., last] => out.push(format!(
-            "Bỏ qua các dòng {first}–{last} ở cuối: không phải hộ (chữ ký, ngày tháng, tổng cộng…)."
-        )),
-    }
-    out
-}
-
 /// What a header row must hold, for the message when none is found.
 const HEADER_NEEDS: &str = "Dòng tiêu đề phải có các cột Thôn, Họ tên chủ hộ, Dân tộc, Số nhân khẩu, \
      Tình trạng (và Xã, trừ khi đã chọn xã khi tải lên), đặt tên như trong tệp mẫu hoặc như danh sách \
      rà soát hộ nghèo hằng năm (“Họ và tên chủ hộ”, “Thôn/bản”, “Số CCCD/CMND”, “Phân loại hộ”…).";
 
+/// Check a whole file: every problem by line and column, duplicates within the file and with
+/// the registry. Writes nothing.
 pub async fn preview(
     pool: &PgPool,
     table: &Table,
@@ -580,180 +386,10 @@ pub async fn preview(
     })
 }
 
-/// Rows whose head of household already stands in the same village (same normalised name, birth
-/// years within one when both are known), in the registry or earlier in the file.
-async fn same_name_same_village(
-    pool: &PgPool,
-    rows: &[(usize, HouseholdDraft)],
-    thresholds: Thresholds,
-) -> sqlx::Result<Vec<Problem>> {
-    let mut out = Vec::new();
-    // Within the file: the first line of each (commune, village, name, birth year); a birth year
-    // within one of an earlier one (or unknown on either side) makes the row a probable duplicate.
-    let mut seen: HashMap<(String, String, String), HashMap<Option<i32>, usize>> = HashMap::new();
-    for (line, d) in rows {
-        let key = (
-            d.commune_code.clone(),
-            village_key(&d.village),
-            normalize_name(&d.head_name),
-        );
-        let years = seen.entry(key).or_default();
-        let earlier = match d.birth_year {
-            Some(y) => [Some(y), Some(y - 1), Some(y + 1), None]
-                .iter()
-                .filter_map(|k| years.get(k))
-                .min()
-                .copied(),
-            None => years.values().min().copied(),
-        };
-        if let Some(first) = earlier {
-            out.push(Problem {
-                line: *line,
-                column: "Họ tên chủ hộ".into(),
-                message: format!(
-                    "Có thể trùng: cùng họ tên chủ hộ, cùng thôn với dòng {first} trong tệp."
-                ),
-            });
-        }
-        years.entry(d.birth_year).or_insert(*line);
-    }
-    // With the registry: one probe per row of the (commune, name) index, at most one match.
-    let lines: Vec<i32> = rows.iter().map(|(l, _)| *l as i32).collect();
-    let communes: Vec<String> = rows.iter().map(|(_, d)| d.commune_code.clone()).collect();
-    let villages: Vec<String> = rows.iter().map(|(_, d)| village_key(&d.village)).collect();
-    let names: Vec<String> = rows
-        .iter()
-        .map(|(_, d)| normalize_name(&d.head_name))
-        .collect();
-    let births: Vec<Option<i32>> = rows.iter().map(|(_, d)| d.birth_year).collect();
-    let found: Vec<(i32, String, String, Option<i32>)> = sqlx::query_as(
-        "SELECT r.n, m.head_name, m.village, m.birth_year
-         FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) AS r(n, commune, village_key, name_key, birth)
-         JOIN villages v ON v.commune_code = r.commune AND village_key(v.name) = r.village_key AND v.merged_into IS NULL
-         JOIN LATERAL (
-            SELECT h.head_name, v.name AS village, h.birth_year FROM households h
-            WHERE h.commune_code = r.commune AND h.head_name_key = r.name_key AND h.village_id = v.id
-              AND h.merged_into IS NULL
-              AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
-            ORDER BY h.commune_code, h.head_name_key, h.id
-            LIMIT 1
-         ) m ON true",
-    )
-    .bind(&lines)
-    .bind(&communes)
-    .bind(&villages)
-    .bind(&names)
-    .bind(&births)
-    .fetch_all(pool)
-    .await?;
-    let mut matched = std::collections::HashSet::new();
-    for (line, name, village, their_birth) in found {
-        let born = their_birth
-            .map(|y| format!(", sinh {y}"))
-            .unwrap_or_default();
-        matched.insert(line);
-        out.push(Problem {
-            line: line as usize,
-            column: "Họ tên chủ hộ".into(),
-            message: format!("Có thể trùng với hộ đã có: {name}, {village}{born} (cùng họ tên không tính dấu, cùng thôn)."),
-        });
-    }
-    // Typo-level: a very similar name (a letter missed or doubled, a middle name dropped) in the
-    // same village, birth years within one — the duplicate check's "probable" rule. One nearest-name
-    // walk of the name dictionary per row not matched above; files larger than
-    // FUZZY_ROWS (bulk loads from the command line) keep the exact check only.
-    let rest: Vec<usize> = (0..rows.len())
-        .filter(|i| !matched.contains(&lines[*i]))
-        .collect();
-    if !rest.is_empty() && rows.len() <= FUZZY_ROWS {
-        let t = thresholds;
-        let pick = |v: &Vec<String>| rest.iter().map(|i| v[*i].clone()).collect::<Vec<_>>();
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")
-            .bind(t.probable.clamp(0.05, 1.0).to_string())
-            .execute(&mut *tx)
-            .await?;
-        let similar: Vec<(i32, String, String, Option<i32>, f32)> = sqlx::query_as(
-            "SELECT r.n, m.head_name, m.village, m.birth_year, m.sim
-             FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[]) AS r(n, commune, village_key, name_key, birth)
-             JOIN villages v ON v.commune_code = r.commune AND village_key(v.name) = r.village_key AND v.merged_into IS NULL
-             JOIN LATERAL (
-                SELECT h.head_name, v.name AS village, h.birth_year,
-                       similarity(h.head_name_key, r.name_key) AS sim
-                FROM (SELECT n.key, n.key <-> r.name_key AS d FROM commune_name_keys n
-                      WHERE n.commune_code = r.commune AND n.key % r.name_key ORDER BY d) k
-                JOIN households h ON h.commune_code = r.commune AND h.head_name_key = k.key
-                  AND h.village_id = v.id AND h.merged_into IS NULL
-                  AND (r.birth IS NULL OR h.birth_year IS NULL OR abs(h.birth_year - r.birth) <= 1)
-                ORDER BY k.d
-                LIMIT 1
-             ) m ON true",
-        )
-        .bind(rest.iter().map(|i| lines[*i]).collect::<Vec<_>>())
-        .bind(pick(&communes))
-        .bind(pick(&villages))
-        .bind(pick(&names))
-        .bind(rest.iter().map(|i| births[*i]).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        for (line, name, village, their_birth, sim) in similar {
-            let born = their_birth
-                .map(|y| format!(", sinh {y}"))
-                .unwrap_or_default();
-            out.push(Problem {
-                line: line as usize,
-                column: "Họ tên chủ hộ".into(),
-                message: format!(
-                    "Có thể trùng với hộ đã có: {name}, {village}{born} (họ tên rất giống, giống {:.0}%, cùng thôn).",
-                    sim * 100.0
-                ),
-            });
-        }
-    }
-    out.sort_by_key(|p| p.line);
-    Ok(out)
-}
-
-/// Files up to this many rows get the typo-level comparison with the registry as well (every
-/// browser upload does); larger ones, loaded from the command line, the exact one.
-pub const FUZZY_ROWS: usize = 20_000;
-
 /// The batch was confirmed before (a double submit, or a second tab).
 #[derive(Debug, thiserror::Error)]
 #[error("Tệp này đã được nhập rồi.")]
 pub struct AlreadyImported;
-
-/// The template file for download, as xlsx: the header row and one example row.
-pub fn template_xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Danh sách hộ")?;
-    let bold = Format::new().set_bold().set_text_wrap();
-    let text = Format::new().set_num_format("@");
-    for (i, (_, header, required)) in COLUMNS.iter().enumerate() {
-        let col = i as u16;
-        let label = if *required {
-            format!("{header} (*)")
-        } else {
-            header.to_string()
-        };
-        sheet.write_with_format(0, col, label.as_str(), &bold)?;
-        sheet.write_with_format(1, col, EXAMPLE[i], &text)?;
-        sheet.set_column_width(col, (header.chars().count().max(10) + 4) as f64)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    book.save_to_buffer()
-}
-
-/// The template as CSV (UTF-8 with the BOM Excel needs to show Vietnamese).
-pub fn template_csv() -> Vec<u8> {
-    let mut w = SafeCsv::with_bom();
-    let _ = w.text_row(COLUMNS.iter().map(|(_, h, _)| *h));
-    let _ = w.text_row(EXAMPLE);
-    w.into_bytes()
-}
 
 /// Write every row in one transaction: villages found or created, households inserted in
 /// batches, their status history, one audit row per household (written by the same statement)
