@@ -1,0 +1,63 @@
+//! The multi-year view: households helped each year and how many escaped poverty later.
+
+use sqlx::PgPool;
+
+use super::{COUNTED, scope_params};
+use crate::domain::roles::Scope;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct YearRow {
+    pub year: i32,
+    /// Households with a confirmed sponsorship that year.
+    pub helped: i64,
+    pub delivered: i64,
+    /// Of those, recorded as near-poor (and not yet escaped) in a later year.
+    pub near_poor_later: i64,
+    /// Of those, recorded as escaped poverty in a later year.
+    pub escaped_later: i64,
+}
+
+pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
+    let (agency, commune, nothing) = scope_params(scope);
+    if nothing {
+        return Ok(Vec::new());
+    }
+    // A household is adopted at most once per campaign (R4), so the confirmed sponsorships of a
+    // year are its helped households. Status years are folded once per household: escaped (or
+    // near-poor) "later" means its latest such year is after the year it was helped.
+    let mut scoped = String::new();
+    if agency.is_some() {
+        scoped.push_str(
+            " AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $1)",
+        );
+    }
+    if commune.is_some() {
+        scoped.push_str(" AND s.commune_code = $2");
+    }
+    sqlx::query_as(&format!(
+        "WITH st AS (
+            SELECT household_id,
+                   max(year) FILTER (WHERE status = 'escaped') AS escaped,
+                   max(year) FILTER (WHERE status = 'near_poor') AS near_poor
+            FROM household_status_history WHERE source = 'official' GROUP BY household_id),
+         helped AS (
+            SELECT c.year, s.household_id, s.delivered_value
+            FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+            WHERE s.state IN {COUNTED} {scoped}
+              AND ($1::uuid IS NULL OR true) AND ($2::text IS NULL OR true))
+         SELECT c.year, count(hp.household_id) AS helped,
+                coalesce(sum(hp.delivered_value), 0)::bigint AS delivered,
+                count(hp.household_id) FILTER (WHERE st.near_poor > hp.year
+                                                AND NOT coalesce(st.escaped > hp.year, false)) AS near_poor_later,
+                count(hp.household_id) FILTER (WHERE st.escaped > hp.year) AS escaped_later
+         FROM campaigns c
+         LEFT JOIN helped hp ON hp.year = c.year
+         LEFT JOIN st ON st.household_id = hp.household_id
+         GROUP BY c.year ORDER BY c.year"
+    ))
+    .persistent(false)
+    .bind(agency)
+    .bind(&commune)
+    .fetch_all(pool)
+    .await
+}
