@@ -3,10 +3,11 @@
 //! person legitimately types are accepted and read back exactly.
 
 use chrono::{Datelike as _, NaiveDate};
+use giupdo::domain::dates::{format_date, parse_date};
 use giupdo::domain::household::HouseholdInput;
+use giupdo::domain::money::{MAX_VND, Vnd, format_vnd, group_thousands};
 use giupdo::domain::sponsorship::{
-    DeliveryInput, LineInput, VisitInput, parse_date, parse_delivery, parse_lines, parse_visit,
-    parse_vnd,
+    DeliveryInput, LineInput, VisitInput, parse_delivery, parse_lines, parse_visit,
 };
 use giupdo::import::households::{COLUMNS, column_index, row_input};
 use proptest::prelude::*;
@@ -66,6 +67,11 @@ const HOUSEHOLD_FIELDS: &[&str] = &[
     "phone",
     "notes",
 ];
+
+/// The one money parser, as the forms use it.
+fn parse_vnd(s: &str, label: &str) -> Result<i64, String> {
+    Vnd::parse(s, label).map(Vnd::get)
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
@@ -187,20 +193,23 @@ proptest! {
     }
 
     #[test]
-    fn money_written_the_vietnamese_way_reads_back(v in 0i64..1_000_000_000_000) {
+    fn money_written_the_vietnamese_way_reads_back(v in 1i64..1_000_000_000_000, frac in 1u32..100) {
         let plain = v.to_string();
-        let mut dotted = String::new();
-        for (i, c) in plain.chars().enumerate() {
-            if i > 0 && (plain.len() - i) % 3 == 0 {
-                dotted.push('.');
-            }
-            dotted.push(c);
-        }
-        for s in [plain.clone(), dotted.clone(), format!(" {dotted} đ")] {
+        let dotted = group_thousands(v);
+        let commas = dotted.replace('.', ",");
+        for s in [plain.clone(), dotted.clone(), commas, format!(" {dotted} đ"), format_vnd(v),
+                  format!("{dotted} VNĐ"), dotted.replace('.', " ")] {
             match parse_vnd(&s, "Giá trị") {
                 Ok(got) => prop_assert_eq!(got, v, "{}", s),
                 // A bound on the amount is a legitimate answer, with its message.
-                Err(m) => prop_assert!(vietnamese(&m) && v > 1_000_000_000, "{s}: {m}"),
+                Err(m) => prop_assert!(vietnamese(&m) && v > MAX_VND, "{s}: {m}"),
+            }
+        }
+        // A fraction is never read as thousands: "8000000,5", "8.000.000,50", "12,5".
+        for s in [format!("{plain},{frac}"), format!("{dotted},{frac:02}")] {
+            match parse_vnd(&s, "Giá trị") {
+                Ok(got) => prop_assert!(false, "{s} read as {got}"),
+                Err(m) => prop_assert!(vietnamese(&m), "{s}: {m}"),
             }
         }
     }
@@ -209,11 +218,17 @@ proptest! {
     fn dates_read_back_and_impossible_ones_are_refused(
         y in 1990i32..2100, m in 1u32..=12, d in 1u32..=31, s in text()
     ) {
-        let typed = format!("{d:02}/{m:02}/{y}");
-        match (NaiveDate::from_ymd_opt(y, m, d), parse_date(&typed, "Ngày trao")) {
-            (Some(date), Ok(got)) => prop_assert_eq!(got, date),
-            (None, Err(msg)) => prop_assert!(vietnamese(&msg)),
-            (real, parsed) => prop_assert!(false, "{typed}: {real:?} vs {parsed:?}"),
+        let real = NaiveDate::from_ymd_opt(y, m, d);
+        for typed in [format!("{d:02}/{m:02}/{y}"), format!("{d}/{m}/{y}"), format!("{d:02}-{m:02}-{y}"),
+                      format!("{d:02}.{m:02}.{y}"), format!("{y}-{m:02}-{d:02}")] {
+            match (real, parse_date(&typed, "Ngày trao")) {
+                (Some(date), Ok(got)) => {
+                    prop_assert_eq!(got, date);
+                    prop_assert_eq!(parse_date(&format_date(date), "Ngày trao"), Ok(date));
+                }
+                (None, Err(msg)) => prop_assert!(vietnamese(&msg)),
+                (real, parsed) => prop_assert!(false, "{typed}: {real:?} vs {parsed:?}"),
+            }
         }
         if let Err(msg) = parse_date(&s, "Ngày trao") {
             prop_assert!(vietnamese(&msg));

@@ -11,6 +11,25 @@ pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&vietnam_offset()).date_naive()
 }
 
+/// A date as people type it: `15/07/2024` (also `15/7/2024`, `15-07-2024`, `15.07.2024`) or the
+/// browser's `2024-07-15`. An impossible date (31/02/2024) or anything else gets a message naming
+/// the field (`label`). The one date parser: campaign deadlines, deliveries, visits.
+pub fn parse_date(s: &str, label: &str) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!("{label}: hãy ghi ngày (ngày/tháng/năm)."));
+    }
+    ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+        .ok_or_else(|| {
+            format!(
+                "{label}: “{}” không phải một ngày có thật (viết ngày/tháng/năm, ví dụ 15/07/2024).",
+                super::money::shorten(t)
+            )
+        })
+}
+
 pub fn format_date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
@@ -50,6 +69,36 @@ pub fn deadline_status(deadline: NaiveDate, today: NaiveDate) -> DeadlineStatus 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_as_people_type_them_and_impossible_ones_refused() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        for typed in [
+            "15/07/2024",
+            "15/7/2024",
+            "15-07-2024",
+            "15.07.2024",
+            "2024-07-15",
+            " 15/07/2024 ",
+        ] {
+            assert_eq!(
+                parse_date(typed, "Hạn đăng ký"),
+                Ok(d(2024, 7, 15)),
+                "{typed}"
+            );
+        }
+        let e = parse_date("31/02/2024", "Hạn đăng ký").unwrap_err();
+        assert!(
+            e.starts_with("Hạn đăng ký: “31/02/2024” không phải một ngày có thật"),
+            "{e}"
+        );
+        assert!(
+            parse_date("", "Ngày trao")
+                .unwrap_err()
+                .contains("hãy ghi ngày")
+        );
+        assert!(parse_date("mười lăm tháng bảy", "Ngày trao").is_err());
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -4,11 +4,11 @@
 
 use chrono::NaiveDate;
 
+use super::dates::parse_date;
+use super::money::{Vnd, parse_whole};
 use super::text::normalize_name;
 
-/// The most a value in VND may be: ten billion, far above any household's support, and well
-/// inside `i64` so sums of thousands of them cannot overflow.
-pub const MAX_VND: i64 = 10_000_000_000;
+pub use super::money::MAX_VND;
 pub const MAX_QUANTITY: i64 = 1_000_000;
 /// Agencies in one joint group: the lead and 1–3 others (R2).
 pub const MAX_GROUP: usize = 4;
@@ -119,28 +119,7 @@ pub fn next(state: State, event: Event) -> Result<State, &'static str> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Numbers and dates as people type them
-
-/// A whole amount of VND as typed: `8000000`, `8.000.000`, `8 000 000 đ`, `8,000,000`. A
-/// fraction, a sign, zero or more than [`MAX_VND`] gets a message naming the field.
-pub fn parse_vnd(s: &str, label: &str) -> Result<i64, String> {
-    let t: String = s.trim().chars().filter(|c| !c.is_whitespace()).collect();
-    let t = t
-        .trim_end_matches(['đ', 'Đ'])
-        .trim_end_matches("VND")
-        .trim_end_matches("vnd")
-        .trim_end_matches("VNĐ");
-    if t.is_empty() {
-        return Err(format!("{label}: hãy ghi số tiền (đồng)."));
-    }
-    parse_whole(t, label, MAX_VND, "đồng").and_then(|v| {
-        if v == 0 {
-            Err(format!("{label}: phải lớn hơn 0 đồng."))
-        } else {
-            Ok(v)
-        }
-    })
-}
+// Quantities and counts as people type them (money: `domain::money`, dates: `domain::dates`)
 
 /// A positive whole quantity (1 … 1.000.000).
 pub fn parse_quantity(s: &str, label: &str) -> Result<i32, String> {
@@ -162,59 +141,6 @@ pub fn parse_count(s: &str, label: &str) -> Result<Option<i32>, String> {
         return Ok(None);
     }
     parse_whole(t, label, 10_000_000, "đơn vị").map(|v| Some(v as i32))
-}
-
-fn parse_whole(t: &str, label: &str, max: i64, unit: &str) -> Result<i64, String> {
-    if t.starts_with('-') {
-        return Err(format!("{label}: không được là số âm."));
-    }
-    let groups: Vec<&str> = t.split(['.', ',']).collect();
-    let digits_only = groups
-        .iter()
-        .all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()));
-    if !digits_only {
-        return Err(format!("{label}: “{}” không phải là số.", shorten(t)));
-    }
-    // Separators are thousands separators only when every group after the first has three
-    // digits; anything else ("8,5", "1.25") is a fraction, which whole VND does not have.
-    if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
-        return Err(format!(
-            "{label}: phải là số {unit} nguyên, không có phần lẻ (đang là “{}”).",
-            shorten(t)
-        ));
-    }
-    let joined: String = groups.concat();
-    match joined.parse::<i64>() {
-        Ok(v) if v <= max => Ok(v),
-        _ => Err(format!(
-            "{label}: quá lớn (tối đa {}).",
-            super::money::group_thousands(max)
-        )),
-    }
-}
-
-/// A date as typed: `dd/mm/yyyy` or the browser's `yyyy-mm-dd`.
-pub fn parse_date(s: &str, label: &str) -> Result<NaiveDate, String> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Err(format!("{label}: hãy ghi ngày (ngày/tháng/năm)."));
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
-        .map_err(|_| {
-            format!(
-                "{label}: “{}” không phải ngày hợp lệ (ngày/tháng/năm).",
-                shorten(t)
-            )
-        })
-}
-
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(30).collect();
-    if s.chars().count() > 30 {
-        out.push('…');
-    }
-    out
 }
 
 fn text(s: &str, label: &str, max: usize, required: bool) -> Result<Option<String>, String> {
@@ -303,7 +229,7 @@ pub fn parse_lines(lines: &[LineInput]) -> Result<Vec<Line>, Vec<String>> {
         let item = text(&l.item, &format!("Dòng {n}, vật phẩm"), 200, true);
         let quantity = parse_quantity(&l.quantity, &format!("Dòng {n}, số lượng"));
         let unit = text(&l.unit, &format!("Dòng {n}, đơn vị tính"), 40, true);
-        let value = parse_vnd(&l.value, &format!("Dòng {n}, giá trị dự kiến"));
+        let value = Vnd::parse(&l.value, &format!("Dòng {n}, giá trị dự kiến")).map(Vnd::get);
         match (form, item, quantity, unit, value) {
             (Ok(form), Ok(Some(item)), Ok(quantity), Ok(Some(unit)), Ok(value)) => out.push(Line {
                 form,
@@ -448,7 +374,7 @@ pub fn parse_delivery(
     let item = text(&d.vat_pham, "Vật phẩm", 200, true);
     let quantity = parse_quantity(&d.so_luong, "Số lượng");
     let unit = text(&d.don_vi_tinh, "Đơn vị tính", 40, true);
-    let unit_value = parse_vnd(&d.don_gia, "Đơn giá");
+    let unit_value = Vnd::parse(&d.don_gia, "Đơn giá").map(Vnd::get);
     let by = text(&d.nguoi_trao, "Người trao", 120, true);
     let record = text(&d.so_bien_ban, "Số biên bản bàn giao", 60, false);
     let note = text(&d.ghi_chu, "Ghi chú", 1000, false);
@@ -696,38 +622,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn money_as_people_type_it() {
-        assert_eq!(parse_vnd("8000000", "x"), Ok(8_000_000));
-        assert_eq!(parse_vnd("8.000.000", "x"), Ok(8_000_000));
-        assert_eq!(parse_vnd("8 000 000 đ", "x"), Ok(8_000_000));
-        assert_eq!(parse_vnd("8,000,000", "x"), Ok(8_000_000));
-        assert!(parse_vnd("0", "Giá trị").unwrap_err().contains("lớn hơn 0"));
-        assert!(parse_vnd("-5000", "Giá trị").unwrap_err().contains("âm"));
-        assert!(
-            parse_vnd("8000,5", "Giá trị")
-                .unwrap_err()
-                .contains("phần lẻ")
-        );
-        assert!(parse_vnd("1.5", "Giá trị").unwrap_err().contains("phần lẻ"));
-        assert!(
-            parse_vnd("99999999999999999999", "Giá trị")
-                .unwrap_err()
-                .contains("quá lớn")
-        );
-        assert!(
-            parse_vnd("10000000001", "Giá trị")
-                .unwrap_err()
-                .contains("quá lớn")
-        );
-        assert!(
-            parse_vnd("tám triệu", "Giá trị")
-                .unwrap_err()
-                .contains("không phải là số")
-        );
-        assert!(parse_vnd("", "Giá trị").is_err());
     }
 
     #[test]

@@ -17,7 +17,8 @@ use super::households::Problem;
 use crate::db::audit::{self, By};
 use crate::db::duplicates::{self, Probe};
 use crate::domain::duplicates::{Level, Thresholds};
-use crate::domain::sponsorship::{parse_form, parse_vnd};
+use crate::domain::money::Vnd;
+use crate::domain::sponsorship::parse_form;
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
 
@@ -285,8 +286,9 @@ pub async fn preview(
         if support.is_empty() {
             problem("Nội dung hỗ trợ", "Không được để trống.".into());
         }
-        let value =
-            parse_vnd(&cell(row, "value"), "Giá trị").map_err(|e| problem("Giá trị (đồng)", e));
+        let value = Vnd::parse(&cell(row, "value"), "Giá trị")
+            .map(Vnd::get)
+            .map_err(|e| problem("Giá trị (đồng)", e));
         let cccd: String = cell(row, "cccd")
             .chars()
             .filter(|c| c.is_ascii_digit())

@@ -5,7 +5,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -15,8 +14,8 @@ use super::forms::Errors;
 use super::page::{Ctx, CurrentUser, flash};
 use crate::db::audit::By;
 use crate::db::campaigns::{self, CampaignDraft};
-use crate::domain::dates::format_date;
-use crate::domain::money::{format_vnd, group_thousands};
+use crate::domain::dates::{format_date, parse_date};
+use crate::domain::money::{Vnd, format_vnd, group_thousands};
 
 pub struct CampaignLine {
     pub id: Uuid,
@@ -132,10 +131,10 @@ impl CampaignForm {
                 "Hãy nhập tên đợt vận động (tối đa 200 ký tự).".into(),
             );
         }
-        let reg = parse_date(&self.registration_deadline)
+        let reg = parse_date(&self.registration_deadline, "Hạn đăng ký")
             .map_err(|m| e.0.insert("registration_deadline", m))
             .ok();
-        let rep = parse_date(&self.report_deadline)
+        let rep = parse_date(&self.report_deadline, "Hạn báo cáo")
             .map_err(|m| e.0.insert("report_deadline", m))
             .ok();
         if let (Some(a), Some(b)) = (reg, rep)
@@ -146,8 +145,8 @@ impl CampaignForm {
                 "Hạn báo cáo phải sau hạn đăng ký.".into(),
             );
         }
-        let target = match parse_vnd(&self.target) {
-            Ok(v) => v,
+        let target = match Vnd::parse(&self.target, "Mức hỗ trợ mỗi hộ") {
+            Ok(v) => v.get(),
             Err(m) => {
                 e.0.insert("target", m);
                 0
@@ -179,47 +178,6 @@ impl CampaignForm {
             }),
             _ => Err(e),
         }
-    }
-}
-
-/// `2024-07-15` (from a date input) or `15/07/2024` (typed); 31/02/2024 is refused.
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Err("Hãy nhập ngày (ngày/tháng/năm).".into());
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
-        .map_err(|_| {
-            format!(
-                "“{}” không phải một ngày có thật (viết ngày/tháng/năm, ví dụ 15/07/2024).",
-                t.chars().take(20).collect::<String>()
-            )
-        })
-}
-
-/// `8.000.000`, `8 000 000` or `8000000` → 8000000; whole VND only, positive.
-pub fn parse_vnd(s: &str) -> Result<i64, String> {
-    let t: String = s
-        .trim()
-        .trim_end_matches('đ')
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
-        .collect();
-    if t.is_empty() {
-        return Err("Hãy nhập số tiền.".into());
-    }
-    if t.contains(',') {
-        return Err("Số tiền là đồng chẵn, không có phần lẻ (viết 8.000.000).".into());
-    }
-    match t.parse::<i64>() {
-        Ok(v) if v > 0 && v <= 10_000_000_000 => Ok(v),
-        Ok(_) => Err("Số tiền phải lớn hơn 0 và không quá 10 tỷ đồng.".into()),
-        Err(_) => Err(format!(
-            "“{}” không phải số tiền (viết 8.000.000).",
-            s.trim().chars().take(20).collect::<String>()
-        )),
     }
 }
 
@@ -356,36 +314,4 @@ async fn save(
         communes,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_real_days() {
-        assert_eq!(
-            parse_date("15/07/2024").unwrap(),
-            NaiveDate::from_ymd_opt(2024, 7, 15).unwrap()
-        );
-        assert_eq!(
-            parse_date("2024-07-31").unwrap(),
-            NaiveDate::from_ymd_opt(2024, 7, 31).unwrap()
-        );
-        assert!(
-            parse_date("31/02/2024")
-                .unwrap_err()
-                .contains("không phải một ngày có thật")
-        );
-    }
-
-    #[test]
-    fn money_is_whole_positive_vnd() {
-        assert_eq!(parse_vnd("8.000.000").unwrap(), 8_000_000);
-        assert_eq!(parse_vnd("8 000 000 đ").unwrap(), 8_000_000);
-        assert!(parse_vnd("8000000,5").is_err());
-        assert!(parse_vnd("-5").is_err());
-        assert!(parse_vnd("0").is_err());
-        assert!(parse_vnd("tám triệu").is_err());
-    }
 }
