@@ -4,7 +4,8 @@
 //! - `pg/`   the cluster itself (owned by the `postgres` user when we run as root),
 //! - `run/`  the Unix socket directory: the cluster listens on no TCP port at all,
 //! - `postgres.log`, the server log,
-//! - `startup.lock` and `users.lock`, two `flock` files that coordinate several giupdo processes.
+//! - `startup.lock` and `users.lock`, two lock files (`File::lock`, i.e. `flock`) that coordinate
+//!   several giupdo processes.
 //!
 //! Lifecycle rule: every process that uses the cluster holds a shared lock on `users.lock`. A
 //! process that *started* the cluster leaves a marker (`pg/giupdo-autostop`); when a process
@@ -14,7 +15,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -109,7 +109,7 @@ impl Cluster {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, ClusterError> {
         let root = absolute(root.into())?;
         let bindir = find_bindir().ok_or(ClusterError::NoBinaries)?;
-        let run_as = if unsafe { libc::geteuid() } == 0 {
+        let run_as = if nix::unistd::geteuid().is_root() {
             Some(postgres_account().ok_or(ClusterError::NoPostgresUser)?)
         } else {
             None
@@ -187,13 +187,13 @@ impl Cluster {
     pub fn acquire(&self) -> Result<(ClusterGuard, Started), ClusterError> {
         self.ensure_dirs()?;
         let users = open_lock(&self.root.join("users.lock"))?;
-        flock(&users, libc::LOCK_SH, &self.root)?;
+        users.lock_shared().map_err(io_err(&self.root))?;
         let guard = ClusterGuard {
             cluster: self.clone(),
             users_lock: Some(users),
         };
         let startup = open_lock(&self.root.join("startup.lock"))?;
-        flock(&startup, libc::LOCK_EX, &self.root)?;
+        startup.lock().map_err(io_err(&self.root))?;
         let started = self.start_locked()?;
         self.ensure_database(DB_NAME)?;
         drop(startup);
@@ -397,7 +397,7 @@ impl Cluster {
     pub fn stop_if_unused(&self) -> Result<(), ClusterError> {
         self.ensure_dirs()?;
         let users = open_lock(&self.root.join("users.lock"))?;
-        if try_flock(&users, libc::LOCK_EX) {
+        if users.try_lock().is_ok() {
             self.stop()
         } else {
             Err(ClusterError::InUse)
@@ -421,7 +421,7 @@ impl ClusterGuard {
             return Ok(false);
         };
         // Turning our shared lock into an exclusive one succeeds only if no one else holds it.
-        if try_flock(&lock, libc::LOCK_EX) && self.cluster.autostop_marker().exists() {
+        if lock.try_lock().is_ok() && self.cluster.autostop_marker().exists() {
             self.cluster.stop()?;
             return Ok(true);
         }
@@ -445,25 +445,6 @@ fn open_lock(path: &Path) -> Result<File, ClusterError> {
         .write(true)
         .open(path)
         .map_err(io_err(path))
-}
-
-fn flock(f: &File, op: libc::c_int, root: &Path) -> Result<(), ClusterError> {
-    loop {
-        if unsafe { libc::flock(f.as_raw_fd(), op) } == 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(ClusterError::Io {
-                path: root.to_path_buf(),
-                source: err,
-            });
-        }
-    }
-}
-
-fn try_flock(f: &File, op: libc::c_int) -> bool {
-    unsafe { libc::flock(f.as_raw_fd(), op | libc::LOCK_NB) == 0 }
 }
 
 fn expect_success(name: &str, out: Output) -> Result<Output, ClusterError> {
@@ -544,22 +525,20 @@ pub fn find_bindir_in(
 /// The (uid, gid) PostgreSQL's own programs (postgres, pgbouncer, pg_autoctl) must run as: the
 /// `postgres` account when we are root (they refuse to run as root), else None (ourselves).
 pub fn service_account() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !nix::unistd::geteuid().is_root() {
         return None;
     }
     postgres_account().map(|a| (a.uid, a.gid))
 }
 
+/// The `postgres` account, looked up with `getpwnam_r` (thread-safe: the app looks it up from
+/// the blocking pool while other threads may too).
 fn postgres_account() -> Option<RunAs> {
-    let name = c"postgres";
-    // SAFETY: getpwnam returns a pointer to static storage or null; we copy out at once.
-    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-    if pw.is_null() {
-        return None;
-    }
-    let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
-    Some(RunAs { uid, gid })
+    let user = nix::unistd::User::from_name("postgres").ok()??;
+    Some(RunAs {
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
+    })
 }
 
 /// The `postgres` user must be able to traverse every ancestor of the data directory.
@@ -592,7 +571,15 @@ fn check_reachable(root: &Path, acct: RunAs) -> Result<(), ClusterError> {
 
 /// A live postgres process serving `pgdata` (its command line names the directory).
 fn process_is_postgres(pid: i32, pgdata: &Path) -> bool {
-    if pid <= 0 || unsafe { libc::kill(pid, 0) } != 0 && errno() != libc::EPERM {
+    use nix::errno::Errno;
+    use nix::unistd::Pid;
+    // Signal 0 asks whether the process exists; EPERM means it does, under another user.
+    let alive = pid > 0
+        && matches!(
+            nix::sys::signal::kill(Pid::from_raw(pid), None),
+            Ok(()) | Err(Errno::EPERM)
+        );
+    if !alive {
         return false;
     }
     let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
@@ -609,8 +596,4 @@ fn process_is_postgres(pid: i32, pgdata: &Path) -> bool {
         .is_some_and(|n| n == "postgres" || n == "postmaster");
     let dir = pgdata.as_os_str().as_encoded_bytes();
     is_pg && args.contains(&dir)
-}
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
