@@ -173,14 +173,11 @@ impl QuotaRow {
     /// an agency whose rule is to join a group (fewer than 10 staff) also counts each confirmed
     /// group it is a member of.
     pub fn counted(&self) -> i64 {
-        if self.quota().joint {
-            self.confirmed
-        } else {
-            self.confirmed_lead
-        }
+        self.quota().counted(self.confirmed, self.confirmed_lead)
     }
     pub fn met(&self) -> bool {
-        self.counted() >= i64::from(self.quota().households)
+        let q = self.quota();
+        q.met(q.counted(self.confirmed, self.confirmed_lead))
     }
 }
 
@@ -214,9 +211,9 @@ async fn quota_rows(
     sqlx::query_as(
         "SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
                 o.quota AS override_quota, o.reason AS override_reason,
-                count(s.id) FILTER (WHERE s.state NOT IN ('rejected', 'cancelled')) AS adopted,
-                count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
-                count(s.id) FILTER (WHERE s.is_lead AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed_lead
+                count(s.id) FILTER (WHERE sponsorship_is_live(s.state)) AS adopted,
+                count(s.id) FILTER (WHERE sponsorship_counts(s.state)) AS confirmed,
+                count(s.id) FILTER (WHERE s.is_lead AND sponsorship_counts(s.state)) AS confirmed_lead
          FROM agencies a
          LEFT JOIN agency_quota_overrides o ON o.agency_id = a.id AND o.campaign_id = $1
          -- Only this campaign's memberships (reached through the campaign's index, not by

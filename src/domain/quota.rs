@@ -49,6 +49,31 @@ pub fn computed(a: AgencyFacts<'_>) -> Quota {
     }
 }
 
+impl Quota {
+    /// Households counted toward the quota (R2, R3): for an agency that meets it in a joint
+    /// group, the confirmed sponsorships it is a member of; otherwise the confirmed ones it leads.
+    pub fn counted(&self, confirmed_member: i64, confirmed_lead: i64) -> i64 {
+        if self.joint {
+            confirmed_member
+        } else {
+            confirmed_lead
+        }
+    }
+
+    pub fn met(&self, counted: i64) -> bool {
+        counted >= i64::from(self.households)
+    }
+
+    /// The quota in words: `02 hộ`, or `01 hộ cùng nhóm` for a joint group.
+    pub fn label(&self) -> String {
+        if self.joint {
+            "01 hộ cùng nhóm".to_string()
+        } else {
+            format!("{:02} hộ", self.households)
+        }
+    }
+}
+
 /// The quota in force: a clerk's override (with its reason) wins over the computed one.
 pub fn effective(a: AgencyFacts<'_>, overridden: Option<(i32, &str)>) -> Quota {
     match overridden {
@@ -124,5 +149,22 @@ mod tests {
         assert_eq!(q.households, 3);
         assert!(q.overridden && q.rule.ends_with("tự nguyện nhận thêm"));
         assert_eq!(effective(facts, None), computed(facts));
+    }
+
+    #[test]
+    fn a_joint_agency_counts_its_memberships_others_only_what_they_lead() {
+        let joint = quota("department", 5, false);
+        assert_eq!(joint.counted(1, 0), 1);
+        assert!(joint.met(joint.counted(1, 0)));
+        assert_eq!(joint.label(), "01 hộ cùng nhóm");
+        let army = quota("armed_forces", 50, false);
+        assert_eq!(
+            army.counted(3, 1),
+            1,
+            "joining another's group does not count"
+        );
+        assert!(!army.met(army.counted(3, 1)));
+        assert!(army.met(army.counted(2, 2)));
+        assert_eq!(army.label(), "02 hộ");
     }
 }

@@ -139,11 +139,7 @@ fn quota_line(r: &QuotaRow) -> QuotaLine {
         name: r.name.clone(),
         kind: labels::agency_kind(&r.kind),
         staff: r.staff_count,
-        quota: if q.joint {
-            "01 hộ (nhóm chung)".into()
-        } else {
-            format!("{:02} hộ", q.households)
-        },
+        quota: q.label(),
         rule: q.rule,
         overridden: q.overridden,
         adopted: r.adopted,

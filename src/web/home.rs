@@ -204,11 +204,7 @@ pub async fn dashboard(
                     let q = r.quota();
                     let text = format!(
                         "Chỉ tiêu: {} — {}. Đã được tính: {} hộ (đã nhận {}).",
-                        if q.joint {
-                            "01 hộ cùng nhóm".to_string()
-                        } else {
-                            format!("{:02} hộ", q.households)
-                        },
+                        q.label(),
                         q.rule,
                         r.counted(),
                         r.adopted

@@ -173,7 +173,6 @@ async fn chosen(state: &AppState, campaign: Uuid, household: Uuid) -> AppResult<
     }))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn pledge_page(
     state: &AppState,
     actor: &Actor,
@@ -232,11 +231,7 @@ async fn pledge_page(
             let q = r.quota();
             format!(
                 "Chỉ tiêu của đơn vị: {} ({}). Đã được tính: {}.",
-                if q.joint {
-                    "01 hộ cùng nhóm".to_string()
-                } else {
-                    format!("{:02} hộ", q.households)
-                },
+                q.label(),
                 q.rule,
                 r.counted()
             )
