@@ -23,13 +23,13 @@ pub async fn campaign_figures(pool: &PgPool, campaign: Uuid) -> sqlx::Result<Cam
             (SELECT coalesce(sum(n), 0)::bigint FROM household_tallies) AS households,
             (SELECT coalesce(sum(n), 0)::bigint FROM household_tallies WHERE status = 'poor') AS poor_households,
             (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1
-                AND s.state NOT IN ('rejected', 'cancelled')) AS sponsorships,
+                AND sponsorship_is_live(s.state)) AS sponsorships,
             (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = $1
-                AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
+                AND sponsorship_counts(s.state)) AS confirmed,
             (SELECT coalesce(sum(pledged_value), 0)::bigint FROM sponsorships s WHERE s.campaign_id = $1
-                AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS pledged_value,
+                AND sponsorship_counts(s.state)) AS pledged_value,
             (SELECT coalesce(sum(delivered_value), 0)::bigint FROM sponsorships s WHERE s.campaign_id = $1
-                AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS delivered_value,
+                AND sponsorship_counts(s.state)) AS delivered_value,
             (SELECT count(DISTINCT s.household_id) FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
                 WHERE c.year < (SELECT year FROM campaigns WHERE id = $1)) AS helped_before",
     )
@@ -56,8 +56,8 @@ pub async fn by_commune(pool: &PgPool, campaign: Uuid) -> sqlx::Result<Vec<Commu
                 (SELECT coalesce(sum(t.n), 0)::bigint FROM household_tallies t
                   WHERE t.commune_code = c.code AND t.status <> 'escaped') AS households,
                 count(s.id) FILTER (WHERE s.state = 'proposed') AS proposed,
-                count(s.id) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')) AS confirmed,
-                coalesce(sum(s.delivered_value) FILTER (WHERE s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')), 0)::bigint AS delivered_value,
+                count(s.id) FILTER (WHERE sponsorship_counts(s.state)) AS confirmed,
+                coalesce(sum(s.delivered_value) FILTER (WHERE sponsorship_counts(s.state)), 0)::bigint AS delivered_value,
                 count(s.id) FILTER (WHERE s.state IN ('target_reached', 'follow_up')) AS reached
          FROM communes c
          LEFT JOIN sponsorships s ON s.commune_code = c.code AND s.campaign_id = $1

@@ -319,7 +319,7 @@ pub async fn preview(
         if let Match::One(id, _) = &m {
             let taken: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM sponsorships WHERE campaign_id = $1 AND household_id = $2
-                                AND state NOT IN ('rejected', 'cancelled'))",
+                                AND sponsorship_is_live(state))",
             )
             .bind(campaign_id)
             .bind(id)

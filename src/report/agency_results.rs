@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{COUNTED, scope_params};
+use super::scope_params;
 use crate::db::agencies;
 use crate::domain::roles::Scope;
 
@@ -67,19 +67,19 @@ pub async fn agency_results(
     if nothing {
         return Ok(Vec::new());
     }
-    sqlx::query_as(&format!(
+    sqlx::query_as(
         "WITH mine AS (
             SELECT m.agency_id, count(*) AS adopted,
-                   count(*) FILTER (WHERE s.state IN {COUNTED}) AS confirmed,
-                   count(*) FILTER (WHERE m.is_lead AND s.state IN {COUNTED}) AS confirmed_lead
+                   count(*) FILTER (WHERE sponsorship_counts(s.state)) AS confirmed,
+                   count(*) FILTER (WHERE m.is_lead AND sponsorship_counts(s.state)) AS confirmed_lead
             FROM sponsorship_agencies m JOIN sponsorships s ON s.id = m.sponsorship_id AND s.campaign_id = $1
-            WHERE m.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')
+            WHERE m.campaign_id = $1 AND sponsorship_is_live(s.state)
               AND ($4::text IS NULL OR s.commune_code = $4)
             GROUP BY m.agency_id),
          given AS (
             SELECT d.agency_id, sum(d.total_value)::bigint AS delivered
             FROM deliveries d JOIN sponsorships s ON s.id = d.sponsorship_id
-            WHERE s.campaign_id = $1 AND s.state IN {COUNTED} AND ($4::text IS NULL OR s.commune_code = $4)
+            WHERE s.campaign_id = $1 AND sponsorship_counts(s.state) AND ($4::text IS NULL OR s.commune_code = $4)
             GROUP BY d.agency_id),
          visited AS (
             SELECT m.agency_id, count(*) AS visits,
@@ -107,8 +107,8 @@ pub async fn agency_results(
          LEFT JOIN visited vi ON vi.agency_id = a.id
          WHERE ($2::text IS NULL OR a.kind = $2) AND ($3::uuid IS NULL OR a.id = $3)
            AND ($4::text IS NULL OR mi.agency_id IS NOT NULL)
-         ORDER BY a.kind, a.name"
-    ))
+         ORDER BY a.kind, a.name",
+    )
     .persistent(false)
     .bind(campaign)
     .bind(kind)

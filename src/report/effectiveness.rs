@@ -3,7 +3,7 @@
 
 use sqlx::PgPool;
 
-use super::{COUNTED, scope_params};
+use super::scope_params;
 use crate::domain::roles::Scope;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,7 +51,7 @@ pub async fn effectiveness(
         // One narrow row a sponsorship, kept by triggers (migration 0025): its main group, the
         // first official "escaped" year after it, its last official status after it (1 poor,
         // 2 near-poor, 3 escaped), its latest visit's counts.
-        sqlx::query_as(&format!(
+        sqlx::query_as(
             "WITH review AS (
                 SELECT coalesce(max(year), 0) AS last FROM household_status_history WHERE source = 'official')
              SELECT f.support_group AS grp, count(*) AS households,
@@ -73,13 +73,13 @@ pub async fn effectiveness(
                     coalesce(sum(f.sold), 0)::bigint AS sold,
                     coalesce(sum(f.trees_surviving), 0)::bigint AS trees_surviving
              FROM effectiveness_facts f CROSS JOIN review
-             WHERE f.state IN {COUNTED}
+             WHERE sponsorship_counts(f.state)
                AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
                                                 WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
                AND ($2::text IS NULL OR f.commune_code = $2)
                AND ($3::int IS NULL OR f.year = $3)
-             GROUP BY 1"
-        ))
+             GROUP BY 1",
+    )
         .persistent(false)
         .bind(agency)
         .bind(&commune)

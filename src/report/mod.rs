@@ -25,9 +25,6 @@ mod years;
 pub use agency_results::*;
 pub use years::*;
 
-/// States that count (R3): confirmed by the commune and not cancelled.
-const COUNTED: &str = "('confirmed', 'delivering', 'target_reached', 'follow_up')";
-
 /// What a report is asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -195,7 +192,7 @@ fn scoped_from(f: &Filter, agency: Option<Uuid>, own_commune: Option<&str>) -> S
         "FROM sponsorships s
          JOIN communes co ON co.code = s.commune_code
          JOIN agencies la ON la.id = s.lead_agency_id
-         WHERE s.campaign_id = $1 AND s.state NOT IN ('rejected', 'cancelled')",
+         WHERE s.campaign_id = $1 AND sponsorship_is_live(s.state)",
     );
     if f.commune.is_some() {
         sql.push_str(if f.merged {
@@ -253,21 +250,30 @@ fn add(map: &mut BTreeMap<String, Breakdown>, order: &str, key: &str, label: &st
     b.reached += g.reached;
 }
 
+/// The list's scope: its `FROM … WHERE` text and the parameters it binds.
+#[derive(Clone, Copy)]
+struct Scoped<'a> {
+    from: &'a str,
+    agency: Option<Uuid>,
+    own_commune: &'a Option<String>,
+}
+
 /// Rows `offset..offset + limit` of the list of confirmed households, in the official order
 /// (commune, village, head of household), optionally only in the communes `only`. The window is
 /// chosen first (sorting needs only names), then only its rows get their agencies and lines:
 /// PostgreSQL would otherwise compute them for every row before the sort.
-#[allow(clippy::too_many_arguments)]
 async fn list_rows(
     pool: &PgPool,
     f: &Filter,
-    from: &str,
-    agency: Option<Uuid>,
-    own_commune: &Option<String>,
-    offset: i64,
-    limit: i64,
+    scoped: &Scoped<'_>,
+    (offset, limit): (i64, i64),
     only: Option<Vec<String>>,
 ) -> sqlx::Result<Vec<Adopted>> {
+    let Scoped {
+        from,
+        agency,
+        own_commune,
+    } = *scoped;
     sqlx::query_as(&format!(
         "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
                    JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
@@ -279,7 +285,7 @@ async fn list_rows(
                           FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
                 s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late, s.note
          FROM (SELECT s.id, co.name AS commune_name, v.name AS village, h.head_name
-               {from} AND s.state IN {COUNTED} {only}
+               {from} AND sponsorship_counts(s.state) {only}
                ORDER BY co.name, v.name, h.head_name, s.id
                OFFSET $7 LIMIT $8) w
          JOIN sponsorships s ON s.id = w.id
@@ -325,6 +331,11 @@ pub async fn summary(
     };
     let (agency, own_commune, nothing) = scope_params(scope);
     let from = scoped_from(f, agency, own_commune.as_deref());
+    let scoped = Scoped {
+        from: &from,
+        agency,
+        own_commune: &own_commune,
+    };
     let groups = async {
         if nothing {
             return Ok::<Vec<Group>, sqlx::Error>(Vec::new());
@@ -335,11 +346,11 @@ pub async fn summary(
                     EXISTS (SELECT 1 FROM campaign_priority_communes p
                             WHERE p.campaign_id = $1 AND p.commune_code = co.code) AS in_priority,
                     count(*) AS adopted,
-                    count(*) FILTER (WHERE s.state IN {COUNTED}) AS confirmed,
-                    coalesce(sum(s.pledged_value) FILTER (WHERE s.state IN {COUNTED}), 0)::bigint AS pledged,
-                    coalesce(sum(s.delivered_value) FILTER (WHERE s.state IN {COUNTED}), 0)::bigint AS delivered,
-                    count(*) FILTER (WHERE s.state IN {COUNTED} AND s.delivered_value >= c.target_per_household) AS reached,
-                    count(*) FILTER (WHERE s.state IN {COUNTED} AND j.sponsorship_id IS NOT NULL) AS joint
+                    count(*) FILTER (WHERE sponsorship_counts(s.state)) AS confirmed,
+                    coalesce(sum(s.pledged_value) FILTER (WHERE sponsorship_counts(s.state)), 0)::bigint AS pledged,
+                    coalesce(sum(s.delivered_value) FILTER (WHERE sponsorship_counts(s.state)), 0)::bigint AS delivered,
+                    count(*) FILTER (WHERE sponsorship_counts(s.state) AND s.delivered_value >= c.target_per_household) AS reached,
+                    count(*) FILTER (WHERE sponsorship_counts(s.state) AND j.sponsorship_id IS NOT NULL) AS joint
              {from_with_campaign}
              GROUP BY co.code, co.name, co.merged_into_code, co.merged_into_name, la.kind, s.support_form",
             from_with_campaign = from.replacen(
@@ -364,11 +375,9 @@ pub async fn summary(
     // which communes the window lies.
     let whole = async {
         match rows {
-            Rows::All if !nothing => {
-                list_rows(pool, f, &from, agency, &own_commune, 0, i64::MAX, None)
-                    .await
-                    .map(Some)
-            }
+            Rows::All if !nothing => list_rows(pool, f, &scoped, (0, i64::MAX), None)
+                .await
+                .map(Some),
             Rows::All => Ok(Some(Vec::new())),
             Rows::Window { .. } => Ok(None),
         }
@@ -391,7 +400,7 @@ pub async fn summary(
         }
         sqlx::query_scalar(&format!(
             "SELECT count(DISTINCT m.agency_id)
-             FROM (SELECT s.id {from} AND s.state IN {COUNTED}) pick
+             FROM (SELECT s.id {from} AND sponsorship_counts(s.state)) pick
              JOIN sponsorship_agencies m ON m.sponsorship_id = pick.id AND m.campaign_id = $1
              WHERE ($5::uuid IS NULL OR m.agency_id = $5)"
         ))
@@ -469,17 +478,7 @@ pub async fn summary(
             if only.is_empty() {
                 Vec::new()
             } else {
-                list_rows(
-                    pool,
-                    f,
-                    &from,
-                    agency,
-                    &own_commune,
-                    offset - skipped,
-                    limit,
-                    Some(only),
-                )
-                .await?
+                list_rows(pool, f, &scoped, (offset - skipped, limit), Some(only)).await?
             }
         }
         _ => Vec::new(),

@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::{COUNTED, scope_params};
+use super::scope_params;
 use crate::domain::roles::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -43,7 +43,7 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
          helped AS (
             SELECT c.year, s.household_id, s.delivered_value
             FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
-            WHERE s.state IN {COUNTED} {scoped}
+            WHERE sponsorship_counts(s.state) {scoped}
               AND ($1::uuid IS NULL OR true) AND ($2::text IS NULL OR true))
          SELECT c.year, count(hp.household_id) AS helped,
                 coalesce(sum(hp.delivered_value), 0)::bigint AS delivered,

@@ -399,7 +399,12 @@ async fn bad_input_gets_a_message_and_writes_nothing() {
         (day(2), "1", "8000000", "tương lai"),
         (day(0), "1000000", "20000000", "quá lớn"),
         (day(0), "1,5", "8000000", "phần lẻ"),
-        ("31/02/2024".to_string(), "1", "8000000", "không phải ngày"),
+        (
+            "31/02/2024".to_string(),
+            "1",
+            "8000000",
+            "không phải một ngày có thật",
+        ),
     ] {
         let page = a
             .post(
@@ -1215,4 +1220,35 @@ async fn migration_keeps_agency_observations_and_gives_households_their_official
         ],
         "the agency's observation no longer stands as the household's official status"
     );
+}
+
+/// The sets of states SQL uses (`sponsorship_counts`, `sponsorship_is_live`, migration 0026) are
+/// the domain's, state by state; and the table's CHECK accepts exactly the domain's codes.
+#[tokio::test]
+async fn the_state_sets_in_sql_are_the_domains() {
+    use giupdo::domain::sponsorship::State;
+    let app = TestApp::spawn().await;
+    for st in State::ALL {
+        let (counts, live): (bool, bool) =
+            sqlx::query_as("SELECT sponsorship_counts($1), sponsorship_is_live($1)")
+                .bind(st.as_str())
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        assert_eq!(counts, st.counts(), "{st:?} counts");
+        assert_eq!(live, st.is_live(), "{st:?} is live");
+        assert_eq!(State::parse(st.as_str()), Some(st));
+    }
+    let check: String = sqlx::query_scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'sponsorships_state_valid'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let codes: Vec<&str> = check.split('\'').skip(1).step_by(2).collect();
+    let mut domain: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+    let mut sql = codes.clone();
+    domain.sort();
+    sql.sort();
+    assert_eq!(sql, domain, "{check}");
 }

@@ -193,7 +193,7 @@ async fn attach_history(pool: &PgPool, list: &mut [Candidate]) -> sqlx::Result<(
                 (SELECT string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
                    FROM sponsorship_agencies sa JOIN agencies a ON a.id = sa.agency_id WHERE sa.sponsorship_id = s.id)
          FROM sponsorships s JOIN campaigns ca ON ca.id = s.campaign_id
-         WHERE s.household_id = ANY($1) AND s.state NOT IN ('rejected', 'cancelled')
+         WHERE s.household_id = ANY($1) AND sponsorship_is_live(s.state)
          ORDER BY ca.year",
     )
     .bind(&ids)

@@ -56,7 +56,7 @@ pub async fn earlier_help(
                    FROM sponsorship_agencies sa JOIN agencies a ON a.id = sa.agency_id WHERE sa.sponsorship_id = s.id),
                 s.support_summary
          FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
-         WHERE s.household_id = $2 AND s.state NOT IN ('rejected', 'cancelled')
+         WHERE s.household_id = $2 AND sponsorship_is_live(s.state)
            AND c.year < (SELECT year FROM campaigns WHERE id = $1)
          ORDER BY c.year",
     )
@@ -186,7 +186,7 @@ pub async fn holder(
     sqlx::query_scalar(
         "SELECT string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
          FROM sponsorships s JOIN sponsorship_agencies sa ON sa.sponsorship_id = s.id JOIN agencies a ON a.id = sa.agency_id
-         WHERE s.campaign_id = $1 AND s.household_id = $2 AND s.state NOT IN ('rejected', 'cancelled') GROUP BY s.id",
+         WHERE s.campaign_id = $1 AND s.household_id = $2 AND sponsorship_is_live(s.state) GROUP BY s.id",
     )
     .bind(campaign)
     .bind(household)
@@ -206,7 +206,7 @@ pub async fn holders(
     sqlx::query_as(
         "SELECT s.household_id, string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
          FROM sponsorships s JOIN sponsorship_agencies sa ON sa.sponsorship_id = s.id JOIN agencies a ON a.id = sa.agency_id
-         WHERE s.campaign_id = $1 AND s.household_id = ANY($2) AND s.state NOT IN ('rejected', 'cancelled')
+         WHERE s.campaign_id = $1 AND s.household_id = ANY($2) AND sponsorship_is_live(s.state)
          GROUP BY s.id, s.household_id",
     )
     .bind(campaign)

@@ -56,7 +56,7 @@ pub async fn follow_ups_due(
     this_year: i32,
 ) -> sqlx::Result<Vec<WorkRow>> {
     sqlx::query_as(&format!(
-        "{WORK} WHERE c.year < $2 AND s.state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')
+        "{WORK} WHERE c.year < $2 AND sponsorship_counts(s.state)
            AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $1)
            AND NOT EXISTS (SELECT 1 FROM follow_up_visits fv WHERE fv.sponsorship_id = s.id
                            AND extract(year FROM fv.visited_on) = $3)
@@ -113,10 +113,10 @@ pub async fn priority_unadopted(
              WHERE h.commune_code = $1 AND h.merged_into IS NULL AND h.status <> 'escaped'
                AND ($3 OR (h.will_to_escape AND (h.lacks_capital OR h.lacks_technique)))
                AND NOT EXISTS (SELECT 1 FROM sponsorships s WHERE s.household_id = h.id AND s.campaign_id = $2
-                               AND s.state NOT IN ('rejected', 'cancelled'))
+                               AND sponsorship_is_live(s.state))
                AND {} EXISTS (SELECT 1 FROM sponsorships e JOIN campaigns ec ON ec.id = e.campaign_id
                         WHERE e.household_id = h.id AND ec.year < (SELECT year FROM campaigns WHERE id = $2)
-                          AND e.state NOT IN ('rejected', 'cancelled'))
+                          AND sponsorship_is_live(e.state))
              ORDER BY h.head_name_key, h.id LIMIT $4",
             if helped { "" } else { "NOT" }
         )
@@ -181,7 +181,7 @@ pub async fn choices(
     );
     b.push_bind(campaign);
     b.push(
-        ") AND e.state NOT IN ('rejected', 'cancelled')) AS helped_before
+        ") AND sponsorship_is_live(e.state)) AS helped_before
             FROM households h JOIN villages v ON v.id = h.village_id JOIN communes co ON co.code = h.commune_code
             WHERE h.merged_into IS NULL AND h.status <> 'escaped'",
     );
@@ -206,7 +206,7 @@ pub async fn choices(
     );
     b.push_bind(campaign);
     b.push(
-        " AND s.state NOT IN ('rejected', 'cancelled')))
+        " AND sponsorship_is_live(s.state)))
          SELECT * FROM cand ORDER BY priority DESC, helped_before, head_name, id LIMIT ",
     );
     b.push_bind(limit);

@@ -26,6 +26,17 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in the order a sponsorship usually goes through them.
+    pub const ALL: [State; 7] = [
+        State::Proposed,
+        State::Confirmed,
+        State::Rejected,
+        State::Delivering,
+        State::TargetReached,
+        State::FollowUp,
+        State::Cancelled,
+    ];
+
     pub fn parse(s: &str) -> Option<State> {
         Some(match s {
             "proposed" => State::Proposed,
@@ -49,14 +60,15 @@ impl State {
             State::Cancelled => "cancelled",
         }
     }
-    /// Confirmed by the commune and not cancelled: counts toward quotas and reports (R3).
+    /// Confirmed by the commune and not cancelled: counts toward quotas and reports (R3). SQL
+    /// asks `sponsorship_counts(state)` (migration 0026), checked against this by a test.
     pub fn counts(self) -> bool {
         matches!(
             self,
             State::Confirmed | State::Delivering | State::TargetReached | State::FollowUp
         )
     }
-    /// Still holds the household in its campaign (R4).
+    /// Still holds the household in its campaign (R4); in SQL `sponsorship_is_live(state)`.
     pub fn is_live(self) -> bool {
         !matches!(self, State::Rejected | State::Cancelled)
     }
@@ -320,16 +332,6 @@ mod tests {
 
     use super::*;
 
-    const ALL: [State; 7] = [
-        State::Proposed,
-        State::Confirmed,
-        State::Rejected,
-        State::Delivering,
-        State::TargetReached,
-        State::FollowUp,
-        State::Cancelled,
-    ];
-
     #[test]
     fn every_transition_legal_and_illegal() {
         use State::*;
@@ -355,7 +357,7 @@ mod tests {
                 _ => None,
             }
         };
-        for s in ALL {
+        for s in State::ALL {
             assert_eq!(State::parse(s.as_str()), Some(s));
             for e in events {
                 let got = next(s, e);
