@@ -76,17 +76,22 @@ struct DuplicateState {
     confirm_reason: String,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What checking a submitted household found: the fields' messages and the duplicate warning.
+#[derive(Default)]
+struct Checked {
+    errors: Errors,
+    dups: DuplicateState,
+}
+
 async fn form_page(
     state: &AppState,
     actor: &Actor,
     ctx: Ctx,
-    action: String,
-    title: &str,
+    (action, title): (String, &str),
     f: HouseholdInput,
-    errors: Errors,
-    dups: DuplicateState,
+    checked: Checked,
 ) -> AppResult<FormPage> {
+    let Checked { errors, dups } = checked;
     let mut communes = crate::db::users::communes_for_select(&state.db).await?;
     if let Scope::Commune(own) = actor.scope() {
         communes.retain(|(c, _)| *c == own);
@@ -137,11 +142,9 @@ pub async fn new_form(
         &state,
         &actor,
         ctx,
-        "/ho".into(),
-        "Thêm hộ",
+        ("/ho".into(), "Thêm hộ"),
         f,
-        Errors::default(),
-        DuplicateState::default(),
+        Checked::default(),
     )
     .await
 }
@@ -329,7 +332,15 @@ async fn save(
     if errors.0.is_empty() {
         errors.0.insert("head_name", "Không lưu được.".into());
     }
-    let page = form_page(&state, &actor, ctx, action, title, f, errors, dups).await?;
+    let page = form_page(
+        &state,
+        &actor,
+        ctx,
+        (action, title),
+        f,
+        Checked { errors, dups },
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -372,11 +383,9 @@ pub async fn edit_form(
         &state,
         &actor,
         ctx,
-        format!("/ho/{id}"),
-        "Sửa thông tin hộ",
+        (format!("/ho/{id}"), "Sửa thông tin hộ"),
         f,
-        Errors::default(),
-        DuplicateState::default(),
+        Checked::default(),
     )
     .await
 }
