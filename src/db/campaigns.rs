@@ -22,9 +22,11 @@ pub struct PriorityCommune {
 }
 
 pub async fn current(pool: &PgPool) -> sqlx::Result<Option<Campaign>> {
-    sqlx::query_as(
-        "SELECT id, year, name, registration_deadline, report_deadline, target_per_household
-         FROM campaigns WHERE is_current",
+    sqlx::query_as!(
+        Campaign,
+        r#"SELECT id, year, name, registration_deadline AS "registration_deadline: NaiveDate",
+                report_deadline AS "report_deadline: NaiveDate", target_per_household
+         FROM campaigns WHERE is_current"#
     )
     .fetch_optional(pool)
     .await
@@ -34,12 +36,13 @@ pub async fn priority_communes(
     pool: &PgPool,
     campaign: Uuid,
 ) -> sqlx::Result<Vec<PriorityCommune>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        PriorityCommune,
         "SELECT p.commune_code, c.name AS commune_name, p.reason
          FROM campaign_priority_communes p JOIN communes c ON c.code = p.commune_code
          WHERE p.campaign_id = $1 ORDER BY c.name",
+        campaign
     )
-    .bind(campaign)
     .fetch_all(pool)
     .await
 }
@@ -66,16 +69,19 @@ pub struct CampaignListRow {
 
 /// The years there are campaigns for, newest first.
 pub async fn years(pool: &PgPool) -> sqlx::Result<Vec<i32>> {
-    sqlx::query_scalar("SELECT year FROM campaigns ORDER BY year DESC")
+    sqlx::query_scalar!("SELECT year FROM campaigns ORDER BY year DESC")
         .fetch_all(pool)
         .await
 }
 
 pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<CampaignListRow>> {
-    sqlx::query_as(
-        "SELECT c.id, c.year, c.name, c.registration_deadline, c.report_deadline, c.target_per_household, c.is_current,
-                (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = c.id) AS sponsorships
-         FROM campaigns c ORDER BY c.year DESC",
+    sqlx::query_as!(
+        CampaignListRow,
+        r#"SELECT c.id, c.year, c.name, c.registration_deadline AS "registration_deadline: NaiveDate",
+                c.report_deadline AS "report_deadline: NaiveDate",
+                c.target_per_household, c.is_current,
+                (SELECT count(*) FROM sponsorships s WHERE s.campaign_id = c.id) AS "sponsorships!"
+         FROM campaigns c ORDER BY c.year DESC"#
     )
     .fetch_all(pool)
     .await
@@ -94,34 +100,34 @@ pub struct CampaignDraft {
 }
 
 pub async fn get_draft(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignDraft>> {
-    let row: Option<(i32, String, NaiveDate, NaiveDate, i64, bool)> = sqlx::query_as(
-        "SELECT year, name, registration_deadline, report_deadline, target_per_household, is_current FROM campaigns WHERE id = $1",
+    let row = sqlx::query!(
+        r#"SELECT year, name, registration_deadline AS "registration_deadline: NaiveDate",
+                report_deadline AS "report_deadline: NaiveDate", target_per_household, is_current
+         FROM campaigns WHERE id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_optional(pool)
     .await?;
-    let Some((
-        year,
-        name,
-        registration_deadline,
-        report_deadline,
-        target_per_household,
-        is_current,
-    )) = row
-    else {
+    let Some(c) = row else {
         return Ok(None);
     };
-    let priority = sqlx::query_as("SELECT commune_code, reason FROM campaign_priority_communes WHERE campaign_id = $1 ORDER BY commune_code")
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
+    let priority = sqlx::query!(
+        "SELECT commune_code, reason FROM campaign_priority_communes
+         WHERE campaign_id = $1 ORDER BY commune_code",
+        id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|p| (p.commune_code, p.reason))
+    .collect();
     Ok(Some(CampaignDraft {
-        year,
-        name,
-        registration_deadline,
-        report_deadline,
-        target_per_household,
-        is_current,
+        year: c.year,
+        name: c.name,
+        registration_deadline: c.registration_deadline,
+        report_deadline: c.report_deadline,
+        target_per_household: c.target_per_household,
+        is_current: c.is_current,
         priority,
     }))
 }
@@ -135,19 +141,20 @@ pub async fn save(
     d: &CampaignDraft,
 ) -> sqlx::Result<Option<Uuid>> {
     if d.is_current {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE campaigns SET is_current = false WHERE is_current AND id IS DISTINCT FROM $1",
+            id
         )
-        .bind(id)
         .execute(&mut *conn)
         .await?;
     }
     let before: Option<serde_json::Value> = match id {
         Some(id) => {
-            let found = sqlx::query_scalar(
-                "SELECT to_jsonb(c) - 'created_at' - 'updated_at' - 'id' FROM campaigns c WHERE id = $1 FOR UPDATE",
+            let found = sqlx::query_scalar!(
+                r#"SELECT to_jsonb(c) - 'created_at' - 'updated_at' - 'id' AS "snapshot!"
+                   FROM campaigns c WHERE id = $1 FOR UPDATE"#,
+                id
             )
-            .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
             if found.is_none() {
@@ -159,33 +166,37 @@ pub async fn save(
     };
     // One statement for both: a new campaign gets a new id, an existing one (checked above) is updated.
     let id = id.unwrap_or_else(Uuid::now_v7);
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household, is_current)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET year = excluded.year, name = excluded.name,
              registration_deadline = excluded.registration_deadline, report_deadline = excluded.report_deadline,
              target_per_household = excluded.target_per_household, is_current = excluded.is_current, updated_at = now()",
+        id,
+        d.year,
+        d.name,
+        d.registration_deadline as NaiveDate,
+        d.report_deadline as NaiveDate,
+        d.target_per_household,
+        d.is_current
     )
-    .bind(id)
-    .bind(d.year)
-    .bind(&d.name)
-    .bind(d.registration_deadline)
-    .bind(d.report_deadline)
-    .bind(d.target_per_household)
-    .bind(d.is_current)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM campaign_priority_communes WHERE campaign_id = $1")
-        .bind(id)
+    sqlx::query!(
+        "DELETE FROM campaign_priority_communes WHERE campaign_id = $1",
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
+    for (code, reason) in &d.priority {
+        sqlx::query!(
+            "INSERT INTO campaign_priority_communes (campaign_id, commune_code, reason) VALUES ($1, $2, $3)",
+            id,
+            code,
+            reason
+        )
         .execute(&mut *conn)
         .await?;
-    for (code, reason) in &d.priority {
-        sqlx::query("INSERT INTO campaign_priority_communes (campaign_id, commune_code, reason) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(code)
-            .bind(reason)
-            .execute(&mut *conn)
-            .await?;
     }
     let entry = audit::Entry {
         action: if before.is_some() {

@@ -23,18 +23,18 @@ pub async fn insert(
     payload: &[u8],
     parsed: &[u8],
 ) -> sqlx::Result<Uuid> {
-    sqlx::query("DELETE FROM import_batches WHERE created_at < now() - interval '1 day'")
+    sqlx::query!("DELETE FROM import_batches WHERE created_at < now() - interval '1 day'")
         .execute(pool)
         .await?;
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO import_batches (user_id, kind, filename, payload, parsed)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        user,
+        kind,
+        filename,
+        payload,
+        parsed
     )
-    .bind(user)
-    .bind(kind)
-    .bind(filename)
-    .bind(payload)
-    .bind(parsed)
     .fetch_one(pool)
     .await
 }
@@ -46,13 +46,14 @@ pub async fn of_user(
     user: Uuid,
     kind: &str,
 ) -> sqlx::Result<Option<StoredBatch>> {
-    sqlx::query_as(
-        "SELECT filename, payload, parsed, confirmed_at IS NOT NULL AS confirmed FROM import_batches
-         WHERE id = $1 AND user_id = $2 AND kind = $3",
+    sqlx::query_as!(
+        StoredBatch,
+        r#"SELECT filename, payload, parsed, confirmed_at IS NOT NULL AS "confirmed!"
+         FROM import_batches WHERE id = $1 AND user_id = $2 AND kind = $3"#,
+        id,
+        user,
+        kind
     )
-    .bind(id)
-    .bind(user)
-    .bind(kind)
     .fetch_optional(pool)
     .await
 }

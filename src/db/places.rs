@@ -17,11 +17,13 @@ pub struct CommuneRow {
 }
 
 pub async fn communes(pool: &PgPool) -> sqlx::Result<Vec<CommuneRow>> {
-    sqlx::query_as(
-        "SELECT c.code, c.name, c.merged_into_code, c.merged_into_name,
-                (SELECT count(*) FROM villages v WHERE v.commune_code = c.code AND v.merged_into IS NULL) AS villages,
-                (SELECT count(*) FROM households h WHERE h.commune_code = c.code) AS households
-         FROM communes c ORDER BY c.code",
+    sqlx::query_as!(
+        CommuneRow,
+        r#"SELECT c.code, c.name, c.merged_into_code, c.merged_into_name,
+                (SELECT count(*) FROM villages v
+                  WHERE v.commune_code = c.code AND v.merged_into IS NULL) AS "villages!",
+                (SELECT count(*) FROM households h WHERE h.commune_code = c.code) AS "households!"
+         FROM communes c ORDER BY c.code"#
     )
     .fetch_all(pool)
     .await
@@ -34,30 +36,39 @@ pub struct VillageRow {
     pub households: i64,
 }
 
-/// The commune's villages (not those merged into another).
 /// The communes as merged on 01/07/2025: (new code, new name), by name.
 pub async fn merged_communes(pool: &PgPool) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as(
-        "SELECT DISTINCT merged_into_code, merged_into_name FROM communes ORDER BY merged_into_name",
+    let rows = sqlx::query!(
+        "SELECT DISTINCT merged_into_code, merged_into_name FROM communes ORDER BY merged_into_name"
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.merged_into_code, r.merged_into_name))
+        .collect())
 }
 
 /// The name of a commune as merged on 01/07/2025, by its new code.
 pub async fn merged_commune_name(pool: &PgPool, code: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT merged_into_name FROM communes WHERE merged_into_code = $1 LIMIT 1")
-        .bind(code)
-        .fetch_optional(pool)
+    sqlx::query_scalar!(
+        "SELECT merged_into_name FROM communes WHERE merged_into_code = $1 LIMIT 1",
+        code
+    )
+    .fetch_optional(pool)
         .await
 }
 
+/// The commune's villages (not those merged into another).
 pub async fn villages(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<VillageRow>> {
-    sqlx::query_as(
-        "SELECT v.id, v.name, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
-         FROM villages v WHERE v.commune_code = $1 AND v.merged_into IS NULL ORDER BY normalize_name(v.name)",
+    sqlx::query_as!(
+        VillageRow,
+        r#"SELECT v.id, v.name,
+                (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS "households!"
+         FROM villages v WHERE v.commune_code = $1 AND v.merged_into IS NULL
+         ORDER BY normalize_name(v.name)"#,
+        commune
     )
-    .bind(commune)
     .fetch_all(pool)
     .await
 }
@@ -69,14 +80,15 @@ pub async fn village_by_key(
     commune: &str,
     name: &str,
 ) -> sqlx::Result<Option<(Uuid, String)>> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, name FROM villages
          WHERE commune_code = $1 AND village_key(name) = village_key($2) AND merged_into IS NULL",
+        commune,
+        name
     )
-    .bind(commune)
-    .bind(name)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|r| (r.id, r.name)))
 }
 
 /// The villages (id, stored name) of these communes, by (commune, key): what a typed village maps to.
@@ -84,16 +96,16 @@ pub async fn villages_by_key(
     pool: &PgPool,
     communes: &[String],
 ) -> sqlx::Result<std::collections::HashMap<(String, String), (Uuid, String)>> {
-    let rows: Vec<(String, String, Uuid, String)> = sqlx::query_as(
-        "SELECT commune_code, village_key(name), id, name FROM villages
-         WHERE commune_code = ANY($1) AND merged_into IS NULL",
+    let rows = sqlx::query!(
+        r#"SELECT commune_code, village_key(name) AS "key!", id, name FROM villages
+         WHERE commune_code = ANY($1) AND merged_into IS NULL"#,
+        communes
     )
-    .bind(communes)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(c, k, id, name)| ((c, k), (id, name)))
+        .map(|r| ((r.commune_code, r.key), (r.id, r.name)))
         .collect())
 }
 

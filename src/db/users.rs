@@ -57,28 +57,35 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, username, full_name, password_hash, role, agency_id, commune_code, disabled";
-
 pub async fn by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
-        .bind(username)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        UserRow,
+        "SELECT id, username, full_name, password_hash, role, agency_id, commune_code, disabled
+         FROM users WHERE username = $1",
+        username
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        UserRow,
+        "SELECT id, username, full_name, password_hash, role, agency_id, commune_code, disabled
+         FROM users WHERE id = $1",
+        id
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        UserRow,
+        "SELECT id, username, full_name, password_hash, role, agency_id, commune_code, disabled
+         FROM users WHERE id = $1 FOR UPDATE",
+        id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -86,17 +93,17 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>
 /// In a transaction: wait for any other instance creating the first account, then tell whether
 /// there is still no account at all (the lock is held until the transaction ends).
 pub async fn none_yet_locked(tx: &mut PgConnection) -> sqlx::Result<bool> {
-    sqlx::query("SELECT pg_advisory_xact_lock(4242001)")
+    sqlx::query!("SELECT pg_advisory_xact_lock(4242001)")
         .execute(&mut *tx)
         .await?;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+    let count = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#)
         .fetch_one(&mut *tx)
         .await?;
     Ok(count == 0)
 }
 
 pub async fn count(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM users")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#)
         .fetch_one(pool)
         .await
 }
@@ -113,12 +120,13 @@ pub struct UserListRow {
 }
 
 pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<UserListRow>> {
-    sqlx::query_as(
-        "SELECT u.id, u.username, u.full_name, u.role, a.name AS agency_name,
-                c.name AS commune_name, u.disabled
+    sqlx::query_as!(
+        UserListRow,
+        r#"SELECT u.id, u.username, u.full_name, u.role, a.name AS "agency_name?",
+                c.name AS "commune_name?", u.disabled
          FROM users u LEFT JOIN agencies a ON a.id = u.agency_id
                       LEFT JOIN communes c ON c.code = u.commune_code
-         ORDER BY u.disabled, u.role, u.username",
+         ORDER BY u.disabled, u.role, u.username"#
     )
     .fetch_all(pool)
     .await
@@ -137,16 +145,18 @@ pub struct NewUser {
 }
 
 pub async fn create(conn: &mut PgConnection, by: &By, u: &NewUser) -> sqlx::Result<UserRow> {
-    let row: UserRow = sqlx::query_as(&format!(
+    let row = sqlx::query_as!(
+        UserRow,
         "INSERT INTO users (username, full_name, password_hash, role, agency_id, commune_code)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
-    ))
-    .bind(&u.username)
-    .bind(&u.full_name)
-    .bind(&u.password_hash)
-    .bind(u.role.as_str())
-    .bind(u.agency_id)
-    .bind(&u.commune_code)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, username, full_name, password_hash, role, agency_id, commune_code, disabled",
+        u.username,
+        u.full_name,
+        u.password_hash,
+        u.role.as_str(),
+        u.agency_id,
+        u.commune_code.as_deref()
+    )
     .fetch_one(&mut *conn)
     .await?;
     audit::created(conn, by, "user", row.id, &row.audited()).await?;
@@ -163,11 +173,13 @@ pub async fn set_disabled(
     let Some(before) = lock(conn, id).await? else {
         return Ok(false);
     };
-    let after: UserRow = sqlx::query_as(&format!(
-        "UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(disabled)
+    let after = sqlx::query_as!(
+        UserRow,
+        "UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1
+         RETURNING id, username, full_name, password_hash, role, agency_id, commune_code, disabled",
+        id,
+        disabled
+    )
     .fetch_one(&mut *conn)
     .await?;
     audit::updated(conn, by, "user", id, &before.audited(), &after.audited()).await?;
@@ -184,11 +196,13 @@ pub async fn set_password(
     let Some(before) = lock(conn, id).await? else {
         return Ok(false);
     };
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(password_hash)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
+        id,
+        password_hash
+    )
+    .execute(&mut *conn)
+    .await?;
     let entry = audit::Entry {
         action: audit::Action::Update,
         entity: "user",
@@ -203,13 +217,15 @@ pub async fn set_password(
 
 /// Usernames and ids for the `user list` command and the admin page.
 pub async fn agencies_for_select(pool: &PgPool) -> sqlx::Result<Vec<(Uuid, String)>> {
-    sqlx::query_as("SELECT id, name FROM agencies ORDER BY name")
+    let rows = sqlx::query!("SELECT id, name FROM agencies ORDER BY name")
         .fetch_all(pool)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 pub async fn communes_for_select(pool: &PgPool) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as("SELECT code, name FROM communes ORDER BY name")
+    let rows = sqlx::query!("SELECT code, name FROM communes ORDER BY name")
         .fetch_all(pool)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.code, r.name)).collect())
 }

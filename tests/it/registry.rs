@@ -1431,6 +1431,17 @@ async fn sql_and_rust_agree_on_village_keys() {
     for (n, k) in names.iter().zip(&sql) {
         assert_eq!(&giupdo::domain::text::village_key(n), k, "{n}");
     }
+    // A NULL name is NULL at once: the loop used to spin for ever on it (migration 0027).
+    let mut tx = app.pool().begin().await.unwrap();
+    sqlx::query("SET LOCAL statement_timeout = '5s'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let none: Option<String> = sqlx::query_scalar("SELECT village_key(NULL)")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(none, None);
 }
 
 #[tokio::test]
