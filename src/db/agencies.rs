@@ -24,41 +24,45 @@ impl AgencyRow {
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<AgencyRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        AgencyRow,
         "SELECT id, name, kind, staff_count, named_school, contact_person, phone
          FROM agencies WHERE id = $1",
+        id
     )
-    .bind(id)
     .fetch_optional(pool)
     .await
 }
 
 pub async fn name(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT name FROM agencies WHERE id = $1")
-        .bind(id)
+    sqlx::query_scalar!("SELECT name FROM agencies WHERE id = $1", id)
         .fetch_optional(pool)
         .await
 }
 
 /// Every agency but `agency`, by name (the partners a lead agency may invite).
 pub async fn others(pool: &PgPool, agency: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
-    sqlx::query_as("SELECT id, name FROM agencies WHERE id <> $1 ORDER BY name")
-        .bind(agency)
-        .fetch_all(pool)
-        .await
+    let rows = sqlx::query!(
+        "SELECT id, name FROM agencies WHERE id <> $1 ORDER BY name",
+        agency
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 /// The agencies whose name is `name` once case, accents and spacing are set aside.
 pub async fn ids_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM agencies WHERE normalize_name(name) = normalize_name($1)")
-        .bind(name)
-        .fetch_all(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT id FROM agencies WHERE normalize_name(name) = normalize_name($1)",
+        name
+    )
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn commune_name(pool: &PgPool, code: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT name FROM communes WHERE code = $1")
-        .bind(code)
+    sqlx::query_scalar!("SELECT name FROM communes WHERE code = $1", code)
         .fetch_optional(pool)
         .await
 }

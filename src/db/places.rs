@@ -56,7 +56,7 @@ pub async fn merged_commune_name(pool: &PgPool, code: &str) -> sqlx::Result<Opti
         code
     )
     .fetch_optional(pool)
-        .await
+    .await
 }
 
 /// The commune's villages (not those merged into another).
