@@ -30,18 +30,18 @@ pub async fn add(
     };
     let mut ids = Vec::with_capacity(photos.len());
     for p in photos {
-        let id: Uuid = sqlx::query_scalar(
+        let id = sqlx::query_scalar!(
             "INSERT INTO photos (sponsorship_id, delivery_id, visit_id, width, height, jpeg, thumb, uploaded_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            sponsorship,
+            delivery,
+            visit,
+            p.width as i32,
+            p.height as i32,
+            p.jpeg,
+            p.thumb,
+            by.user_id
         )
-        .bind(sponsorship)
-        .bind(delivery)
-        .bind(visit)
-        .bind(p.width as i32)
-        .bind(p.height as i32)
-        .bind(&p.jpeg)
-        .bind(&p.thumb)
-        .bind(by.user_id)
         .fetch_one(&mut *conn)
         .await?;
         ids.push(id);
@@ -81,16 +81,18 @@ pub struct PhotoRow {
     pub uploaded_at: DateTime<Utc>,
 }
 
-const ROW: &str =
-    "SELECT p.id, p.sponsorship_id, p.delivery_id, p.visit_id, p.width, p.height, p.uploaded_by,
-                          coalesce(u.full_name, 'hệ thống') AS uploader, p.uploaded_at
-                   FROM photos p LEFT JOIN users u ON u.id = p.uploaded_by";
-
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PhotoRow>> {
-    sqlx::query_as(&format!("{ROW} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        PhotoRow,
+        r#"SELECT p.id, p.sponsorship_id, p.delivery_id, p.visit_id, p.width, p.height, p.uploaded_by,
+                coalesce(u.full_name, 'hệ thống') AS "uploader!",
+                p.uploaded_at AS "uploaded_at: DateTime<Utc>"
+         FROM photos p LEFT JOIN users u ON u.id = p.uploaded_by
+         WHERE p.id = $1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// The photos of a household's sponsorships that a viewer may see: `agency` limits them to the
@@ -100,33 +102,40 @@ pub async fn of_household(
     household: Uuid,
     agency: Option<Uuid>,
 ) -> sqlx::Result<Vec<PhotoRow>> {
-    sqlx::query_as(&format!(
-        "{ROW} JOIN sponsorships s ON s.id = p.sponsorship_id
+    sqlx::query_as!(
+        PhotoRow,
+        r#"SELECT p.id, p.sponsorship_id, p.delivery_id, p.visit_id, p.width, p.height, p.uploaded_by,
+                coalesce(u.full_name, 'hệ thống') AS "uploader!",
+                p.uploaded_at AS "uploaded_at: DateTime<Utc>"
+         FROM photos p LEFT JOIN users u ON u.id = p.uploaded_by
+         JOIN sponsorships s ON s.id = p.sponsorship_id
          WHERE s.household_id = $1
            AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies m
                                             WHERE m.sponsorship_id = p.sponsorship_id AND m.agency_id = $2))
-         ORDER BY p.uploaded_at, p.id"
-    ))
-    .bind(household)
-    .bind(agency)
+         ORDER BY p.uploaded_at, p.id"#,
+        household,
+        agency
+    )
     .fetch_all(pool)
     .await
 }
 
 /// The stored JPEG or its thumbnail.
 pub async fn bytes(pool: &PgPool, id: Uuid, thumb: bool) -> sqlx::Result<Option<Vec<u8>>> {
-    let sql = if thumb {
-        "SELECT thumb FROM photos WHERE id = $1"
+    if thumb {
+        sqlx::query_scalar!("SELECT thumb FROM photos WHERE id = $1", id)
+            .fetch_optional(pool)
+            .await
     } else {
-        "SELECT jpeg FROM photos WHERE id = $1"
-    };
-    sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await
+        sqlx::query_scalar!("SELECT jpeg FROM photos WHERE id = $1", id)
+            .fetch_optional(pool)
+            .await
+    }
 }
 
 /// Delete a photo (the caller checked who may), audited with why.
 pub async fn delete(conn: &mut PgConnection, by: &By, photo: &PhotoRow) -> sqlx::Result<bool> {
-    let gone = sqlx::query("DELETE FROM photos WHERE id = $1")
-        .bind(photo.id)
+    let gone = sqlx::query!("DELETE FROM photos WHERE id = $1", photo.id)
         .execute(&mut *conn)
         .await?
         .rows_affected()
@@ -194,11 +203,13 @@ pub struct ConsentRow {
 }
 
 pub async fn consent(pool: &PgPool, household: Uuid) -> sqlx::Result<Option<ConsentRow>> {
-    sqlx::query_as(
-        "SELECT h.photo_consent, u.full_name AS recorded_by, h.photo_consent_at
-         FROM households h LEFT JOIN users u ON u.id = h.photo_consent_by WHERE h.id = $1",
+    sqlx::query_as!(
+        ConsentRow,
+        r#"SELECT h.photo_consent, u.full_name AS "recorded_by?",
+                h.photo_consent_at AS "photo_consent_at: DateTime<Utc>"
+         FROM households h LEFT JOIN users u ON u.id = h.photo_consent_by WHERE h.id = $1"#,
+        household
     )
-    .bind(household)
     .fetch_optional(pool)
     .await
 }
@@ -211,21 +222,22 @@ pub async fn set_consent(
     household: Uuid,
     consent: Consent,
 ) -> sqlx::Result<bool> {
-    let before: Option<String> =
-        sqlx::query_scalar("SELECT photo_consent FROM households WHERE id = $1 FOR UPDATE")
-            .bind(household)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let before = sqlx::query_scalar!(
+        "SELECT photo_consent FROM households WHERE id = $1 FOR UPDATE",
+        household
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(before) = before else {
         return Ok(false);
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE households SET photo_consent = $2, photo_consent_by = $3, photo_consent_at = now()
          WHERE id = $1",
+        household,
+        consent.as_str(),
+        by.user_id
     )
-    .bind(household)
-    .bind(consent.as_str())
-    .bind(by.user_id)
     .execute(&mut *conn)
     .await?;
     audit::write(
