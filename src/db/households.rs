@@ -35,7 +35,8 @@ pub struct HouseholdRow {
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<HouseholdRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        HouseholdRow,
         "SELECT h.id, h.commune_code, c.name AS commune_name, v.name AS village_name, h.head_name,
                 h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code, h.ethnicity, h.members, h.status,
                 h.status_year, h.lacks_capital, h.lacks_land, h.lacks_labour, h.lacks_technique,
@@ -43,8 +44,8 @@ pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<HouseholdRow>> 
          FROM households h JOIN communes c ON c.code = h.commune_code
                            JOIN villages v ON v.id = h.village_id
          WHERE h.id = $1",
+        id
     )
-    .bind(id)
     .fetch_optional(pool)
     .await
 }
@@ -63,17 +64,18 @@ pub struct HistoryRow {
 
 /// Every sponsorship of a household, newest year first.
 pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<HistoryRow>> {
-    sqlx::query_as(
-        "SELECT s.id, c.year,
+    sqlx::query_as!(
+        HistoryRow,
+        r#"SELECT s.id, c.year,
                 (SELECT string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
                    FROM sponsorship_agencies sa JOIN agencies a ON a.id = sa.agency_id
-                  WHERE sa.sponsorship_id = s.id) AS agencies,
+                  WHERE sa.sponsorship_id = s.id) AS "agencies!",
                 s.support_form, s.support_summary, s.pledged_value, s.delivered_value, s.state
          FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
          WHERE s.household_id = $1
-         ORDER BY c.year DESC, s.created_at DESC",
+         ORDER BY c.year DESC, s.created_at DESC"#,
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await
 }
@@ -89,10 +91,11 @@ pub struct StatusYear {
 
 /// The household's poverty status year by year.
 pub async fn status_history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<StatusYear>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        StatusYear,
         "SELECT year, status, source FROM household_status_history WHERE household_id = $1 ORDER BY year",
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await
 }
@@ -103,6 +106,7 @@ pub async fn status_history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<StatusY
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::audit::{self, By};
+use crate::domain::cccd::Cccd;
 use crate::domain::household::HouseholdDraft;
 use crate::domain::roles::Scope;
 use crate::domain::text::normalize_name;
@@ -323,14 +327,14 @@ async fn count(
             Scope::Commune(code) => Some(code),
             Scope::District | Scope::Agency(_) => None,
         };
-        let n: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(n), 0)::bigint FROM household_tallies
+        let n = sqlx::query_scalar!(
+            r#"SELECT coalesce(sum(n), 0)::bigint AS "n!" FROM household_tallies
              WHERE ($1::text IS NULL OR commune_code = $1) AND ($2::text IS NULL OR commune_code = $2)
-               AND ($3::text IS NULL OR status = $3)",
+               AND ($3::text IS NULL OR status = $3)"#,
+            own_commune,
+            q.commune.as_deref(),
+            q.status.as_deref()
         )
-        .bind(own_commune)
-        .bind(&q.commune)
-        .bind(&q.status)
         .fetch_one(pool)
         .await?;
         return Ok(Total::Exact(n));
@@ -375,7 +379,7 @@ fn bind_draft<'q>(q: PgQuery<'q>, village: Uuid, d: &'q HouseholdDraft) -> PgQue
         .bind(&d.head_name)
         .bind(d.birth_year)
         .bind(d.gender)
-        .bind(&d.cccd)
+        .bind(d.cccd.as_ref().map(Cccd::as_str))
         .bind(&d.household_code)
         .bind(d.ethnicity)
         .bind(d.members)
@@ -479,18 +483,18 @@ async fn record_status(
     year: i32,
     status: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO household_status_history (household_id, year, status, source, recorded_by)
          VALUES ($1, $2, $3, 'official', $4)
          ON CONFLICT (household_id, year) DO UPDATE
          SET status = excluded.status, source = 'official', recorded_by = excluded.recorded_by
          WHERE household_status_history.status <> excluded.status
             OR household_status_history.source <> 'official'",
+        id,
+        year,
+        status,
+        by.user_id
     )
-    .bind(id)
-    .bind(year)
-    .bind(status)
-    .bind(by.user_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -545,12 +549,14 @@ pub async fn exact_matches(
 
 /// Villages of a commune (for the form's list and filters).
 pub async fn villages(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<(Uuid, String)>> {
-    sqlx::query_as(
-        "SELECT id, name FROM villages WHERE commune_code = $1 AND merged_into IS NULL ORDER BY normalize_name(name)",
+    let rows = sqlx::query!(
+        "SELECT id, name FROM villages WHERE commune_code = $1 AND merged_into IS NULL
+         ORDER BY normalize_name(name)",
+        commune
     )
-    .bind(commune)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 /// The current campaign's year and priority communes, which the list and badges depend on.

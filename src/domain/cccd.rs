@@ -30,8 +30,15 @@ pub fn as_id_number(q: &str) -> Option<String> {
 }
 
 /// A CCCD that passed every check; it can only be made by [`Cccd::parse`].
-#[derive(Clone, PartialEq, Eq, veil::Redact)]
+#[derive(Clone, PartialEq, Eq, Hash, veil::Redact)]
 pub struct Cccd(#[redact] String);
+
+/// Serialized as its 12 digits (the import batch and the audit trail keep it as text).
+impl serde::Serialize for Cccd {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gender {

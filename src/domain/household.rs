@@ -65,7 +65,7 @@ pub struct HouseholdDraft {
     pub birth_year: Option<i32>,
     pub gender: Option<&'static str>,
     #[redact]
-    pub cccd: Option<String>,
+    pub cccd: Option<Cccd>,
     /// The CCCD was typed with 11 digits and its leading 0 restored (shown to the user).
     pub cccd_restored: bool,
     #[redact]
@@ -345,7 +345,7 @@ impl HouseholdInput {
             cccd_restored: matches!(cccd, Ok(Some((_, true)))),
             old_id_number: old_id_number.unwrap_or(None),
             old_id_moved: old_in_cccd,
-            cccd: cccd.unwrap_or(None).map(|(c, _)| c.as_str().to_string()),
+            cccd: cccd.unwrap_or(None).map(|(c, _)| c),
             household_code: household_code.unwrap_or(None),
             ethnicity: ethnicity.unwrap_or("other"),
             members: members.unwrap_or(1),

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{Layout, Table, locate_header};
 use crate::db::audit::{self, By};
 use crate::db::households::exact_matches;
+use crate::domain::cccd::Cccd;
 use crate::domain::duplicates::Thresholds;
 use crate::domain::household::HouseholdDraft;
 use crate::domain::text::{normalize_name, village_key};
@@ -223,7 +224,7 @@ pub async fn preview(
                         message: format!(
                             "Đã thêm số 0 ở đầu mà Excel bỏ mất: {} → {}.",
                             input.cccd.trim(),
-                            draft.cccd.as_deref().unwrap_or_default()
+                            draft.cccd.as_ref().map(Cccd::as_str).unwrap_or_default()
                         ),
                     });
                 }
@@ -286,7 +287,7 @@ pub async fn preview(
             });
             seen_old.insert(c, first);
         }
-        if let Some(c) = &d.cccd
+        if let Some(c) = d.cccd.as_ref().map(Cccd::as_str)
             && let Some(first) = seen_cccd.insert(c, *line)
         {
             problems.push(Problem {
@@ -309,7 +310,10 @@ pub async fn preview(
     }
 
     // Duplicates with the registry (exact CCCD or household code).
-    let cccds: Vec<String> = rows.iter().filter_map(|(_, d)| d.cccd.clone()).collect();
+    let cccds: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, d)| d.cccd.as_ref().map(|c| c.as_str().to_string()))
+        .collect();
     let old_ids: Vec<String> = rows
         .iter()
         .filter_map(|(_, d)| d.old_id_number.clone())
@@ -343,8 +347,8 @@ pub async fn preview(
         for (line, d) in &rows {
             let found = d
                 .cccd
-                .as_deref()
-                .and_then(|c| by_cccd.get(c).map(|m| ("Số CCCD", "CCCD", m)))
+                .as_ref()
+                .and_then(|c| by_cccd.get(c.as_str()).map(|m| ("Số CCCD", "CCCD", m)))
                 .or_else(|| {
                     d.old_id_number
                         .as_deref()
@@ -444,7 +448,7 @@ pub async fn commit(
         let names = col(&|d| Some(d.head_name.clone()));
         let birth: Vec<Option<i32>> = chunk.iter().map(|d| d.birth_year).collect();
         let gender = col(&|d| d.gender.map(str::to_string));
-        let cccd = col(&|d| d.cccd.clone());
+        let cccd = col(&|d| d.cccd.as_ref().map(|c| c.as_str().to_string()));
         let old_id = col(&|d| d.old_id_number.clone());
         let code = col(&|d| d.household_code.clone());
         let eth = col(&|d| Some(d.ethnicity.to_string()));

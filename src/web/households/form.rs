@@ -3,6 +3,7 @@
 use super::visible_household;
 use crate::db::audit::By;
 use crate::db::households::{self};
+use crate::domain::cccd::Cccd;
 use crate::domain::duplicates::Level;
 use crate::domain::household::HouseholdInput;
 use crate::domain::roles::{self, Actor, Scope};
@@ -295,7 +296,7 @@ async fn save(
                         let restored = if draft.cccd_restored {
                             format!(
                                 " Số CCCD có 11 chữ số đã được thêm số 0 ở đầu: {}.",
-                                draft.cccd.as_deref().unwrap_or_default()
+                                draft.cccd.as_ref().map(Cccd::as_str).unwrap_or_default()
                             )
                         } else {
                             String::new()
