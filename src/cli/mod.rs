@@ -139,6 +139,12 @@ pub struct ServeArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    block_on_main(run(cli))
+}
+
+/// Run a command's future on a multi-threaded runtime; an error is printed once, in Vietnamese,
+/// and ends the process with a failure code (the `giupdo` and `giupdo-bench` binaries).
+pub fn block_on_main(command: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -149,7 +155,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Lỗi: {e:#}");

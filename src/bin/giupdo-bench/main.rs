@@ -44,24 +44,8 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("Lỗi: không khởi động được tokio: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let source = giupdo::cli::db_source(&cli.data_dir);
-    match runtime.block_on(run(&source, cli.what)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("Lỗi: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    giupdo::cli::block_on_main(run(&source, cli.what))
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,7 +24,16 @@ pub struct AppProcess {
 impl AppProcess {
     pub async fn start(url: &str) -> anyhow::Result<AppProcess> {
         let port = ha::free_port()?;
-        let exe = std::env::current_exe().context("đường dẫn chương trình")?;
+        // The production binary beside this one (`cargo build --release` builds both).
+        let exe = std::env::current_exe()
+            .context("đường dẫn chương trình")?
+            .with_file_name("giupdo");
+        if !exe.exists() {
+            anyhow::bail!(
+                "không thấy {}: hãy chạy `cargo build --release` (dựng cả giupdo lẫn giupdo-bench) trước.",
+                exe.display()
+            );
+        }
         let log_path = std::env::temp_dir().join(format!("giupdo-bench-app-{port}.log"));
         let log = std::fs::File::create(&log_path)?;
         let mut child = Command::new(exe)
