@@ -114,7 +114,7 @@ pub async fn deliver(
         ));
     }
     let total = delivered.saturating_add(d.total_value);
-    if total > sponsorship::MAX_VND {
+    if total > crate::domain::money::MAX_VND {
         return Err(ChangeError::Refused(
             "Tổng giá trị đã trao vượt quá giới hạn cho phép.",
         ));

@@ -9,7 +9,7 @@ mod records;
 
 pub use records::*;
 
-pub use super::money::MAX_VND;
+use super::money::MAX_VND;
 pub const MAX_QUANTITY: i64 = 1_000_000;
 /// Agencies in one joint group: the lead and 1–3 others (R2).
 pub const MAX_GROUP: usize = 4;

@@ -4,7 +4,8 @@ use crate::domain::dates::parse_date;
 use crate::domain::money::Vnd;
 use chrono::NaiveDate;
 
-use super::{MAX_VND, parse_count, parse_quantity, text};
+use super::{parse_count, parse_quantity, text};
+use crate::domain::money::MAX_VND;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 pub struct DeliveryInput {
