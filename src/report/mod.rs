@@ -7,12 +7,11 @@
 
 pub mod effectiveness;
 pub mod export;
+pub mod figures;
 
 pub use effectiveness::effectiveness;
 
-use std::collections::BTreeMap;
-
-use sqlx::PgPool;
+use sqlx::{PgPool, QueryBuilder};
 use uuid::Uuid;
 
 use crate::db::agencies;
@@ -23,7 +22,10 @@ mod agency_results;
 mod years;
 
 pub use agency_results::*;
+pub use figures::{Breakdown, Folded, Totals};
 pub use years::*;
+
+use figures::{Joins, ScopeParams, push_scoped};
 
 /// What a report is asked for.
 #[derive(Debug, Clone, Default)]
@@ -101,32 +103,6 @@ impl Adopted {
     }
 }
 
-/// One line of a breakdown (by commune, by agency kind, by form of support).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Breakdown {
-    pub key: String,
-    pub label: String,
-    pub households: i64,
-    pub pledged: i64,
-    pub delivered: i64,
-    pub reached: i64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Totals {
-    /// Agencies that are a member of at least one confirmed sponsorship.
-    pub agencies: i64,
-    /// Live pledges (proposed or confirmed, not rejected or cancelled).
-    pub adopted: i64,
-    pub confirmed: i64,
-    pub pledged: i64,
-    pub delivered: i64,
-    pub reached: i64,
-    pub joint_groups: i64,
-    pub priority_households: i64,
-    pub priority_delivered: i64,
-}
-
 /// An agency short of its quota.
 #[derive(Debug, Clone)]
 pub struct Short {
@@ -167,12 +143,8 @@ pub fn percent(part: i64, whole: i64) -> i64 {
 
 /// The scope as SQL parameters: (agency, commune, sees nothing).
 fn scope_params(scope: &Scope) -> (Option<Uuid>, Option<String>, bool) {
-    match scope {
-        Scope::District => (None, None, false),
-        Scope::Agency(a) => (Some(*a), None, false),
-        Scope::Commune(c) => (None, Some(c.clone()), false),
-        Scope::Nothing => (None, None, true),
-    }
+    let p = ScopeParams::of(scope);
+    (p.agency, p.commune, p.nothing)
 }
 
 /// Which rows of the list of adopted households to fetch: the page shows a window of them, the
@@ -183,81 +155,6 @@ pub enum Rows {
     Window { offset: i64, limit: i64 },
 }
 
-/// The sponsorships a summary is about, as SQL: `s` (sponsorship), `co` (its commune) and `la`
-/// (lead agency) in scope; $1 campaign, $2 commune filter, $3 merged, $4 kind, $5 agency scope,
-/// $6 commune scope. Clauses for absent parameters are left out rather than left to the planner.
-/// Households are not read: the sponsorship carries its commune.
-fn scoped_from(f: &Filter, agency: Option<Uuid>, own_commune: Option<&str>) -> String {
-    let mut sql = String::from(
-        "FROM sponsorships s
-         JOIN communes co ON co.code = s.commune_code
-         JOIN agencies la ON la.id = s.lead_agency_id
-         WHERE s.campaign_id = $1 AND sponsorship_is_live(s.state)",
-    );
-    if f.commune.is_some() {
-        sql.push_str(if f.merged {
-            " AND co.merged_into_code = $2"
-        } else {
-            " AND co.code = $2"
-        });
-    }
-    if f.kind.is_some() {
-        sql.push_str(" AND la.kind = $4");
-    }
-    if agency.is_some() {
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $5)",
-        );
-    }
-    if own_commune.is_some() {
-        sql.push_str(" AND s.commune_code = $6");
-    }
-    // Keep every parameter referenced so their types are known even when a clause is left out.
-    sql.push_str(
-        " AND ($2::text IS NULL OR true) AND ($3::bool OR true) AND ($4::text IS NULL OR true)",
-    );
-    sql.push_str(" AND ($5::uuid IS NULL OR true) AND ($6::text IS NULL OR true)");
-    sql
-}
-
-/// One group of the summary's aggregate query.
-#[derive(sqlx::FromRow)]
-struct Group {
-    commune_code: String,
-    commune: String,
-    merged_code: String,
-    merged_name: String,
-    lead_kind: String,
-    form: String,
-    in_priority: bool,
-    adopted: i64,
-    confirmed: i64,
-    pledged: i64,
-    delivered: i64,
-    reached: i64,
-    joint: i64,
-}
-
-fn add(map: &mut BTreeMap<String, Breakdown>, order: &str, key: &str, label: &str, g: &Group) {
-    let b = map.entry(order.to_string()).or_insert_with(|| Breakdown {
-        key: key.to_string(),
-        label: label.to_string(),
-        ..Default::default()
-    });
-    b.households += g.confirmed;
-    b.pledged += g.pledged;
-    b.delivered += g.delivered;
-    b.reached += g.reached;
-}
-
-/// The list's scope: its `FROM … WHERE` text and the parameters it binds.
-#[derive(Clone, Copy)]
-struct Scoped<'a> {
-    from: &'a str,
-    agency: Option<Uuid>,
-    own_commune: &'a Option<String>,
-}
-
 /// Rows `offset..offset + limit` of the list of confirmed households, in the official order
 /// (commune, village, head of household), optionally only in the communes `only`. The window is
 /// chosen first (sorting needs only names), then only its rows get their agencies and lines:
@@ -265,16 +162,11 @@ struct Scoped<'a> {
 async fn list_rows(
     pool: &PgPool,
     f: &Filter,
-    scoped: &Scoped<'_>,
+    scope: &ScopeParams,
     (offset, limit): (i64, i64),
     only: Option<Vec<String>>,
 ) -> sqlx::Result<Vec<Adopted>> {
-    let Scoped {
-        from,
-        agency,
-        own_commune,
-    } = *scoped;
-    sqlx::query_as(&format!(
+    let mut b = QueryBuilder::new(
         "SELECT (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
                    JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
                 w.head_name, w.village, co.code AS commune_code, co.name AS commune,
@@ -284,38 +176,27 @@ async fn list_rows(
                 coalesce((SELECT string_agg(l.quantity || ' ' || l.unit, '; ' ORDER BY l.position)
                           FROM support_lines l WHERE l.sponsorship_id = s.id), '') AS quantity,
                 s.pledged_value AS pledged, s.delivered_value AS delivered, s.is_late, s.note
-         FROM (SELECT s.id, co.name AS commune_name, v.name AS village, h.head_name
-               {from} AND sponsorship_counts(s.state) {only}
-               ORDER BY co.name, v.name, h.head_name, s.id
-               OFFSET $7 LIMIT $8) w
+         FROM (SELECT s.id, co.name AS commune_name, v.name AS village, h.head_name",
+    );
+    push_scoped(&mut b, f, scope, Joins::Household);
+    b.push(" AND sponsorship_counts(s.state)");
+    if let Some(only) = only {
+        b.push(" AND s.commune_code = ANY(")
+            .push_bind(only)
+            .push(")");
+    }
+    b.push(" ORDER BY co.name, v.name, h.head_name, s.id OFFSET ")
+        .push_bind(offset)
+        .push(" LIMIT ")
+        .push_bind(limit)
+        .push(
+            ") w
          JOIN sponsorships s ON s.id = w.id
          JOIN communes co ON co.code = s.commune_code
          JOIN agencies la ON la.id = s.lead_agency_id
          ORDER BY w.commune_name, w.village, w.head_name, s.id",
-        from = from.replacen(
-            "JOIN communes co ON co.code = s.commune_code",
-            "JOIN communes co ON co.code = s.commune_code
-             JOIN households h ON h.id = s.household_id JOIN villages v ON v.id = h.village_id",
-            1
-        ),
-        only = if only.is_some() {
-            "AND s.commune_code = ANY($9)"
-        } else {
-            "AND ($9::text[] IS NULL OR true)"
-        }
-    ))
-    .persistent(false)
-    .bind(f.campaign)
-    .bind(&f.commune)
-    .bind(f.merged)
-    .bind(&f.kind)
-    .bind(agency)
-    .bind(own_commune)
-    .bind(offset)
-    .bind(limit)
-    .bind(only)
-    .fetch_all(pool)
-    .await
+        );
+    b.build_query_as().persistent(false).fetch_all(pool).await
 }
 
 /// The district summary of a campaign, within the user's scope and the filter. Totals and
@@ -329,53 +210,14 @@ pub async fn summary(
     let Some(campaign) = campaign(pool, f.campaign).await? else {
         return Ok(None);
     };
-    let (agency, own_commune, nothing) = scope_params(scope);
-    let from = scoped_from(f, agency, own_commune.as_deref());
-    let scoped = Scoped {
-        from: &from,
-        agency,
-        own_commune: &own_commune,
-    };
-    let groups = async {
-        if nothing {
-            return Ok::<Vec<Group>, sqlx::Error>(Vec::new());
-        }
-        sqlx::query_as(&format!(
-            "SELECT co.code AS commune_code, co.name AS commune, co.merged_into_code AS merged_code,
-                    co.merged_into_name AS merged_name, la.kind AS lead_kind, s.support_form AS form,
-                    EXISTS (SELECT 1 FROM campaign_priority_communes p
-                            WHERE p.campaign_id = $1 AND p.commune_code = co.code) AS in_priority,
-                    count(*) AS adopted,
-                    count(*) FILTER (WHERE sponsorship_counts(s.state)) AS confirmed,
-                    coalesce(sum(s.pledged_value) FILTER (WHERE sponsorship_counts(s.state)), 0)::bigint AS pledged,
-                    coalesce(sum(s.delivered_value) FILTER (WHERE sponsorship_counts(s.state)), 0)::bigint AS delivered,
-                    count(*) FILTER (WHERE sponsorship_counts(s.state) AND s.delivered_value >= c.target_per_household) AS reached,
-                    count(*) FILTER (WHERE sponsorship_counts(s.state) AND j.sponsorship_id IS NOT NULL) AS joint
-             {from_with_campaign}
-             GROUP BY co.code, co.name, co.merged_into_code, co.merged_into_name, la.kind, s.support_form",
-            from_with_campaign = from.replacen(
-                "JOIN agencies la ON la.id = s.lead_agency_id",
-                "JOIN agencies la ON la.id = s.lead_agency_id JOIN campaigns c ON c.id = s.campaign_id
-                 LEFT JOIN (SELECT DISTINCT sponsorship_id FROM sponsorship_agencies
-                            WHERE campaign_id = $1 AND NOT is_lead) j ON j.sponsorship_id = s.id",
-                1
-            )
-        ))
-        .persistent(false)
-        .bind(f.campaign)
-        .bind(&f.commune)
-        .bind(f.merged)
-        .bind(&f.kind)
-        .bind(agency)
-        .bind(&own_commune)
-        .fetch_all(pool)
-        .await
-    };
+    let params = ScopeParams::of(scope);
+    let nothing = params.nothing;
+    let groups = figures::groups_in(pool, f, &params);
     // The whole list is fetched alongside the figures; a window of it once the figures say in
     // which communes the window lies.
     let whole = async {
         match rows {
-            Rows::All if !nothing => list_rows(pool, f, &scoped, (0, i64::MAX), None)
+            Rows::All if !nothing => list_rows(pool, f, &params, (0, i64::MAX), None)
                 .await
                 .map(Some),
             Rows::All => Ok(Some(Vec::new())),
@@ -398,22 +240,18 @@ pub async fn summary(
         if unfiltered {
             return Ok(None);
         }
-        sqlx::query_scalar(&format!(
-            "SELECT count(DISTINCT m.agency_id)
-             FROM (SELECT s.id {from} AND sponsorship_counts(s.state)) pick
-             JOIN sponsorship_agencies m ON m.sponsorship_id = pick.id AND m.campaign_id = $1
-             WHERE ($5::uuid IS NULL OR m.agency_id = $5)"
-        ))
-        .persistent(false)
-        .bind(f.campaign)
-        .bind(&f.commune)
-        .bind(f.merged)
-        .bind(&f.kind)
-        .bind(agency)
-        .bind(&own_commune)
-        .fetch_one(pool)
-        .await
-        .map(Some)
+        let mut b = QueryBuilder::new("SELECT count(DISTINCT m.agency_id) FROM (SELECT s.id");
+        push_scoped(&mut b, f, &params, Joins::Plain);
+        b.push(" AND sponsorship_counts(s.state)) pick JOIN sponsorship_agencies m ON m.sponsorship_id = pick.id AND m.campaign_id = ")
+            .push_bind(f.campaign);
+        if let Some(agency) = params.agency {
+            b.push(" WHERE m.agency_id = ").push_bind(agency);
+        }
+        b.build_query_scalar()
+            .persistent(false)
+            .fetch_one(pool)
+            .await
+            .map(Some)
     };
     // Agencies short of their quota: the district sees all, an agency itself; quotas are not a
     // commune's business and a commune filter does not apply to them.
@@ -431,7 +269,7 @@ pub async fn summary(
     let short: Vec<Short> = quota_rows
         .into_iter()
         .filter(|r| !r.met())
-        .filter(|r| agency.is_none_or(|a| a == r.id))
+        .filter(|r| params.agency.is_none_or(|a| a == r.id))
         .map(|r| Short {
             expected: r.quota().households,
             counted: r.counted(),
@@ -478,61 +316,25 @@ pub async fn summary(
             if only.is_empty() {
                 Vec::new()
             } else {
-                list_rows(pool, f, &scoped, (offset - skipped, limit), Some(only)).await?
+                list_rows(pool, f, &params, (offset - skipped, limit), Some(only)).await?
             }
         }
         _ => Vec::new(),
     };
 
-    let mut totals = Totals {
-        agencies: taking_part,
-        ..Default::default()
-    };
-    let mut by_commune: BTreeMap<String, Breakdown> = BTreeMap::new();
-    let mut by_kind: BTreeMap<String, Breakdown> = BTreeMap::new();
-    let mut by_form: BTreeMap<String, Breakdown> = BTreeMap::new();
-    for g in &groups {
-        totals.adopted += g.adopted;
-        if g.confirmed == 0 {
-            continue;
-        }
-        totals.confirmed += g.confirmed;
-        totals.pledged += g.pledged;
-        totals.delivered += g.delivered;
-        totals.reached += g.reached;
-        totals.joint_groups += g.joint;
-        if g.in_priority {
-            totals.priority_households += g.confirmed;
-            totals.priority_delivered += g.delivered;
-        }
-        let (ckey, clabel) = if f.merged {
-            (&g.merged_code, &g.merged_name)
-        } else {
-            (&g.commune_code, &g.commune)
-        };
-        // Communes are listed by name; kinds and forms by their code.
-        add(&mut by_commune, clabel, ckey, clabel, g);
-        add(
-            &mut by_kind,
-            &g.lead_kind,
-            &g.lead_kind,
-            labels::agency_kind(&g.lead_kind),
-            g,
-        );
-        add(
-            &mut by_form,
-            &g.form,
-            &g.form,
-            labels::support_form(&g.form),
-            g,
-        );
-    }
+    let Folded {
+        mut totals,
+        by_commune,
+        by_kind,
+        by_form,
+    } = figures::fold(&groups, f.merged);
+    totals.agencies = taking_part;
     Ok(Some(Summary {
         campaign,
         totals,
-        by_commune: by_commune.into_values().collect(),
-        by_kind: by_kind.into_values().collect(),
-        by_form: by_form.into_values().collect(),
+        by_commune,
+        by_kind,
+        by_form,
         short,
         list,
     }))

@@ -1,8 +1,8 @@
 //! The multi-year view: households helped each year and how many escaped poverty later.
 
-use sqlx::PgPool;
+use sqlx::{PgPool, QueryBuilder};
 
-use super::scope_params;
+use super::figures::ScopeParams;
 use crate::domain::roles::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -18,23 +18,14 @@ pub struct YearRow {
 }
 
 pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
-    let (agency, commune, nothing) = scope_params(scope);
-    if nothing {
+    let scope = ScopeParams::of(scope);
+    if scope.nothing {
         return Ok(Vec::new());
     }
     // A household is adopted at most once per campaign (R4), so the confirmed sponsorships of a
     // year are its helped households. Status years are folded once per household: escaped (or
     // near-poor) "later" means its latest such year is after the year it was helped.
-    let mut scoped = String::new();
-    if agency.is_some() {
-        scoped.push_str(
-            " AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $1)",
-        );
-    }
-    if commune.is_some() {
-        scoped.push_str(" AND s.commune_code = $2");
-    }
-    sqlx::query_as(&format!(
+    let mut b = QueryBuilder::new(
         "WITH st AS (
             SELECT household_id,
                    max(year) FILTER (WHERE status = 'escaped') AS escaped,
@@ -43,8 +34,11 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
          helped AS (
             SELECT c.year, s.household_id, s.delivered_value
             FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
-            WHERE sponsorship_counts(s.state) {scoped}
-              AND ($1::uuid IS NULL OR true) AND ($2::text IS NULL OR true))
+            WHERE sponsorship_counts(s.state)",
+    );
+    scope.push_where(&mut b);
+    b.push(
+        ")
          SELECT c.year, count(hp.household_id) AS helped,
                 coalesce(sum(hp.delivered_value), 0)::bigint AS delivered,
                 count(hp.household_id) FILTER (WHERE st.near_poor > hp.year
@@ -53,11 +47,7 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
          FROM campaigns c
          LEFT JOIN helped hp ON hp.year = c.year
          LEFT JOIN st ON st.household_id = hp.household_id
-         GROUP BY c.year ORDER BY c.year"
-    ))
-    .persistent(false)
-    .bind(agency)
-    .bind(&commune)
-    .fetch_all(pool)
-    .await
+         GROUP BY c.year ORDER BY c.year",
+    );
+    b.build_query_as().persistent(false).fetch_all(pool).await
 }

@@ -15,6 +15,7 @@ use crate::domain::dates::{self, DeadlineStatus};
 use crate::domain::labels;
 use crate::domain::money::{format_vnd, group_thousands};
 use crate::domain::roles::{Role, Scope};
+use crate::report::figures;
 
 /// The current campaign as the layout shows it.
 pub struct CampaignView {
@@ -68,35 +69,39 @@ pub struct HomePage {
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<HomePage> {
     let (campaign, figures) = match campaign_view(&state).await? {
         Some((view, id)) => {
-            let f = stats::campaign_figures(&state.db, id).await?;
+            let (r, groups) = tokio::try_join!(
+                stats::registry(&state.db, id),
+                figures::groups(&state.db, id, &Scope::District)
+            )?;
+            let t = figures::fold(&groups, false).totals;
             let figures = vec![
                 Figure {
                     label: "Cơ quan, đơn vị",
-                    value: group_thousands(f.agencies),
+                    value: group_thousands(r.agencies),
                 },
                 Figure {
                     label: "Hộ nghèo, cận nghèo trong sổ",
-                    value: group_thousands(f.households),
+                    value: group_thousands(r.households),
                 },
                 Figure {
                     label: "Hộ đã được nhận giúp đỡ",
-                    value: group_thousands(f.sponsorships),
+                    value: group_thousands(t.adopted),
                 },
                 Figure {
                     label: "Đã được xã xác nhận",
-                    value: group_thousands(f.confirmed),
+                    value: group_thousands(t.confirmed),
                 },
                 Figure {
                     label: "Giá trị cam kết (đã xác nhận)",
-                    value: format_vnd(f.pledged_value),
+                    value: format_vnd(t.pledged),
                 },
                 Figure {
                     label: "Giá trị đã trao",
-                    value: format_vnd(f.delivered_value),
+                    value: format_vnd(t.delivered),
                 },
                 Figure {
                     label: "Hộ đã được giúp các năm trước",
-                    value: group_thousands(f.helped_before),
+                    value: group_thousands(r.helped_before),
                 },
             ];
             (Some(view), figures)
@@ -289,16 +294,23 @@ pub async fn dashboard(
                 w.short
                     .sort_by(|a, b| (a.adopted > 0, &a.name).cmp(&(b.adopted > 0, &b.name)));
                 w.kinds = kinds;
-                w.communes = stats::by_commune(&state.db, c)
-                    .await?
+                let (communes, groups) = tokio::try_join!(
+                    stats::commune_households(&state.db),
+                    figures::groups(&state.db, c, &Scope::District)
+                )?;
+                let mut progress = figures::per_commune(&groups);
+                w.communes = communes
                     .into_iter()
-                    .map(|p| CommuneLine {
-                        name: p.name,
-                        households: p.households,
-                        proposed: p.proposed,
-                        confirmed: p.confirmed,
-                        reached: p.reached,
-                        delivered: format_vnd(p.delivered_value),
+                    .map(|co| {
+                        let p = progress.remove(&co.code).unwrap_or_default();
+                        CommuneLine {
+                            name: co.name,
+                            households: co.households,
+                            proposed: p.proposed,
+                            confirmed: p.households,
+                            reached: p.reached,
+                            delivered: format_vnd(p.delivered),
+                        }
                     })
                     .collect();
             }

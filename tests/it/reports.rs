@@ -305,6 +305,115 @@ async fn summary_totals_agree_on_the_page_in_csv_and_in_xlsx() {
     assert_eq!(fig("Hộ đạt mức hỗ trợ"), reached);
 }
 
+/// Issue #17: the home page's tiles and the clerk's per-commune progress count what the report
+/// counts. They used to disagree on "reached": a follow-up visit put a sponsorship in
+/// `follow_up`, and the dashboard counted it as reached although less than the target had been
+/// delivered; the report compares what was delivered with the target.
+#[tokio::test]
+async fn the_home_page_and_the_clerks_dashboard_count_what_the_report_counts() {
+    let app = TestApp::spawn().await;
+    let mut d = data(&app).await;
+    let campaign: Uuid =
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE year = 2024 AND is_current")
+            .fetch_one(app.pool())
+            .await
+            .expect("2024 is the current campaign of the test database");
+    let visited = household(&app, "06091", "Mông Văn Sáu", "020085004444").await;
+    let short = Spons {
+        household: visited,
+        members: vec![d.w.agency_a],
+        state: "follow_up",
+        pledged: 9_000_000,
+        delivered: 2_000_000,
+    };
+    insert(&app, campaign, &short).await;
+    d.list.push(short);
+    d.communes.push("06091");
+    let (confirmed, pledged, delivered, reached) = expected(&d, |_, _| true);
+    assert_eq!(
+        (confirmed, reached),
+        (4, 2),
+        "the visited one counts but is not reached"
+    );
+    let adopted = d.list.iter().filter(|s| s.state != "rejected").count();
+
+    let home = Page::from(get(&app, &client(), "/").await).await;
+    let tile = |label: &str| {
+        home.texts(".figures .figure")
+            .into_iter()
+            .find_map(|f| f.strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no tile {label} in {}", home.text))
+    };
+    assert_eq!(tile("Hộ đã được nhận giúp đỡ"), adopted.to_string());
+    assert_eq!(tile("Đã được xã xác nhận"), confirmed.to_string());
+    assert_eq!(tile("Giá trị cam kết (đã xác nhận)"), vnd(pledged));
+    assert_eq!(tile("Giá trị đã trao"), vnd(delivered));
+
+    let clerk = as_user(&app, &d.w, 1).await;
+    let dash = Page::from(get(&app, &clerk, "/bang-dieu-khien").await).await;
+    let report = Page::from(get(&app, &clerk, "/bao-cao?nam=2024").await).await;
+    let report_reached = report
+        .texts(".report-figures .figure")
+        .into_iter()
+        .find_map(|f| {
+            f.strip_prefix("Hộ đạt mức hỗ trợ")
+                .map(|v| v.trim().to_string())
+        })
+        .expect("the report's reached figure");
+    assert_eq!(report_reached, reached.to_string());
+    let rows: Vec<Vec<String>> = {
+        let html = dash.html();
+        let tr = scraper::Selector::parse("section.by-commune tbody tr").unwrap();
+        let td = scraper::Selector::parse("td").unwrap();
+        html.select(&tr)
+            .map(|r| {
+                r.select(&td)
+                    .map(|c| c.text().collect::<String>().trim().to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(rows.len(), 19, "every commune of Bình Gia is listed");
+    for (code, name) in [
+        ("06073", "Hoa Thám"),
+        ("06091", "Thiện Thuật"),
+        ("06067", "Hưng Đạo"),
+    ] {
+        let keep = |i: usize, _: &Spons| d.communes[i] == code;
+        let (c, _, dl, r) = expected(&d, keep);
+        let waiting = d
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| keep(*i, s) && s.state == "proposed")
+            .count();
+        let row = rows
+            .iter()
+            .find(|r| r[0].contains(name))
+            .unwrap_or_else(|| panic!("no row for {name}: {rows:?}"));
+        assert_eq!(
+            (&row[2], &row[3], &row[4], &row[5]),
+            (
+                &waiting.to_string(),
+                &c.to_string(),
+                &r.to_string(),
+                &vnd(dl)
+            ),
+            "{name}: waiting, confirmed, reached, delivered"
+        );
+    }
+    let sum = |col: usize| {
+        rows.iter()
+            .map(|r| r[col].parse::<i64>().unwrap())
+            .sum::<i64>()
+    };
+    assert_eq!(
+        (sum(3), sum(4)),
+        (confirmed, reached),
+        "the communes add up to the report"
+    );
+}
+
 #[tokio::test]
 async fn merged_communes_group_2024_communes_into_their_successors() {
     let app = TestApp::spawn().await;
