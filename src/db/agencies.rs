@@ -2,6 +2,8 @@
 
 use sqlx::PgPool;
 use uuid::Uuid;
+use crate::db::codes::DbState;
+use crate::domain::sponsorship::State;
 
 use crate::domain::labels;
 use crate::domain::money::format_vnd;
@@ -85,7 +87,8 @@ struct LineRow {
     head_name: String,
     village: String,
     commune: String,
-    state: String,
+    #[sqlx(try_from = "DbState")]
+    state: State,
     members: i64,
     support_form: String,
     support_summary: String,
@@ -121,7 +124,7 @@ pub async fn sponsorships(
             household_id: r.household_id,
             head_name: r.head_name,
             place: format!("{}, {}", r.village, r.commune),
-            state: labels::sponsorship_state(&r.state),
+            state: r.state.label(),
             joint: r.members > 1,
             support: format!(
                 "{}: {}",

@@ -2,6 +2,8 @@
 
 use sqlx::PgPool;
 use uuid::Uuid;
+use crate::db::codes::DbState;
+use crate::domain::sponsorship::State;
 
 #[derive(Clone, sqlx::FromRow, veil::Redact)]
 pub struct HouseholdRow {
@@ -59,7 +61,8 @@ pub struct HistoryRow {
     pub support_summary: String,
     pub pledged_value: i64,
     pub delivered_value: i64,
-    pub state: String,
+    #[sqlx(try_from = "DbState")]
+    pub state: State,
 }
 
 /// Every sponsorship of a household, newest year first.
@@ -70,7 +73,8 @@ pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<HistoryRow>> {
                 (SELECT string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
                    FROM sponsorship_agencies sa JOIN agencies a ON a.id = sa.agency_id
                   WHERE sa.sponsorship_id = s.id) AS "agencies!",
-                s.support_form, s.support_summary, s.pledged_value, s.delivered_value, s.state
+                s.support_form, s.support_summary, s.pledged_value, s.delivered_value,
+                s.state AS "state: DbState"
          FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
          WHERE s.household_id = $1
          ORDER BY c.year DESC, s.created_at DESC"#,
@@ -366,42 +370,36 @@ pub async fn village_id(
     }
 }
 
-/// The columns a draft fills, in the order [`bind_draft`] binds them (from `$2`).
-const DRAFT_COLUMNS: &str = "commune_code, village_id, head_name, birth_year, gender, cccd, household_code, \
-     ethnicity, members, status, status_year, lacks_capital, lacks_land, lacks_labour, lacks_technique, \
-     illness, other_needs, will_to_escape, phone, notes, old_id_number";
-
-type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
-
-fn bind_draft<'q>(q: PgQuery<'q>, village: Uuid, d: &'q HouseholdDraft) -> PgQuery<'q> {
-    q.bind(&d.commune_code)
-        .bind(village)
-        .bind(&d.head_name)
-        .bind(d.birth_year)
-        .bind(d.gender)
-        .bind(d.cccd.as_ref().map(Cccd::as_str))
-        .bind(&d.household_code)
-        .bind(d.ethnicity)
-        .bind(d.members)
-        .bind(d.status)
-        .bind(d.status_year)
-        .bind(d.lacks_capital)
-        .bind(d.lacks_land)
-        .bind(d.lacks_labour)
-        .bind(d.lacks_technique)
-        .bind(d.illness)
-        .bind(&d.other_needs)
-        .bind(d.will_to_escape)
-        .bind(&d.phone)
-        .bind(&d.notes)
-        .bind(&d.old_id_number)
-}
-
-fn placeholders() -> String {
-    (2..=22)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A statement writing a draft: `$1` the household's id, then the draft's columns from `$2`
+/// in the order the two statements below name them, checked by the compiler.
+macro_rules! with_draft {
+    ($sql:literal, $id:expr, $village:expr, $d:expr) => {
+        sqlx::query!(
+            $sql,
+            $id,
+            &$d.commune_code,
+            $village,
+            &$d.head_name,
+            $d.birth_year,
+            $d.gender,
+            $d.cccd.as_ref().map(Cccd::as_str),
+            $d.household_code.as_deref(),
+            $d.ethnicity,
+            $d.members,
+            $d.status,
+            $d.status_year,
+            $d.lacks_capital,
+            $d.lacks_land,
+            $d.lacks_labour,
+            $d.lacks_technique,
+            $d.illness,
+            $d.other_needs.as_deref(),
+            $d.will_to_escape,
+            $d.phone.as_deref(),
+            $d.notes.as_deref(),
+            $d.old_id_number.as_deref()
+        )
+    };
 }
 
 /// `reason`: why the user saved despite a probable duplicate (kept in the audit trail).
@@ -413,13 +411,18 @@ pub async fn create(
 ) -> sqlx::Result<Uuid> {
     let village = village_id(conn, by, &d.commune_code, &d.village).await?;
     let id = Uuid::new_v4();
-    let sql = format!(
-        "INSERT INTO households (id, {DRAFT_COLUMNS}) VALUES ($1, {})",
-        placeholders()
-    );
-    bind_draft(sqlx::query(&sql).bind(id), village, d)
-        .execute(&mut *conn)
-        .await?;
+    with_draft!(
+        "INSERT INTO households (id, commune_code, village_id, head_name, birth_year, gender, cccd,
+             household_code, ethnicity, members, status, status_year, lacks_capital, lacks_land,
+             lacks_labour, lacks_technique, illness, other_needs, will_to_escape, phone, notes, old_id_number)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                 $20, $21, $22)",
+        id,
+        village,
+        d
+    )
+    .execute(&mut *conn)
+    .await?;
     record_status(conn, by, id, d.status_year, d.status).await?;
     let entry = audit::Entry {
         action: audit::Action::Create,
@@ -441,27 +444,39 @@ pub async fn update(
     d: &HouseholdDraft,
     reason: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let snapshot = "SELECT to_jsonb(h) - 'created_at' - 'updated_at' - 'head_name_key' FROM households h WHERE id = $1";
-    let before: Option<serde_json::Value> = sqlx::query_scalar(&format!("{snapshot} FOR UPDATE"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let before = sqlx::query_scalar!(
+        r#"SELECT to_jsonb(h) - 'created_at' - 'updated_at' - 'head_name_key' AS "snapshot!"
+           FROM households h WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(before) = before else {
         return Ok(false);
     };
     let village = village_id(conn, by, &d.commune_code, &d.village).await?;
-    let sql = format!(
-        "UPDATE households SET ({DRAFT_COLUMNS}, updated_at) = ({}, now()) WHERE id = $1",
-        placeholders()
-    );
-    bind_draft(sqlx::query(&sql).bind(id), village, d)
-        .execute(&mut *conn)
-        .await?;
+    with_draft!(
+        "UPDATE households SET (commune_code, village_id, head_name, birth_year, gender, cccd,
+             household_code, ethnicity, members, status, status_year, lacks_capital, lacks_land,
+             lacks_labour, lacks_technique, illness, other_needs, will_to_escape, phone, notes, old_id_number,
+             updated_at)
+           = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+              now())
+         WHERE id = $1",
+        id,
+        village,
+        d
+    )
+    .execute(&mut *conn)
+    .await?;
     record_status(conn, by, id, d.status_year, d.status).await?;
-    let after: serde_json::Value = sqlx::query_scalar(snapshot)
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let after = sqlx::query_scalar!(
+        r#"SELECT to_jsonb(h) - 'created_at' - 'updated_at' - 'head_name_key' AS "snapshot!"
+           FROM households h WHERE id = $1"#,
+        id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let entry = audit::Entry {
         action: audit::Action::Update,
         entity: "household",

@@ -15,6 +15,8 @@ use sqlx::{PgPool, QueryBuilder};
 use uuid::Uuid;
 
 use crate::db::agencies;
+use crate::db::codes::DbState;
+use crate::domain::sponsorship::State;
 use crate::domain::labels;
 use crate::domain::roles::Scope;
 
@@ -80,7 +82,8 @@ pub struct Adopted {
     pub merged_name: String,
     pub lead_kind: String,
     pub members: i64,
-    pub state: String,
+    #[sqlx(try_from = "DbState")]
+    pub state: State,
     pub form: String,
     pub quantity: String,
     pub pledged: i64,
@@ -92,7 +95,7 @@ pub struct Adopted {
 impl Adopted {
     /// The note column of the official list: what a reader of the report needs to know.
     pub fn remark(&self) -> String {
-        let mut parts = vec![labels::sponsorship_state(&self.state).to_string()];
+        let mut parts = vec![self.state.label().to_string()];
         if self.members > 1 {
             parts.push(format!("nhóm {} đơn vị", self.members));
         }

@@ -13,6 +13,7 @@ use super::sponsorships::{WorkLine, work_line};
 use crate::db::{agencies, campaigns, sponsorships, stats};
 use crate::domain::dates::{self, DeadlineStatus};
 use crate::domain::labels;
+use crate::domain::sponsorship::State as SState;
 use crate::domain::money::{format_vnd, group_thousands};
 use crate::domain::roles::{Role, Scope};
 use crate::report::figures;
@@ -227,13 +228,15 @@ pub async fn dashboard(
                     rows.into_iter().map(work_line).collect()
                 };
                 w.pending =
-                    lines(sponsorships::of_commune(&state.db, &code, c, &["proposed"]).await?);
+                    lines(sponsorships::of_commune(&state.db, &code, c, &[SState::Proposed]).await?);
+                let counted: Vec<SState> =
+                    SState::ALL.into_iter().filter(|s| s.counts()).collect();
                 w.confirmed = lines(
                     sponsorships::of_commune(
                         &state.db,
                         &code,
                         c,
-                        &["confirmed", "delivering", "target_reached", "follow_up"],
+                        &counted,
                     )
                     .await?,
                 );

@@ -1251,4 +1251,19 @@ async fn the_state_sets_in_sql_are_the_domains() {
     domain.sort();
     sql.sort();
     assert_eq!(sql, domain, "{check}");
+    // Every code the table allows decodes into the enum; one it does not know is an error that
+    // names it (not a string shown as "unknown").
+    use giupdo::db::codes::DbState;
+    let back: Vec<DbState> = sqlx::query_scalar("SELECT unnest($1::text[])")
+        .bind(&codes)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(back.len(), State::ALL.len());
+    assert!(back.iter().all(|b| State::ALL.contains(&b.0)));
+    let bad = sqlx::query_scalar::<_, DbState>("SELECT 'paid'::text")
+        .fetch_one(app.pool())
+        .await
+        .expect_err("an unknown state code");
+    assert!(bad.to_string().contains("\"paid\""), "{bad}");
 }

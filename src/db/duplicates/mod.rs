@@ -69,24 +69,25 @@ struct Row {
     gender: Option<String>,
 }
 
-const SELECT: &str = "SELECT h.id, h.head_name, h.head_name_key, v.name AS village_name, h.commune_code,
-        c.name AS commune_name, h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code, h.status,
-        similarity(h.head_name_key, $1) AS similarity,
-        coalesce(h.cccd = $2, false) AS same_cccd,
-        coalesce(h.old_id_number = $5, false) AS same_old_id,
-        coalesce(h.commune_code = $3 AND h.household_code = $4, false) AS same_code
-     FROM households h JOIN villages v ON v.id = h.village_id JOIN communes c ON c.code = h.commune_code";
-
-/// Names of the dictionary (migration 0016) above the session's similarity threshold, nearest
-/// first: joined to households in this order, a `LIMIT` stops the walk as soon as enough
-/// households are found.
-const NEAREST_NAMES: &str =
-    "SELECT n.key, n.key <-> $1 AS d FROM name_keys n WHERE $1 <> '' AND n.key % $1 ORDER BY d";
-
-/// The same within one commune ($3), from its own partition of the per-commune dictionary
-/// (migration 0018).
-const NEAREST_NAMES_IN_COMMUNE: &str = "SELECT n.key, n.key <-> $1 AS d FROM commune_name_keys n
-     WHERE n.commune_code = $3 AND $1 <> '' AND n.key % $1 ORDER BY d";
+/// A candidate statement: the columns of [`Row`] for households `h` scored against the typed
+/// name key ($1), CCCD ($2), commune ($3), household code ($4) and old ID number ($5), followed
+/// by `$rest`; checked by the compiler (`query_as!` joins literals with `+`).
+macro_rules! candidate_rows {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            r#"SELECT h.id, h.head_name, h.head_name_key AS "head_name_key!", v.name AS village_name, h.commune_code,
+                c.name AS commune_name, h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code,
+                h.status, similarity(h.head_name_key, $1) AS "similarity!",
+                coalesce(h.cccd = $2, false) AS "same_cccd!",
+                coalesce(h.old_id_number = $5, false) AS "same_old_id!",
+                coalesce(h.commune_code = $3 AND h.household_code = $4, false) AS "same_code!"
+             FROM households h JOIN villages v ON v.id = h.village_id JOIN communes c ON c.code = h.commune_code "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
 
 /// `%` (the trigram index operator) uses this session threshold; set it for this transaction.
 async fn set_threshold(conn: &mut PgConnection, t: f32) -> sqlx::Result<()> {
@@ -108,27 +109,29 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
     sqlx::query("SELECT set_config('enable_seqscan', 'off', true)")
         .execute(&mut *tx)
         .await?;
-    let sql = format!(
-        "{SELECT} WHERE h.id IS DISTINCT FROM $6 AND h.merged_into IS NULL AND h.id IN (
+    // Similar names: the commune's partition of the name dictionary (migration 0018) above the
+    // session's similarity threshold, nearest first; joined to households in this order, the
+    // `LIMIT` stops the walk as soon as enough households are found.
+    let rows: Vec<Row> = candidate_rows!(
+        r#"WHERE h.id IS DISTINCT FROM $6 AND h.merged_into IS NULL AND h.id IN (
             (SELECT x.id FROM households x WHERE x.cccd = $2 OR x.old_id_number = $5
                  OR (x.commune_code = $3 AND x.household_code = $4))
             UNION ALL
-            -- Similar names nearest first, then the households of this commune bearing them.
-            (SELECT x.id FROM ({NEAREST_NAMES_IN_COMMUNE}) k
+            (SELECT x.id FROM (SELECT n.key, n.key <-> $1 AS d FROM commune_name_keys n
+                               WHERE n.commune_code = $3 AND $1 <> '' AND n.key % $1 ORDER BY d) k
              CROSS JOIN LATERAL (SELECT x.id FROM households x
                 WHERE x.commune_code = $3 AND x.head_name_key = k.key AND x.merged_into IS NULL) x
              ORDER BY k.d LIMIT 60))
-         ORDER BY same_cccd DESC, same_old_id DESC, same_code DESC, similarity DESC LIMIT 50"
-    );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(&key)
-        .bind(&p.cccd)
-        .bind(&p.commune_code)
-        .bind(&p.household_code)
-        .bind(&p.old_id_number)
-        .bind(p.exclude)
-        .fetch_all(&mut *tx)
-        .await?;
+         ORDER BY "same_cccd!" DESC, "same_old_id!" DESC, "same_code!" DESC, "similarity!" DESC LIMIT 50"#,
+        &key,
+        p.cccd.as_deref(),
+        &p.commune_code,
+        p.household_code.as_deref(),
+        p.old_id_number.as_deref(),
+        p.exclude
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     let probe_village = village_key(&p.village);
     let mut out: Vec<Candidate> = rows
@@ -228,8 +231,8 @@ pub async fn search(
     // typed one are looked at — a few dozen, where a trigram search fetched every name sharing a
     // common word (~4.500 for a common name) to keep ~200.
     let blocks = name_blocks(&key);
-    let sql = format!(
-        "{SELECT} WHERE h.merged_into IS NULL AND h.id IN (
+    let rows: Vec<Row> = candidate_rows!(
+        r#"WHERE h.merged_into IS NULL AND h.id IN (
             (SELECT x.id FROM households x WHERE x.merged_into IS NULL
                 AND (x.cccd = $2 OR x.old_id_number = $5 OR x.household_code = $4) LIMIT 50)
             UNION ALL
@@ -237,17 +240,16 @@ pub async fn search(
              CROSS JOIN LATERAL (SELECT x.id FROM households x
                 WHERE x.head_name_key = k.key AND x.merged_into IS NULL LIMIT 20) x
              LIMIT 150))
-         ORDER BY same_cccd DESC, (h.household_code = $4) DESC, similarity DESC LIMIT 50"
-    );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(&key)
-        .bind(&cccd)
-        .bind(Option::<String>::None)
-        .bind(q.trim())
-        .bind(&old_id)
-        .bind(&blocks)
-        .fetch_all(pool)
-        .await?;
+         ORDER BY "same_cccd!" DESC, (h.household_code = $4) DESC, "similarity!" DESC LIMIT 50"#,
+        &key,
+        cccd.as_deref(),
+        Option::<&str>::None,
+        q.trim(),
+        old_id.as_deref(),
+        &blocks[..]
+    )
+    .fetch_all(pool)
+    .await?;
     let mut out: Vec<Candidate> = rows
         .into_iter()
         .filter_map(|r| {
@@ -298,14 +300,16 @@ pub async fn trigram_names(
 ) -> sqlx::Result<Vec<(String, f32)>> {
     let mut tx = pool.begin().await?;
     set_threshold(&mut tx, threshold).await?;
-    let rows = sqlx::query_as(&format!(
-        "SELECT n.key, similarity(n.key, $1) FROM ({NEAREST_NAMES}) n"
-    ))
-    .bind(key)
+    // The dictionary (migration 0016) above the session's similarity threshold, nearest first.
+    let rows = sqlx::query!(
+        r#"SELECT n.key, similarity(n.key, $1) AS "similarity!"
+           FROM name_keys n WHERE $1 <> '' AND n.key % $1 ORDER BY n.key <-> $1"#,
+        key
+    )
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows)
+    Ok(rows.into_iter().map(|r| (r.key, r.similarity)).collect())
 }
 
 /// A suspected pair already in the registry.

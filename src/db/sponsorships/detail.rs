@@ -1,5 +1,6 @@
 //! One sponsorship: its detail, members, lines, deliveries and visits.
 
+use crate::db::codes::DbState;
 use crate::domain::sponsorship::State;
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -18,7 +19,8 @@ pub struct Detail {
     pub commune_code: String,
     pub commune: String,
     pub lead_agency_id: Uuid,
-    pub state: String,
+    #[sqlx(try_from = "DbState")]
+    pub state: State,
     pub support_form: String,
     pub support_summary: String,
     pub pledged_value: i64,
@@ -31,18 +33,12 @@ pub struct Detail {
     pub cancel_reason: Option<String>,
 }
 
-impl Detail {
-    pub fn state(&self) -> State {
-        State::parse(&self.state).unwrap_or(State::Cancelled)
-    }
-}
-
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Detail>> {
     sqlx::query_as!(
         Detail,
         r#"SELECT s.id, s.campaign_id, c.year, c.is_current AS campaign_is_current,
             c.target_per_household AS target, h.id AS household_id, h.head_name, v.name AS village,
-            h.commune_code, co.name AS commune, s.lead_agency_id, s.state, s.support_form,
+            h.commune_code, co.name AS commune, s.lead_agency_id, s.state AS "state: DbState", s.support_form,
             s.support_summary, s.pledged_value, s.delivered_value, s.note,
             s.pledged_on AS "pledged_on: NaiveDate", s.is_late, s.helped_before_reason,
             s.rejection_reason, s.cancel_reason

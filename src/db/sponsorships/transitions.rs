@@ -1,6 +1,7 @@
 //! Changes: each locks the sponsorship's row, asks `domain::sponsorship::next` whether the event is allowed, writes, and audits, in the caller's transaction.
 
 use crate::db::audit::{self, By};
+use crate::db::codes::DbState;
 use crate::domain::sponsorship::{self, Delivery, Event, State, Visit};
 use chrono::{Datelike, NaiveDate};
 use sqlx::PgConnection;
@@ -24,32 +25,50 @@ async fn lock(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<(State, i64, i64, NaiveDate), ChangeError> {
-    let row: Option<(String, i64, i64, NaiveDate)> = sqlx::query_as(
-        "SELECT s.state, s.delivered_value, c.target_per_household, s.pledged_on
-         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id WHERE s.id = $1 FOR UPDATE OF s",
+    let row = sqlx::query!(
+        r#"SELECT s.state AS "state: DbState", s.delivered_value, c.target_per_household,
+                  s.pledged_on AS "pledged_on: NaiveDate"
+         FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id WHERE s.id = $1 FOR UPDATE OF s"#,
+        id
     )
-    .bind(id)
     .fetch_optional(&mut *conn)
-    .await?;
-    let (state, delivered, target, pledged_on) = row.ok_or(ChangeError::NotFound)?;
-    let state = State::parse(&state).ok_or(ChangeError::Refused("Trạng thái không rõ."))?;
-    Ok((state, delivered, target, pledged_on))
+    .await?
+    .ok_or(ChangeError::NotFound)?;
+    Ok((
+        row.state.0,
+        row.delivered_value,
+        row.target_per_household,
+        row.pledged_on,
+    ))
 }
 
-/// Was this form (its one-time token) already recorded in `table`? Asked under the
-/// sponsorship's row lock, so two copies of one form cannot both pass.
+/// Where a form's one-time token is kept.
+#[derive(Clone, Copy)]
+enum Recorded {
+    Deliveries,
+    Visits,
+}
+
+/// Was this form (its one-time token) already recorded? Asked under the sponsorship's row lock,
+/// so two copies of one form cannot both pass.
 async fn already_recorded(
     conn: &mut PgConnection,
-    table: &'static str,
+    kind: Recorded,
     submission: Option<Uuid>,
 ) -> sqlx::Result<bool> {
     let Some(token) = submission else {
         return Ok(false);
     };
-    sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM {table} WHERE submission = $1)"
-    ))
-    .bind(token)
+    match kind {
+        Recorded::Deliveries => sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM deliveries WHERE submission = $1) AS "found!""#,
+            token
+        ),
+        Recorded::Visits => sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM follow_up_visits WHERE submission = $1) AS "found!""#,
+            token
+        ),
+    }
     .fetch_one(conn)
     .await
 }
@@ -64,18 +83,18 @@ pub async fn decide(
 ) -> Result<State, ChangeError> {
     let (state, ..) = lock(conn, id).await?;
     let next = sponsorship::next(state, event).map_err(ChangeError::Refused)?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE sponsorships SET state = $2, updated_at = now(),
              decided_at = CASE WHEN $2 IN ('confirmed', 'rejected') THEN now() ELSE decided_at END,
              decided_by = CASE WHEN $2 IN ('confirmed', 'rejected') THEN $3 ELSE decided_by END,
              rejection_reason = CASE WHEN $2 = 'rejected' THEN $4 ELSE rejection_reason END,
              cancel_reason = CASE WHEN $2 = 'cancelled' THEN $4 ELSE cancel_reason END
          WHERE id = $1",
+        id,
+        next.as_str(),
+        by.user_id,
+        reason
     )
-    .bind(id)
-    .bind(next.as_str())
-    .bind(by.user_id)
-    .bind(reason)
     .execute(&mut *conn)
     .await?;
     audit::write(
@@ -105,7 +124,7 @@ pub async fn deliver(
     submission: Option<Uuid>,
 ) -> Result<(State, Uuid), ChangeError> {
     let (state, delivered, target, pledged_on) = lock(conn, id).await?;
-    if already_recorded(conn, "deliveries", submission).await? {
+    if already_recorded(conn, Recorded::Deliveries, submission).await? {
         return Err(ChangeError::AlreadyRecorded);
     }
     if d.delivered_on < pledged_on {
@@ -126,32 +145,32 @@ pub async fn deliver(
         },
     )
     .map_err(ChangeError::Refused)?;
-    let delivery_id: Uuid = sqlx::query_scalar(
+    let delivery_id: Uuid = sqlx::query_scalar!(
         "INSERT INTO deliveries (sponsorship_id, agency_id, delivered_on, item, quantity, unit, unit_value,
              total_value, delivered_by, record_number, note, recorded_by, submission)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        id,
+        agency,
+        d.delivered_on as NaiveDate,
+        &d.item,
+        d.quantity,
+        &d.unit,
+        d.unit_value,
+        d.total_value,
+        &d.delivered_by,
+        d.record_number.as_deref(),
+        d.note.as_deref(),
+        by.user_id,
+        submission
     )
-    .bind(id)
-    .bind(agency)
-    .bind(d.delivered_on)
-    .bind(&d.item)
-    .bind(d.quantity)
-    .bind(&d.unit)
-    .bind(d.unit_value)
-    .bind(d.total_value)
-    .bind(&d.delivered_by)
-    .bind(&d.record_number)
-    .bind(&d.note)
-    .bind(by.user_id)
-    .bind(submission)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE sponsorships SET delivered_value = $2, state = $3, updated_at = now() WHERE id = $1",
+        id,
+        total,
+        next.as_str()
     )
-    .bind(id)
-    .bind(total)
-    .bind(next.as_str())
     .execute(&mut *conn)
     .await?;
     audit::write(
@@ -186,34 +205,34 @@ pub async fn visit(
     submission: Option<Uuid>,
 ) -> Result<(State, Uuid), ChangeError> {
     let (state, ..) = lock(conn, id).await?;
-    if already_recorded(conn, "follow_up_visits", submission).await? {
+    if already_recorded(conn, Recorded::Visits, submission).await? {
         return Err(ChangeError::AlreadyRecorded);
     }
     let next = sponsorship::next(state, Event::Visit).map_err(ChangeError::Refused)?;
-    let visit_id: Uuid = sqlx::query_scalar(
+    let visit_id: Uuid = sqlx::query_scalar!(
         "INSERT INTO follow_up_visits (sponsorship_id, visited_on, findings, received, born, died, sold,
              trees_surviving, guidance, evaluation, observed_status, official_status, recorded_by, submission)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        id,
+        v.visited_on as NaiveDate,
+        &v.findings,
+        v.received,
+        v.born,
+        v.died,
+        v.sold,
+        v.trees_surviving,
+        v.guidance.as_deref(),
+        v.evaluation,
+        v.observed_status,
+        v.official,
+        by.user_id,
+        submission
     )
-    .bind(id)
-    .bind(v.visited_on)
-    .bind(&v.findings)
-    .bind(v.received)
-    .bind(v.born)
-    .bind(v.died)
-    .bind(v.sold)
-    .bind(v.trees_surviving)
-    .bind(&v.guidance)
-    .bind(v.evaluation)
-    .bind(v.observed_status)
-    .bind(v.official)
-    .bind(by.user_id)
-    .bind(submission)
     .fetch_one(&mut *conn)
     .await?;
     if v.official {
         let year = v.visited_on.year();
-        sqlx::query(
+        sqlx::query!(
             "WITH h AS (SELECT household_id FROM sponsorships WHERE id = $1),
                   hist AS (INSERT INTO household_status_history (household_id, year, status, source, recorded_by)
                            SELECT household_id, $2, $3, 'official', $4 FROM h
@@ -221,17 +240,19 @@ pub async fn visit(
                            SET status = excluded.status, source = 'official', recorded_by = excluded.recorded_by)
              UPDATE households SET status = $3, status_year = $2, updated_at = now()
              WHERE id = (SELECT household_id FROM h) AND status_year <= $2",
+            id,
+            year,
+            v.observed_status,
+            by.user_id
         )
-        .bind(id)
-        .bind(year)
-        .bind(v.observed_status)
-        .bind(by.user_id)
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query("UPDATE sponsorships SET state = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(next.as_str())
+    sqlx::query!(
+        "UPDATE sponsorships SET state = $2, updated_at = now() WHERE id = $1",
+        id,
+        next.as_str()
+    )
         .execute(&mut *conn)
         .await?;
     audit::write(

@@ -4,6 +4,9 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::db::codes::DbState;
+use crate::domain::sponsorship::State;
+
 /// A sponsorship in a work list.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkRow {
@@ -15,7 +18,8 @@ pub struct WorkRow {
     pub commune: String,
     pub agencies: String,
     pub members: i64,
-    pub state: String,
+    #[sqlx(try_from = "DbState")]
+    pub state: State,
     pub support_summary: String,
     pub pledged_value: i64,
     pub delivered_value: i64,
@@ -25,25 +29,42 @@ pub struct WorkRow {
     pub last_visit: Option<NaiveDate>,
 }
 
-const WORK: &str = "SELECT s.id, c.year, h.id AS household_id, h.head_name, v.name AS village, co.name AS commune,
-        (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
-           JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS agencies,
-        (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS members,
-        s.state, s.support_summary, s.pledged_value, s.delivered_value, c.target_per_household AS target,
-        s.is_late, s.pledged_on,
-        (SELECT max(fv.visited_on) FROM follow_up_visits fv WHERE fv.sponsorship_id = s.id) AS last_visit
-    FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id JOIN households h ON h.id = s.household_id
-    JOIN villages v ON v.id = h.village_id JOIN communes co ON co.code = h.commune_code";
+/// A work list's statement: the columns of [`WorkRow`] followed by `$rest` (the WHERE and ORDER
+/// BY), checked by the compiler like every other statement (`query_as!` joins literals with `+`).
+macro_rules! work_rows {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            WorkRow,
+            r#"SELECT s.id, c.year, h.id AS household_id, h.head_name, v.name AS village, co.name AS commune,
+                (SELECT string_agg(a.name, ', ' ORDER BY m.is_lead DESC, a.name) FROM sponsorship_agencies m
+                   JOIN agencies a ON a.id = m.agency_id WHERE m.sponsorship_id = s.id) AS "agencies!",
+                (SELECT count(*) FROM sponsorship_agencies m WHERE m.sponsorship_id = s.id) AS "members!",
+                s.state AS "state: DbState", s.support_summary, s.pledged_value, s.delivered_value,
+                c.target_per_household AS target, s.is_late, s.pledged_on AS "pledged_on: NaiveDate",
+                (SELECT max(fv.visited_on) FROM follow_up_visits fv WHERE fv.sponsorship_id = s.id)
+                    AS "last_visit: NaiveDate"
+            FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id JOIN households h ON h.id = s.household_id
+            JOIN villages v ON v.id = h.village_id JOIN communes co ON co.code = h.commune_code "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
+
+/// The codes of `states`, as the statements bind them.
+fn codes(states: &[State]) -> Vec<&'static str> {
+    states.iter().map(|s| s.as_str()).collect()
+}
 
 /// An agency's sponsorships (lead or member) in one campaign.
 pub async fn of_agency(pool: &PgPool, agency: Uuid, campaign: Uuid) -> sqlx::Result<Vec<WorkRow>> {
-    sqlx::query_as(&format!(
-        "{WORK} WHERE s.campaign_id = $2
+    work_rows!(
+        "WHERE s.campaign_id = $2
            AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $1)
-         ORDER BY s.state = 'rejected', h.head_name"
-    ))
-    .bind(agency)
-    .bind(campaign)
+         ORDER BY s.state = 'rejected', h.head_name",
+        agency,
+        campaign
+    )
     .fetch_all(pool)
     .await
 }
@@ -55,16 +76,16 @@ pub async fn follow_ups_due(
     current_year: i32,
     this_year: i32,
 ) -> sqlx::Result<Vec<WorkRow>> {
-    sqlx::query_as(&format!(
-        "{WORK} WHERE c.year < $2 AND sponsorship_counts(s.state)
+    work_rows!(
+        "WHERE c.year < $2 AND sponsorship_counts(s.state)
            AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $1)
            AND NOT EXISTS (SELECT 1 FROM follow_up_visits fv WHERE fv.sponsorship_id = s.id
-                           AND extract(year FROM fv.visited_on) = $3)
-         ORDER BY c.year DESC, h.head_name LIMIT 100"
-    ))
-    .bind(agency)
-    .bind(current_year)
-    .bind(this_year)
+                           AND fv.visited_on >= make_date($3, 1, 1) AND fv.visited_on < make_date($3 + 1, 1, 1))
+         ORDER BY c.year DESC, h.head_name LIMIT 100",
+        agency,
+        current_year,
+        this_year
+    )
     .fetch_all(pool)
     .await
 }
@@ -74,15 +95,15 @@ pub async fn of_commune(
     pool: &PgPool,
     commune: &str,
     campaign: Uuid,
-    states: &[&str],
+    states: &[State],
 ) -> sqlx::Result<Vec<WorkRow>> {
-    sqlx::query_as(&format!(
-        "{WORK} WHERE s.campaign_id = $2 AND h.commune_code = $1 AND s.state = ANY($3)
-         ORDER BY s.pledged_on, h.head_name"
-    ))
-    .bind(commune)
-    .bind(campaign)
-    .bind(states)
+    work_rows!(
+        "WHERE s.campaign_id = $2 AND h.commune_code = $1 AND s.state = ANY($3)
+         ORDER BY s.pledged_on, h.head_name",
+        commune,
+        campaign,
+        &codes(states) as &[&str]
+    )
     .fetch_all(pool)
     .await
 }
@@ -106,36 +127,32 @@ pub async fn priority_unadopted(
     // Never helped first, by name: read in the order of the commune's name index until 50
     // are found (sorting every priority household of the commune cost 5 ms a dashboard); the
     // households helped in earlier years are read only when fewer than 50 were never helped.
-    let part = |helped: bool| {
-        format!(
-            "SELECT h.id, h.head_name, v.name AS village, h.status, {helped} AS helped_before
-             FROM households h JOIN villages v ON v.id = h.village_id
-             WHERE h.commune_code = $1 AND h.merged_into IS NULL AND h.status <> 'escaped'
-               AND ($3 OR (h.will_to_escape AND (h.lacks_capital OR h.lacks_technique)))
-               AND NOT EXISTS (SELECT 1 FROM sponsorships s WHERE s.household_id = h.id AND s.campaign_id = $2
-                               AND sponsorship_is_live(s.state))
-               AND {} EXISTS (SELECT 1 FROM sponsorships e JOIN campaigns ec ON ec.id = e.campaign_id
-                        WHERE e.household_id = h.id AND ec.year < (SELECT year FROM campaigns WHERE id = $2)
-                          AND sponsorship_is_live(e.state))
-             ORDER BY h.head_name_key, h.id LIMIT $4",
-            if helped { "" } else { "NOT" }
-        )
-    };
-    let mut rows: Vec<Unadopted> = sqlx::query_as(&part(false))
-        .bind(commune)
-        .bind(campaign)
-        .bind(in_priority_commune)
-        .bind(UNADOPTED_SHOWN)
-        .fetch_all(pool)
-        .await?;
-    if (rows.len() as i64) < UNADOPTED_SHOWN {
-        let helped: Vec<Unadopted> = sqlx::query_as(&part(true))
-            .bind(commune)
-            .bind(campaign)
-            .bind(in_priority_commune)
-            .bind(UNADOPTED_SHOWN - rows.len() as i64)
+    macro_rules! part {
+        ($helped:literal, $not:literal, $limit:expr) => {
+            sqlx::query_as!(
+                Unadopted,
+                r#"SELECT h.id, h.head_name, v.name AS village, h.status, "# + $helped
+                    + r#" AS "helped_before!"
+                 FROM households h JOIN villages v ON v.id = h.village_id
+                 WHERE h.commune_code = $1 AND h.merged_into IS NULL AND h.status <> 'escaped'
+                   AND ($3 OR (h.will_to_escape AND (h.lacks_capital OR h.lacks_technique)))
+                   AND NOT EXISTS (SELECT 1 FROM sponsorships s WHERE s.household_id = h.id AND s.campaign_id = $2
+                                   AND sponsorship_is_live(s.state))
+                   AND "# + $not + r#" EXISTS (SELECT 1 FROM sponsorships e JOIN campaigns ec ON ec.id = e.campaign_id
+                            WHERE e.household_id = h.id AND ec.year < (SELECT year FROM campaigns WHERE id = $2)
+                              AND sponsorship_is_live(e.state))
+                 ORDER BY h.head_name_key, h.id LIMIT $4"#,
+                commune,
+                campaign,
+                in_priority_commune,
+                $limit
+            )
             .fetch_all(pool)
-            .await?;
+        };
+    }
+    let mut rows = part!("false", "NOT", UNADOPTED_SHOWN).await?;
+    if (rows.len() as i64) < UNADOPTED_SHOWN {
+        let helped = part!("true", "", UNADOPTED_SHOWN - rows.len() as i64).await?;
         rows.extend(helped);
     }
     Ok(rows)
@@ -222,24 +239,25 @@ pub const DISTRICT_PAGE: i64 = 100;
 pub async fn of_district(
     pool: &PgPool,
     campaign: Uuid,
-    states: &[&str],
+    states: &[State],
     page: i64,
 ) -> sqlx::Result<(Vec<WorkRow>, i64)> {
-    let rows = sqlx::query_as(&format!(
-        "{WORK} WHERE s.campaign_id = $1 AND s.state = ANY($2) ORDER BY co.name, h.head_name, s.id
-         LIMIT $3 OFFSET $4"
-    ))
-    .bind(campaign)
-    .bind(states)
-    .bind(DISTRICT_PAGE)
-    .bind((page.max(1) - 1) * DISTRICT_PAGE)
+    let codes = codes(states);
+    let rows = work_rows!(
+        "WHERE s.campaign_id = $1 AND s.state = ANY($2) ORDER BY co.name, h.head_name, s.id
+         LIMIT $3 OFFSET $4",
+        campaign,
+        &codes as &[&str],
+        DISTRICT_PAGE,
+        (page.max(1) - 1) * DISTRICT_PAGE
+    )
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar(
-        "SELECT count(*) FROM sponsorships WHERE campaign_id = $1 AND state = ANY($2)",
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sponsorships WHERE campaign_id = $1 AND state = ANY($2)"#,
+        campaign,
+        &codes as &[&str]
     )
-    .bind(campaign)
-    .bind(states)
     .fetch_one(pool)
     .await?;
     Ok((rows, total))

@@ -60,6 +60,10 @@ impl State {
             State::Cancelled => "cancelled",
         }
     }
+    /// The state in Vietnamese, as every page and export names it.
+    pub fn label(self) -> &'static str {
+        super::labels::sponsorship_state(self.as_str())
+    }
     /// Confirmed by the commune and not cancelled: counts toward quotas and reports (R3). SQL
     /// asks `sponsorship_counts(state)` (migration 0026), checked against this by a test.
     pub fn counts(self) -> bool {

@@ -137,7 +137,7 @@ pub async fn show(
             ),
             pledged: format_vnd(r.pledged_value),
             delivered: format_vnd(r.delivered_value),
-            state: labels::sponsorship_state(&r.state),
+            state: r.state.label(),
         })
         .collect();
     let statuses =

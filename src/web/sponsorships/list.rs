@@ -20,7 +20,7 @@ pub struct WorkLine {
     pub agencies: String,
     pub joint: bool,
     pub state: &'static str,
-    pub state_code: String,
+    pub state_code: &'static str,
     pub support: String,
     pub pledged: String,
     pub delivered: String,
@@ -37,7 +37,6 @@ pub fn work_line(r: WorkRow) -> WorkLine {
     } else {
         0
     };
-    let st = SState::parse(&r.state);
     WorkLine {
         id: r.id,
         year: r.year,
@@ -46,9 +45,9 @@ pub fn work_line(r: WorkRow) -> WorkLine {
         place: format!("{}, {}", r.village, r.commune),
         agencies: r.agencies,
         joint: r.members > 1,
-        state: labels::sponsorship_state(&r.state),
-        short: st.is_some_and(|s| s.counts()) && r.delivered_value < r.target,
-        state_code: r.state,
+        state: r.state.label(),
+        short: r.state.counts() && r.delivered_value < r.target,
+        state_code: r.state.as_str(),
         support: r.support_summary,
         pledged: format_vnd(r.pledged_value),
         delivered: format_vnd(r.delivered_value),
@@ -82,19 +81,10 @@ pub async fn list(
     ctx: Ctx,
     Query(p): Query<ListParams>,
 ) -> AppResult<ListPage> {
-    let wanted = nonblank(&p.trang_thai).filter(|s| SState::parse(s).is_some());
-    let all = [
-        "proposed",
-        "confirmed",
-        "rejected",
-        "delivering",
-        "target_reached",
-        "follow_up",
-        "cancelled",
-    ];
-    let states: Vec<&str> = match &wanted {
-        Some(s) => all.iter().copied().filter(|a| a == s).collect(),
-        None => all.to_vec(),
+    let wanted = nonblank(&p.trang_thai).and_then(|s| SState::parse(&s));
+    let states: Vec<SState> = match wanted {
+        Some(s) => vec![s],
+        None => SState::ALL.to_vec(),
     };
     // A page number that is not a positive number is page 1.
     let page = p
@@ -110,7 +100,7 @@ pub async fn list(
             let rows: Vec<_> = db::of_agency(&state.db, a, c.id)
                 .await?
                 .into_iter()
-                .filter(|r| states.contains(&r.state.as_str()))
+                .filter(|r| states.contains(&r.state))
                 .collect();
             let n = rows.len() as i64;
             (rows, n)
@@ -125,8 +115,8 @@ pub async fn list(
     let pages = (total + db::DISTRICT_PAGE - 1) / db::DISTRICT_PAGE;
     let link = |n: i64| {
         let mut pairs = vec![("trang", n.to_string())];
-        if let Some(s) = &wanted {
-            pairs.insert(0, ("trang_thai", s.clone()));
+        if let Some(s) = wanted {
+            pairs.insert(0, ("trang_thai", s.as_str().to_string()));
         }
         format!("/nhan-giup{}", crate::web::forms::query_string(&pairs))
     };
@@ -134,11 +124,8 @@ pub async fn list(
     Ok(ListPage {
         ctx,
         year: campaign.map(|c| c.year),
-        state: wanted.clone().unwrap_or_default(),
-        states: all
-            .iter()
-            .map(|s| (*s, labels::sponsorship_state(s)))
-            .collect(),
+        state: wanted.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        states: SState::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         lines: rows.into_iter().map(work_line).collect(),
         total,
         page,

@@ -153,7 +153,7 @@ pub(super) async fn show_page(
     let member_of = actor
         .agency_id
         .is_some_and(|a| members.iter().any(|m| m.agency_id == a));
-    let st = d.state();
+    let st = d.state;
     let may_deliver = actor.role == Role::Agency
         && member_of
         && sponsorship::next(st, Event::Deliver { reached: false }).is_ok();
@@ -172,7 +172,7 @@ pub(super) async fn show_page(
             agencies: r.agencies,
             support: r.support_summary,
             delivered: format_vnd(r.delivered_value),
-            state: labels::sponsorship_state(&r.state),
+            state: r.state.label(),
         })
         .collect();
     let photos = photos::of_household(state, actor, d.household_id, &d.commune_code).await?;
@@ -205,7 +205,7 @@ pub(super) async fn show_page(
         0
     };
     Ok(ShowPage {
-        state: labels::sponsorship_state(&d.state),
+        state: d.state.label(),
         members: members
             .iter()
             .map(|m| MemberLine {
