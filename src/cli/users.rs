@@ -1,5 +1,6 @@
 //! `giupdo user create|list|disable|enable|set-password`.
 
+use crate::db::constraints;
 use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::{Context as _, bail};
@@ -102,7 +103,7 @@ pub(super) async fn run(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Resu
             };
             let mut tx = pool.begin().await?;
             match users::create(&mut tx, &by, &new).await {
-                Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_username_key") => {
+                Err(e) if constraints::broke(&e, "users_username_key") => {
                     bail!("Tên đăng nhập {} đã có.", new.username)
                 }
                 r => r?,

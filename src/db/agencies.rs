@@ -1,9 +1,9 @@
 //! Agencies and what they sponsor.
 
-use sqlx::PgPool;
-use uuid::Uuid;
 use crate::db::codes::DbState;
 use crate::domain::sponsorship::State;
+use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::domain::labels;
 use crate::domain::money::format_vnd;
@@ -255,21 +255,21 @@ pub struct AgencyDraft {
 
 /// Write a draft under `id`: inserted when new, updated when it exists.
 async fn upsert(conn: &mut PgConnection, id: Uuid, d: &AgencyDraft) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO agencies (id, name, kind, staff_count, named_school, commune_code, contact_person, phone)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, staff_count = excluded.staff_count,
              named_school = excluded.named_school, commune_code = excluded.commune_code,
              contact_person = excluded.contact_person, phone = excluded.phone, updated_at = now()",
+        id,
+        &d.name,
+        &d.kind,
+        d.staff_count,
+        d.named_school,
+        d.commune_code.as_deref(),
+        d.contact_person.as_deref(),
+        d.phone.as_deref()
     )
-    .bind(id)
-    .bind(&d.name)
-    .bind(&d.kind)
-    .bind(d.staff_count)
-    .bind(d.named_school)
-    .bind(&d.commune_code)
-    .bind(&d.contact_person)
-    .bind(&d.phone)
     .execute(conn)
     .await?;
     Ok(())
@@ -290,8 +290,10 @@ pub async fn update(
     d: &AgencyDraft,
 ) -> sqlx::Result<bool> {
     let before: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT to_jsonb(a) - 'created_at' - 'updated_at' - 'id' FROM agencies a WHERE id = $1 FOR UPDATE")
-            .bind(id)
+        sqlx::query_scalar!(
+            r#"SELECT to_jsonb(a) - 'created_at' - 'updated_at' - 'id' AS "snapshot!" FROM agencies a WHERE id = $1 FOR UPDATE"#,
+            id
+        )
             .fetch_optional(&mut *conn)
             .await?;
     let Some(before) = before else {
@@ -318,33 +320,33 @@ pub async fn set_override(
     agency: Uuid,
     value: Option<(i32, &str)>,
 ) -> sqlx::Result<()> {
-    let before: Option<serde_json::Value> = sqlx::query_scalar(
-        "SELECT jsonb_build_object('quota', quota, 'reason', reason) FROM agency_quota_overrides
-         WHERE campaign_id = $1 AND agency_id = $2 FOR UPDATE",
+    let before: Option<serde_json::Value> = sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object('quota', quota, 'reason', reason) AS "snapshot!" FROM agency_quota_overrides
+         WHERE campaign_id = $1 AND agency_id = $2 FOR UPDATE"#,
+        campaign,
+        agency
     )
-    .bind(campaign)
-    .bind(agency)
     .fetch_optional(&mut *conn)
     .await?;
     match value {
         Some((q, reason)) => {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO agency_quota_overrides (campaign_id, agency_id, quota, reason) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (campaign_id, agency_id) DO UPDATE SET quota = excluded.quota, reason = excluded.reason",
+                campaign,
+                agency,
+                q,
+                reason
             )
-            .bind(campaign)
-            .bind(agency)
-            .bind(q)
-            .bind(reason)
             .execute(&mut *conn)
             .await?;
         }
         None => {
-            sqlx::query(
+            sqlx::query!(
                 "DELETE FROM agency_quota_overrides WHERE campaign_id = $1 AND agency_id = $2",
+                campaign,
+                agency
             )
-            .bind(campaign)
-            .bind(agency)
             .execute(&mut *conn)
             .await?;
         }

@@ -205,14 +205,14 @@ pub async fn id_lookup_wait(
     user: Uuid,
     limit: i64,
 ) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "SELECT ceil(extract(epoch FROM at + interval '1 hour' - now()))::bigint FROM audit_log
+    sqlx::query_scalar!(
+        r#"SELECT ceil(extract(epoch FROM at + interval '1 hour' - now()))::bigint AS "wait!" FROM audit_log
          WHERE action = 'lookup' AND user_id = $1 AND entity = $2 AND at > now() - interval '1 hour'
-         ORDER BY at DESC OFFSET $3 - 1 LIMIT 1",
+         ORDER BY at DESC OFFSET $3::bigint - 1 LIMIT 1"#,
+        user,
+        ID_LOOKUP,
+        limit
     )
-    .bind(user)
-    .bind(ID_LOOKUP)
-    .bind(limit)
     .fetch_optional(pool)
     .await
 }

@@ -1,9 +1,9 @@
 //! Households and their history across campaigns.
 
-use sqlx::PgPool;
-use uuid::Uuid;
 use crate::db::codes::DbState;
 use crate::domain::sponsorship::State;
+use sqlx::PgPool;
+use uuid::Uuid;
 
 #[derive(Clone, sqlx::FromRow, veil::Redact)]
 pub struct HouseholdRow {

@@ -6,6 +6,7 @@ pub mod agencies;
 pub mod audit;
 pub mod campaigns;
 pub mod codes;
+pub mod constraints;
 pub mod duplicates;
 pub mod households;
 pub mod import_batches;

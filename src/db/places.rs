@@ -128,11 +128,11 @@ pub async fn add_village(
     if let Some((id, existing)) = village_by_key(conn, commune, name).await? {
         return Ok(Added::Exists(id, existing));
     }
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id: Option<Uuid> = sqlx::query_scalar!(
         "INSERT INTO villages (commune_code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id",
+        commune,
+        name
     )
-    .bind(commune)
-    .bind(name)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(id) = id else {
@@ -222,28 +222,30 @@ pub async fn merge_villages(
     if survivor == merged || names.len() != 2 {
         return Err(VillageMergeError::NotTwoVillages);
     }
-    let moved: Vec<Uuid> = sqlx::query_scalar(
+    let moved: Vec<Uuid> = sqlx::query_scalar!(
         "UPDATE households SET village_id = $1, updated_at = now() WHERE village_id = $2 RETURNING id",
+        survivor,
+        merged
     )
-    .bind(survivor)
-    .bind(merged)
     .fetch_all(&mut *conn)
     .await?;
-    sqlx::query("UPDATE villages SET merged_into = $1 WHERE id = $2")
-        .bind(survivor)
-        .bind(merged)
-        .execute(&mut *conn)
-        .await?;
-    let id: Uuid = sqlx::query_scalar(
+    sqlx::query!(
+        "UPDATE villages SET merged_into = $1 WHERE id = $2",
+        survivor,
+        merged
+    )
+    .execute(&mut *conn)
+    .await?;
+    let id: Uuid = sqlx::query_scalar!(
         "INSERT INTO village_merges (commune_code, survivor, merged, households, reason, created_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        commune,
+        survivor,
+        merged,
+        &moved,
+        reason,
+        by.user_id
     )
-    .bind(commune)
-    .bind(survivor)
-    .bind(merged)
-    .bind(&moved)
-    .bind(reason)
-    .bind(by.user_id)
     .fetch_one(&mut *conn)
     .await?;
     let name = |id: Uuid| {
@@ -290,38 +292,40 @@ pub async fn undo_village_merge(
     if undone {
         return Err(VillageMergeError::AlreadyUndone);
     }
-    let name: String = sqlx::query_scalar("SELECT name FROM villages WHERE id = $1")
-        .bind(merged)
+    let name: String = sqlx::query_scalar!("SELECT name FROM villages WHERE id = $1", merged)
         .fetch_one(&mut *conn)
         .await?;
-    let back =
-        sqlx::query("UPDATE villages SET merged_into = NULL WHERE id = $1 AND merged_into = $2")
-            .bind(merged)
-            .bind(survivor)
-            .execute(&mut *conn)
-            .await;
+    let back = sqlx::query!(
+        "UPDATE villages SET merged_into = NULL WHERE id = $1 AND merged_into = $2",
+        merged,
+        survivor
+    )
+    .execute(&mut *conn)
+    .await;
     match back {
         Ok(r) if r.rows_affected() == 1 => {}
         Ok(_) => return Err(VillageMergeError::Conflict(name)),
-        Err(sqlx::Error::Database(db)) if db.constraint() == Some("villages_commune_key_key") => {
+        Err(e) if super::constraints::broke(&e, "villages_commune_key_key") => {
             return Err(VillageMergeError::Conflict(name));
         }
         Err(e) => return Err(e.into()),
     }
-    let moved = sqlx::query(
+    let moved = sqlx::query!(
         "UPDATE households SET village_id = $1, updated_at = now() WHERE id = ANY($2) AND village_id = $3",
+        merged,
+        &households,
+        survivor
     )
-    .bind(merged)
-    .bind(&households)
-    .bind(survivor)
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    sqlx::query("UPDATE village_merges SET undone_at = now(), undone_by = $2 WHERE id = $1")
-        .bind(ledger)
-        .bind(by.user_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE village_merges SET undone_at = now(), undone_by = $2 WHERE id = $1",
+        ledger,
+        by.user_id
+    )
+    .execute(&mut *conn)
+    .await?;
     audit::write(
         conn,
         by,

@@ -145,9 +145,10 @@ pub enum Probe {
 pub async fn probe(target: &Target, timeout: Duration) -> Probe {
     let attempt = async {
         let mut conn = PgConnection::connect_with(&target.options).await?;
-        let recovering: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
-            .fetch_one(&mut conn)
-            .await?;
+        let recovering: bool =
+            sqlx::query_scalar!(r#"SELECT pg_is_in_recovery() AS "recovering!""#)
+                .fetch_one(&mut conn)
+                .await?;
         let _ = conn.close().await;
         Ok::<bool, sqlx::Error>(recovering)
     };

@@ -6,6 +6,7 @@
 //! resolve (choose a household or leave the row out); nothing is written until confirmed, and
 //! then everything confirmed is written in one transaction.
 
+use crate::db::constraints;
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
@@ -317,12 +318,12 @@ pub async fn preview(
         }
         let m = match_household(pool, thresholds, &head, &village, &commune_code, &cccd).await?;
         if let Match::One(id, _) = &m {
-            let taken: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM sponsorships WHERE campaign_id = $1 AND household_id = $2
-                                AND sponsorship_is_live(state))",
+            let taken: bool = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM sponsorships WHERE campaign_id = $1 AND household_id = $2
+                                AND sponsorship_is_live(state)) AS "taken!""#,
+                campaign_id,
+                id
             )
-            .bind(campaign_id)
-            .bind(id)
             .fetch_one(pool)
             .await?;
             if taken {
@@ -419,10 +420,10 @@ pub async fn commit(
 ) -> Result<usize, HistoryError> {
     let mut tx = pool.begin().await?;
     if let Some(b) = batch {
-        let done: Option<Uuid> = sqlx::query_scalar(
+        let done: Option<Uuid> = sqlx::query_scalar!(
             "UPDATE import_batches SET confirmed_at = now() WHERE id = $1 AND confirmed_at IS NULL RETURNING id",
+            b
         )
-        .bind(b)
         .fetch_optional(&mut *tx)
         .await?;
         if done.is_none() {
@@ -431,25 +432,23 @@ pub async fn commit(
     }
     let mut ids = Vec::with_capacity(rows.len());
     for (r, household) in rows {
-        let id: Result<Uuid, sqlx::Error> = sqlx::query_scalar(
+        let id: Result<Uuid, sqlx::Error> = sqlx::query_scalar!(
             "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary,
                  pledged_value, delivered_value, pledged_on, decided_at)
              SELECT $1, $2, $3, 'follow_up', $4, $5, $6, $6, c.registration_deadline, now()
              FROM campaigns c WHERE c.id = $1 RETURNING id",
+            r.campaign_id,
+            household,
+            r.agencies[0],
+            r.form,
+            &r.support,
+            r.value
         )
-        .bind(r.campaign_id)
-        .bind(household)
-        .bind(r.agencies[0])
-        .bind(r.form)
-        .bind(&r.support)
-        .bind(r.value)
         .fetch_one(&mut *tx)
         .await;
         let id = match id {
             Ok(id) => id,
-            Err(sqlx::Error::Database(e))
-                if e.constraint() == Some("sponsorships_campaign_household_key") =>
-            {
+            Err(e) if constraints::broke(&e, "sponsorships_campaign_household_key") => {
                 return Err(HistoryError::AlreadySponsored {
                     line: r.line,
                     year: r.year,
@@ -458,24 +457,24 @@ pub async fn commit(
             Err(e) => return Err(e.into()),
         };
         let shares = crate::domain::sponsorship::shares(r.value, r.agencies.len());
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
              SELECT $1, m.a, m.a = $2, m.s FROM unnest($3::uuid[], $4::bigint[]) AS m(a, s)",
+            id,
+            r.agencies[0],
+            &r.agencies,
+            &shares
         )
-        .bind(id)
-        .bind(r.agencies[0])
-        .bind(&r.agencies)
-        .bind(&shares)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
              VALUES ($1, 1, $2, $3, 1, 'gói', $4)",
+            id,
+            r.form,
+            r.support.chars().take(200).collect::<String>(),
+            r.value
         )
-        .bind(id)
-        .bind(r.form)
-        .bind(r.support.chars().take(200).collect::<String>())
-        .bind(r.value)
         .execute(&mut *tx)
         .await?;
         ids.push(id);

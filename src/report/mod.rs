@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use crate::db::agencies;
 use crate::db::codes::DbState;
-use crate::domain::sponsorship::State;
 use crate::domain::labels;
 use crate::domain::roles::Scope;
+use crate::domain::sponsorship::State;
 
 mod agency_results;
 mod years;

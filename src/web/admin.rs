@@ -1,5 +1,6 @@
 //! Administration of accounts: list, create, disable, re-enable, reset a password.
 
+use crate::db::constraints;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -217,13 +218,10 @@ pub async fn create_user(
     let mut tx = state.db.begin().await?;
     match users::create(&mut tx, &By::from(&actor), &new).await {
         Ok(_) => {}
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_username_key") => {
+        Err(e) if constraints::refusal_on(&e, "users").is_some() => {
             drop(tx);
-            let mut errors = BTreeMap::new();
-            errors.insert(
-                "username",
-                format!("Tên đăng nhập “{}” đã có người dùng.", new.username),
-            );
+            let r = constraints::refusal_on(&e, "users").expect("just matched");
+            let errors = BTreeMap::from([(r.field, r.message.to_string())]);
             return again(ctx, form, errors).await;
         }
         Err(e) => return Err(e.into()),

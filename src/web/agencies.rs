@@ -1,5 +1,6 @@
 //! Agency pages.
 
+use crate::db::constraints;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -404,23 +405,10 @@ async fn save(
                     return Ok(Redirect::to(&format!("/don-vi/{saved}")).into_response());
                 }
                 Ok(None) => return Err(AppError::NotFound),
-                Err(sqlx::Error::Database(db)) if db.constraint() == Some("agencies_name_key") => {
-                    Errors(
-                        [("name", "Đã có cơ quan, đơn vị mang tên này.".to_string())]
-                            .into_iter()
-                            .collect(),
-                    )
-                }
-                Err(sqlx::Error::Database(db))
-                    if db.constraint() == Some("agencies_commune_fkey") =>
-                {
-                    Errors(
-                        [("commune_code", "Không có xã này.".to_string())]
-                            .into_iter()
-                            .collect(),
-                    )
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => match constraints::refusal_on(&e, "agencies") {
+                    Some(r) => Errors([(r.field, r.message.to_string())].into_iter().collect()),
+                    None => return Err(e.into()),
+                },
             }
         }
     };

@@ -1,5 +1,6 @@
 //! Campaigns (R1): clerks list, create and edit them; one is current.
 
+use crate::db::constraints;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -286,14 +287,10 @@ async fn save(
                     return Ok(Redirect::to("/dot-van-dong").into_response());
                 }
                 Ok(None) => return Err(AppError::NotFound),
-                Err(sqlx::Error::Database(db)) if db.constraint() == Some("campaigns_year_key") => {
-                    Errors(
-                        [("year", format!("Đã có đợt vận động năm {}.", draft.year))]
-                            .into_iter()
-                            .collect(),
-                    )
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => match constraints::refusal_on(&e, "campaigns") {
+                    Some(r) => Errors([(r.field, r.message.to_string())].into_iter().collect()),
+                    None => return Err(e.into()),
+                },
             }
         }
     };

@@ -13,9 +13,9 @@ use super::sponsorships::{WorkLine, work_line};
 use crate::db::{agencies, campaigns, sponsorships, stats};
 use crate::domain::dates::{self, DeadlineStatus};
 use crate::domain::labels;
-use crate::domain::sponsorship::State as SState;
 use crate::domain::money::{format_vnd, group_thousands};
 use crate::domain::roles::{Role, Scope};
+use crate::domain::sponsorship::State as SState;
 use crate::report::figures;
 
 /// The current campaign as the layout shows it.
@@ -227,19 +227,11 @@ pub async fn dashboard(
                 let lines = |rows: Vec<sponsorships::WorkRow>| -> Vec<WorkLine> {
                     rows.into_iter().map(work_line).collect()
                 };
-                w.pending =
-                    lines(sponsorships::of_commune(&state.db, &code, c, &[SState::Proposed]).await?);
-                let counted: Vec<SState> =
-                    SState::ALL.into_iter().filter(|s| s.counts()).collect();
-                w.confirmed = lines(
-                    sponsorships::of_commune(
-                        &state.db,
-                        &code,
-                        c,
-                        &counted,
-                    )
-                    .await?,
+                w.pending = lines(
+                    sponsorships::of_commune(&state.db, &code, c, &[SState::Proposed]).await?,
                 );
+                let counted: Vec<SState> = SState::ALL.into_iter().filter(|s| s.counts()).collect();
+                w.confirmed = lines(sponsorships::of_commune(&state.db, &code, c, &counted).await?);
                 let (_, prio) = crate::db::households::priority_context(&state.db).await?;
                 w.unadopted =
                     sponsorships::priority_unadopted(&state.db, &code, c, prio.contains(&code))

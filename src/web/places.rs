@@ -1,6 +1,7 @@
 //! Communes and their villages. Clerks manage every commune's villages; a commune official
 //! manages their own commune's.
 
+use crate::db::constraints;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -109,7 +110,7 @@ pub async fn add_village(
     let mut tx = state.db.begin().await?;
     let added = match places::add_village(&mut tx, &By::from(&actor), &code, &name).await {
         Ok(added) => added,
-        Err(sqlx::Error::Database(db)) if db.constraint() == Some("villages_commune_fkey") => {
+        Err(e) if constraints::broke(&e, "villages_commune_fkey") => {
             return Err(AppError::NotFound);
         }
         Err(e) => return Err(e.into()),

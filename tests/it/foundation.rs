@@ -246,3 +246,32 @@ async fn oversized_bodies_are_refused_with_413() {
     assert_eq!(page.status, 413);
     assert_eq!(page.text_of("h1"), "Dữ liệu gửi lên quá lớn");
 }
+
+/// Issue #17: the one table of constraint → form field names constraints the schema has, on the
+/// tables it says; a migration renaming one would otherwise turn a clear message into an error
+/// page, silently.
+#[tokio::test]
+async fn every_constraint_the_forms_explain_exists_in_the_schema() {
+    let app = TestApp::spawn().await;
+    for r in giupdo::db::constraints::REFUSALS {
+        let table: Option<String> = sqlx::query_scalar(
+            // A named constraint, or a unique index (PostgreSQL names either in the error).
+            "SELECT coalesce(
+                 (SELECT c.conrelid::regclass::text FROM pg_constraint c WHERE c.conname = $1),
+                 (SELECT i.indrelid::regclass::text FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                   WHERE x.relname = $1 AND i.indisunique))",
+        )
+        .bind(r.constraint)
+        .fetch_optional(app.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            table.as_deref(),
+            Some(r.table),
+            "{} should be a constraint or unique index of {}",
+            r.constraint,
+            r.table
+        );
+        assert!(!r.message.is_empty() && r.message.ends_with('.'));
+    }
+}

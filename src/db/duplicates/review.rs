@@ -13,14 +13,14 @@ pub async fn dismiss(
     reason: &str,
 ) -> sqlx::Result<()> {
     let (a, b) = if a < b { (a, b) } else { (b, a) };
-    let r = sqlx::query(
+    let r = sqlx::query!(
         "INSERT INTO duplicate_dismissals (household_a, household_b, user_id, reason) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING",
+        a,
+        b,
+        by.user_id,
+        reason
     )
-    .bind(a)
-    .bind(b)
-    .bind(by.user_id)
-    .bind(reason)
     .execute(&mut *conn)
     .await?;
     if r.rows_affected() > 0 {
@@ -75,46 +75,50 @@ pub async fn merge(
     if locked.iter().any(|(_, m)| m.is_some()) {
         return Err(MergeError::AlreadyMerged);
     }
-    let clash: Option<i32> = sqlx::query_scalar(
+    let clash: Option<i32> = sqlx::query_scalar!(
         "SELECT c.year FROM sponsorships a JOIN sponsorships b ON a.campaign_id = b.campaign_id
          JOIN campaigns c ON c.id = a.campaign_id WHERE a.household_id = $1 AND b.household_id = $2 LIMIT 1",
+        survivor,
+        merged
     )
-    .bind(survivor)
-    .bind(merged)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(year) = clash {
         return Err(MergeError::SameCampaign(year));
     }
-    let moved: Vec<Uuid> = sqlx::query_scalar("UPDATE sponsorships SET household_id = $1, updated_at = now() WHERE household_id = $2 RETURNING id")
-        .bind(survivor)
-        .bind(merged)
+    let moved: Vec<Uuid> = sqlx::query_scalar!(
+        "UPDATE sponsorships SET household_id = $1, updated_at = now() WHERE household_id = $2 RETURNING id",
+        survivor,
+        merged
+    )
         .fetch_all(&mut *conn)
         .await?;
-    let years: Vec<i32> = sqlx::query_scalar(
+    let years: Vec<i32> = sqlx::query_scalar!(
         "INSERT INTO household_status_history (household_id, year, status, source, recorded_by)
          SELECT $1, year, status, source, recorded_by FROM household_status_history WHERE household_id = $2
          ON CONFLICT (household_id, year) DO NOTHING RETURNING year",
+        survivor,
+        merged
     )
-    .bind(survivor)
-    .bind(merged)
     .fetch_all(&mut *conn)
     .await?;
-    sqlx::query("UPDATE households SET merged_into = $1, updated_at = now() WHERE id = $2")
-        .bind(survivor)
-        .bind(merged)
-        .execute(&mut *conn)
-        .await?;
-    let id: Uuid = sqlx::query_scalar(
+    sqlx::query!(
+        "UPDATE households SET merged_into = $1, updated_at = now() WHERE id = $2",
+        survivor,
+        merged
+    )
+    .execute(&mut *conn)
+    .await?;
+    let id: Uuid = sqlx::query_scalar!(
         "INSERT INTO household_merges (survivor_id, merged_id, user_id, reason, moved_sponsorships, moved_status_years)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        survivor,
+        merged,
+        by.user_id,
+        reason,
+        &moved,
+        &years
     )
-    .bind(survivor)
-    .bind(merged)
-    .bind(by.user_id)
-    .bind(reason)
-    .bind(&moved)
-    .bind(&years)
     .fetch_one(&mut *conn)
     .await?;
     let entry = audit::Entry {
@@ -161,29 +165,39 @@ pub async fn unmerge(conn: &mut PgConnection, by: &By, merge_id: Uuid) -> Result
     if undone {
         return Err(MergeError::AlreadyUndone);
     }
-    sqlx::query("SELECT 1 FROM households WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-        .bind(vec![survivor, merged])
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE sponsorships SET household_id = $1, updated_at = now() WHERE id = ANY($2)")
-        .bind(merged)
-        .bind(&sponsorships)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM household_status_history WHERE household_id = $1 AND year = ANY($2)")
-        .bind(survivor)
-        .bind(&years)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE households SET merged_into = NULL, updated_at = now() WHERE id = $1")
-        .bind(merged)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE household_merges SET undone_at = now(), undone_by = $2 WHERE id = $1")
-        .bind(merge_id)
-        .bind(by.user_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query_scalar!(
+        "SELECT id FROM households WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        &[survivor, merged][..]
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE sponsorships SET household_id = $1, updated_at = now() WHERE id = ANY($2)",
+        merged,
+        &sponsorships
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM household_status_history WHERE household_id = $1 AND year = ANY($2)",
+        survivor,
+        &years
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE households SET merged_into = NULL, updated_at = now() WHERE id = $1",
+        merged
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE household_merges SET undone_at = now(), undone_by = $2 WHERE id = $1",
+        merge_id,
+        by.user_id
+    )
+    .execute(&mut *conn)
+    .await?;
     let entry = audit::Entry {
         action: audit::Action::Unmerge,
         entity: "household",

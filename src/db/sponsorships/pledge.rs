@@ -1,6 +1,7 @@
 //! Pledges: recording one with its members and lines (R3, R4), and who already holds a household.
 
 use crate::db::audit::{self, By};
+use crate::db::constraints;
 use crate::domain::sponsorship::{self, Line};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -74,8 +75,7 @@ pub async fn earlier_help(
 pub async fn pledge(conn: &mut PgConnection, by: &By, p: &NewPledge) -> Result<Uuid, PledgeError> {
     if let Some(token) = p.submission {
         let earlier: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM sponsorships WHERE submission = $1")
-                .bind(token)
+            sqlx::query_scalar!("SELECT id FROM sponsorships WHERE submission = $1", token)
                 .fetch_optional(&mut *conn)
                 .await?;
         if let Some(id) = earlier {
@@ -93,35 +93,33 @@ pub async fn pledge(conn: &mut PgConnection, by: &By, p: &NewPledge) -> Result<U
     }
     let (form, summary) = sponsorship::summarise(&p.lines);
     let total: i64 = p.lines.iter().map(|l| l.value).sum();
-    let inserted: Result<Uuid, sqlx::Error> = sqlx::query_scalar(
+    let inserted: Result<Uuid, sqlx::Error> = sqlx::query_scalar!(
         "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form, support_summary,
              pledged_value, note, helped_before_reason, submission, pledged_on, is_late)
          SELECT $1, $2, $3, 'proposed', $4, $5, $6, $7, $8, $9, d.today, d.today > c.registration_deadline
          FROM campaigns c, (SELECT (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS today) d
          WHERE c.id = $1
          RETURNING id",
+        p.campaign_id,
+        p.household_id,
+        p.lead_agency_id,
+        form,
+        &summary,
+        total,
+        p.note.as_deref(),
+        reason.filter(|_| !history.is_empty()),
+        p.submission
     )
-    .bind(p.campaign_id)
-    .bind(p.household_id)
-    .bind(p.lead_agency_id)
-    .bind(form)
-    .bind(&summary)
-    .bind(total)
-    .bind(&p.note)
-    .bind(reason.filter(|_| !history.is_empty()))
-    .bind(p.submission)
     .fetch_one(&mut *conn)
     .await;
     let id = match inserted {
         Ok(id) => id,
-        Err(sqlx::Error::Database(e))
-            if e.constraint() == Some("sponsorships_campaign_household_key") =>
-        {
+        Err(e) if constraints::broke(&e, "sponsorships_campaign_household_key") => {
             return Err(PledgeError::AlreadyAdopted {
                 agency: String::new(),
             });
         }
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("sponsorships_submission_key") => {
+        Err(e) if constraints::broke(&e, "sponsorships_submission_key") => {
             return Err(PledgeError::Resubmitted);
         }
         Err(e) => return Err(e.into()),
@@ -130,39 +128,37 @@ pub async fn pledge(conn: &mut PgConnection, by: &By, p: &NewPledge) -> Result<U
         .chain(p.members.iter().copied())
         .collect();
     let shares = sponsorship::shares(total, members.len());
-    let added = sqlx::query(
+    let added = sqlx::query!(
         "INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
          SELECT $1, m.a, m.a = $2, m.share FROM unnest($3::uuid[], $4::bigint[]) AS m(a, share)",
+        id,
+        p.lead_agency_id,
+        &members,
+        &shares
     )
-    .bind(id)
-    .bind(p.lead_agency_id)
-    .bind(&members)
-    .bind(&shares)
     .execute(&mut *conn)
     .await;
     match added {
-        Err(sqlx::Error::Database(e))
-            if e.constraint() == Some("sponsorship_agencies_agency_fkey") =>
-        {
+        Err(e) if constraints::broke(&e, "sponsorship_agencies_agency_fkey") => {
             return Err(PledgeError::UnknownAgency);
         }
         other => {
             other?;
         }
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO support_lines (sponsorship_id, position, form, item, quantity, unit, estimated_value)
          SELECT $1, l.pos, l.form, l.item, l.quantity, l.unit, l.value
          FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[])
               AS l(pos, form, item, quantity, unit, value)",
+        id,
+        &(1..=p.lines.len() as i32).collect::<Vec<_>>(),
+        &p.lines.iter().map(|l| l.form).collect::<Vec<_>>() as &[&str],
+        &p.lines.iter().map(|l| l.item.as_str()).collect::<Vec<_>>() as &[&str],
+        &p.lines.iter().map(|l| l.quantity).collect::<Vec<_>>(),
+        &p.lines.iter().map(|l| l.unit.as_str()).collect::<Vec<_>>() as &[&str],
+        &p.lines.iter().map(|l| l.value).collect::<Vec<_>>()
     )
-    .bind(id)
-    .bind((1..=p.lines.len() as i32).collect::<Vec<_>>())
-    .bind(p.lines.iter().map(|l| l.form).collect::<Vec<_>>())
-    .bind(p.lines.iter().map(|l| l.item.as_str()).collect::<Vec<_>>())
-    .bind(p.lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
-    .bind(p.lines.iter().map(|l| l.unit.as_str()).collect::<Vec<_>>())
-    .bind(p.lines.iter().map(|l| l.value).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     let entry = audit::Entry {
@@ -183,13 +179,13 @@ pub async fn holder(
     campaign: Uuid,
     household: Uuid,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name)
+    sqlx::query_scalar!(
+        r#"SELECT string_agg(a.name, ', ' ORDER BY sa.is_lead DESC, a.name) AS "agencies!"
          FROM sponsorships s JOIN sponsorship_agencies sa ON sa.sponsorship_id = s.id JOIN agencies a ON a.id = sa.agency_id
-         WHERE s.campaign_id = $1 AND s.household_id = $2 AND sponsorship_is_live(s.state) GROUP BY s.id",
+         WHERE s.campaign_id = $1 AND s.household_id = $2 AND sponsorship_is_live(s.state) GROUP BY s.id"#,
+        campaign,
+        household
     )
-    .bind(campaign)
-    .bind(household)
     .fetch_optional(pool)
     .await
 }
@@ -232,8 +228,7 @@ pub async fn pledge_committed(
             // The same form sent twice at once: the first one's pledge is the answer.
             if let Some(token) = p.submission {
                 let first: Option<Uuid> =
-                    sqlx::query_scalar("SELECT id FROM sponsorships WHERE submission = $1")
-                        .bind(token)
+                    sqlx::query_scalar!("SELECT id FROM sponsorships WHERE submission = $1", token)
                         .fetch_optional(pool)
                         .await?;
                 if let Some(id) = first {
@@ -247,11 +242,12 @@ pub async fn pledge_committed(
         }
         Err(PledgeError::Resubmitted) => {
             drop(tx);
-            let first: Option<Uuid> =
-                sqlx::query_scalar("SELECT id FROM sponsorships WHERE submission = $1")
-                    .bind(p.submission)
-                    .fetch_optional(pool)
-                    .await?;
+            let first: Option<Uuid> = sqlx::query_scalar!(
+                "SELECT id FROM sponsorships WHERE submission = $1",
+                p.submission
+            )
+            .fetch_optional(pool)
+            .await?;
             first.ok_or(PledgeError::Resubmitted)
         }
         Err(e) => Err(e),

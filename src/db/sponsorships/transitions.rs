@@ -253,8 +253,8 @@ pub async fn visit(
         id,
         next.as_str()
     )
-        .execute(&mut *conn)
-        .await?;
+    .execute(&mut *conn)
+    .await?;
     audit::write(
         conn,
         by,

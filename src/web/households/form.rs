@@ -2,6 +2,7 @@
 
 use super::visible_household;
 use crate::db::audit::By;
+use crate::db::constraints;
 use crate::db::households::{self};
 use crate::domain::cccd::Cccd;
 use crate::domain::duplicates::Level;
@@ -152,22 +153,7 @@ pub async fn new_form(
 
 /// Map a database refusal to the form field it concerns.
 fn constraint_error(e: &sqlx::Error) -> Option<(&'static str, String)> {
-    let sqlx::Error::Database(db) = e else {
-        return None;
-    };
-    match db.constraint()? {
-        "households_cccd_key" => Some(("cccd", "Số CCCD này đã có trong sổ hộ (trùng hộ).".into())),
-        "households_old_id_number_key" => Some((
-            "old_id_number",
-            "Số CMND này đã có trong sổ hộ (trùng hộ).".into(),
-        )),
-        "households_household_code_key" => Some((
-            "household_code",
-            "Mã hộ nghèo này đã có ở xã này (trùng hộ).".into(),
-        )),
-        "households_commune_fkey" => Some(("commune_code", "Không có xã này.".into())),
-        _ => None,
-    }
+    constraints::refusal_on(e, "households").map(|r| (r.field, r.message.to_string()))
 }
 
 pub async fn create(

@@ -125,7 +125,10 @@ pub async fn list(
         ctx,
         year: campaign.map(|c| c.year),
         state: wanted.map(|s| s.as_str().to_string()).unwrap_or_default(),
-        states: SState::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        states: SState::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
         lines: rows.into_iter().map(work_line).collect(),
         total,
         page,
