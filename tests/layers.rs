@@ -131,6 +131,25 @@ fn the_command_line_and_server_hold_no_sql() {
     }
 }
 
+/// Issue #17: statements are literal (checked by the query macros) or built with `QueryBuilder`;
+/// SQL text is never put together with `format!` or patched with `replacen`.
+#[test]
+fn sql_text_is_never_formatted() {
+    let words = [
+        "query(&format!",
+        "query_as(&format!",
+        "query_scalar(&format!",
+        "sql = format!(",
+        "replacen(",
+    ];
+    for dir in ["db", "report", "import", "demo"] {
+        assert_none(
+            &format!("{dir}/ must not build SQL with format!"),
+            offenders(dir, &words),
+        );
+    }
+}
+
 /// The check itself finds what it is meant to find (a file naming `crate::web` in a lower layer).
 #[test]
 fn the_check_catches_a_lower_layer_naming_web() {
