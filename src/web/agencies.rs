@@ -77,30 +77,15 @@ use crate::db::agencies::{AgencyDraft, QuotaRow};
 use crate::db::audit::By;
 use crate::domain::labels;
 
-pub const KINDS: &[&str] = &[
-    "department",
-    "state_agency",
-    "fatherland_front",
-    "mass_organisation",
-    "school",
-    "armed_forces",
-    "commune_committee",
-    "business",
-    "business_association",
-];
-
 pub struct KindOption {
     pub code: &'static str,
     pub label: &'static str,
 }
 
 pub fn kinds() -> Vec<KindOption> {
-    KINDS
+    labels::AGENCY_KINDS
         .iter()
-        .map(|k| KindOption {
-            code: k,
-            label: labels::agency_kind(k),
-        })
+        .map(|&(code, label)| KindOption { code, label })
         .collect()
 }
 
@@ -154,7 +139,7 @@ pub async fn list(
     ctx: Ctx,
     Query(p): Query<ListParams>,
 ) -> AppResult<ListPage> {
-    let kind = nonblank(&p.loai).filter(|k| KINDS.contains(&k.as_str()));
+    let kind = nonblank(&p.loai).filter(|k| labels::code(labels::AGENCY_KINDS, k).is_some());
     let campaign = campaigns::current(&state.db).await?;
     let lines: Vec<QuotaLine> = match &campaign {
         Some(c) => agencies::list_with_quota(&state.db, c.id, kind.as_deref())
@@ -206,7 +191,7 @@ impl AgencyForm {
             }
             _ => {}
         }
-        if !KINDS.contains(&self.kind.as_str()) {
+        if labels::code(labels::AGENCY_KINDS, &self.kind).is_none() {
             e.0.insert("kind", "Hãy chọn loại cơ quan, đơn vị.".into());
         }
         let staff = match self.staff_count.trim().parse::<i64>() {

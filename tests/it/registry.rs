@@ -1774,3 +1774,45 @@ async fn an_old_nine_digit_cmnd_is_kept_in_its_own_field_and_identifies_a_duplic
             .contains("Hoàng Văn Thụ")
     );
 }
+
+/// Issue #17: the selects offer the codes of `domain::labels`, with its words, and the parsers
+/// take every code they offer (the options used to be retyped in each template).
+#[tokio::test]
+async fn the_selects_offer_the_labels_tables_and_the_parsers_take_every_offered_code() {
+    use giupdo::domain::{household, labels};
+    let app = signed_in(Role::Clerk, None).await;
+    let options = |page: &Page, select: &str| -> Vec<(String, String)> {
+        let html = page.html();
+        let sel = scraper::Selector::parse(&format!("select[name={select}] option")).unwrap();
+        html.select(&sel)
+            .filter_map(|o| {
+                let v = o.value().attr("value")?.to_string();
+                (!v.is_empty()).then(|| (v, o.text().collect::<String>().trim().to_string()))
+            })
+            .collect()
+    };
+    let table = |codes: labels::Codes| -> Vec<(String, String)> {
+        codes
+            .iter()
+            .map(|(c, l)| (c.to_string(), l.to_string()))
+            .collect()
+    };
+    let list = app.get("/ho").await;
+    assert_eq!(
+        options(&list, "tinh_trang"),
+        table(labels::HOUSEHOLD_STATUSES)
+    );
+    let form = app.get("/ho/moi").await;
+    assert_eq!(options(&form, "gender"), table(labels::GENDERS));
+    for (code, _) in labels::HOUSEHOLD_STATUSES {
+        assert_eq!(household::parse_status(code), Ok(*code));
+    }
+    for (code, _) in labels::GENDERS {
+        assert!(
+            matches!(household::parse_gender(code), Ok(Some(_))),
+            "{code}"
+        );
+    }
+    let agencies = app.get("/don-vi").await;
+    assert_eq!(options(&agencies, "loai"), table(labels::AGENCY_KINDS));
+}

@@ -147,6 +147,18 @@ pub(crate) async fn reports_bench(
     );
     let (app, cookie) = signed_in_app(pool).await?;
     let scenarios = [
+        // The home page's tiles and the clerk's commune progress fold the summary's aggregate
+        // (report::figures) since issue #17.
+        (
+            "home page (figures of the campaign)",
+            "/".to_string(),
+            requests,
+        ),
+        (
+            "clerk's dashboard (quota by kind, progress by commune)",
+            "/bang-dieu-khien".to_string(),
+            requests,
+        ),
         (
             "summary page, whole district, current campaign",
             format!("/bao-cao?nam={year}"),

@@ -1,6 +1,7 @@
 //! Deliveries (R6) and follow-up visits (R8) as typed, checked into records with Vietnamese messages.
 
 use crate::domain::dates::parse_date;
+use crate::domain::labels;
 use crate::domain::money::Vnd;
 use chrono::NaiveDate;
 
@@ -199,20 +200,11 @@ pub fn parse_visit(
         ("ban", parse_count(&v.ban, "Số con đã bán")),
         ("cay_song", parse_count(&v.cay_song, "Số cây sống")),
     ];
-    let evaluation = match v.danh_gia.as_str() {
-        "effective" | "partly" | "not_effective" => Ok(match v.danh_gia.as_str() {
-            "effective" => "effective",
-            "partly" => "partly",
-            _ => "not_effective",
-        }),
-        _ => Err("Hãy chọn đánh giá hiệu quả.".to_string()),
-    };
-    let status = match v.tinh_trang.as_str() {
-        "poor" => Ok("poor"),
-        "near_poor" => Ok("near_poor"),
-        "escaped" => Ok("escaped"),
-        _ => Err("Hãy chọn tình trạng của hộ quan sát được khi thăm.".to_string()),
-    };
+    // The select offers exactly these codes (domain::labels).
+    let evaluation = labels::code(labels::EVALUATIONS, &v.danh_gia)
+        .ok_or_else(|| "Hãy chọn đánh giá hiệu quả.".to_string());
+    let status = labels::code(labels::HOUSEHOLD_STATUSES, &v.tinh_trang)
+        .ok_or_else(|| "Hãy chọn tình trạng của hộ quan sát được khi thăm.".to_string());
     if let Err(e) = &date {
         errors.insert("ngay", e.clone());
     }
@@ -250,13 +242,4 @@ pub fn parse_visit(
         observed_status: status.map_err(|_| Errors::new())?,
         official: v.chinh_thuc == "1",
     })
-}
-
-pub fn evaluation_label(code: &str) -> &'static str {
-    match code {
-        "effective" => "Hiệu quả",
-        "partly" => "Hiệu quả một phần",
-        "not_effective" => "Chưa hiệu quả",
-        _ => "",
-    }
 }

@@ -113,7 +113,7 @@ pub async fn list(
         commune: commune.clone(),
         village: nonblank(&p.thon).and_then(|v| v.parse().ok()),
         status: nonblank(&p.tinh_trang)
-            .filter(|s| matches!(s.as_str(), "poor" | "near_poor" | "escaped")),
+            .filter(|s| labels::code(labels::HOUSEHOLD_STATUSES, s).is_some()),
         priority: yes_no(&p.uu_tien),
         helped_before: yes_no(&p.da_giup),
         sort: Sort::parse(p.sap_xep.as_deref().unwrap_or("")),

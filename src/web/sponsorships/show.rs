@@ -91,6 +91,13 @@ pub struct ShowPage {
     pub consent_notice: &'static str,
 }
 
+impl ShowPage {
+    /// Whether the option `code` of a select is the value the form came back with.
+    pub fn chosen(&self, value: &str, code: &str) -> bool {
+        value == code
+    }
+}
+
 /// A year of the household's status, labelled with where it came from.
 pub struct StatusLine {
     pub year: i32,
@@ -194,7 +201,7 @@ pub(super) async fn show_page(
             status: visit_status_label(&v),
             findings: v.findings,
             guidance: v.guidance.unwrap_or_default(),
-            evaluation: sponsorship::evaluation_label(&v.evaluation),
+            evaluation: labels::evaluation(&v.evaluation),
             this_one: v.sponsorship_id == d.id,
         })
         .collect();
