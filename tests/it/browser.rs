@@ -1,21 +1,19 @@
 //! The three journeys in a real headless Chromium (Debian's `chromium` and `chromium-driver`),
-//! driven over the W3C WebDriver protocol, on a desktop window and on a phone-sized screen
-//! (360×800). Each journey's last page is saved as a screenshot under `target/e2e/`.
-//!
-//! The WebDriver client is the dozen commands these journeys need, spoken as JSON over HTTP with
-//! the `reqwest` the tests already use.
+//! driven over the W3C WebDriver protocol with `fantoccini`, on a desktop window and on a
+//! phone-sized screen (360×800). Each journey's last page is saved as a screenshot under
+//! `target/e2e/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::fixtures::{World, world};
 use crate::harness::TestApp;
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process on a free port, stopped when dropped.
 struct Driver {
@@ -82,8 +80,7 @@ impl Screen {
 
 /// One browser session.
 struct Browser {
-    http: reqwest::Client,
-    base: String,
+    c: Client,
     app: String,
     downloads: PathBuf,
 }
@@ -122,77 +119,44 @@ impl Browser {
             }
         }
         options["args"] = json!(args);
-        let http = reqwest::Client::new();
-        let resp: Value = http
-            .post(format!("{}/session", driver.url))
-            .json(&json!({ "capabilities": { "alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": options,
-            }}}))
-            .send()
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert("goog:chromeOptions".into(), options);
+        // Plain HTTP to the local chromedriver: no TLS stack needed.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url)
             .await
-            .expect("new session")
-            .json()
-            .await
-            .unwrap();
-        let id = resp["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {resp}"))
-            .to_string();
+            .expect("new webdriver session");
         Browser {
-            http,
-            base: format!("{}/session/{id}", driver.url),
+            c,
             app: format!("http://{}", app.addr),
             downloads,
         }
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let v: Value = req.send().await.expect("webdriver").json().await.unwrap();
-        if let Some(err) = v["value"]["error"].as_str() {
-            panic!("webdriver {path}: {err}: {}", v["value"]["message"]);
-        }
-        v["value"].clone()
-    }
-
     async fn goto(&self, path: &str) {
         let url = format!("{}{path}", self.app);
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
-            .await;
+        self.c.goto(&url).await.expect("goto");
     }
 
-    async fn find(&self, css: &str) -> String {
+    async fn find(&self, css: &str) -> Element {
         // Pages are server-rendered; a short wait covers htmx swaps.
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let v: Value = self
-                .http
-                .post(format!("{}/element", self.base))
-                .json(&json!({ "using": "css selector", "value": css }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(id) = v["value"][ELEMENT].as_str() {
-                return id.to_string();
+            match self.c.find(Locator::Css(css)).await {
+                Ok(el) => return el,
+                Err(e) if Instant::now() >= deadline => {
+                    let source = self.c.source().await.unwrap_or_default();
+                    panic!(
+                        "no element {css} on {} ({e}): {}",
+                        self.path().await,
+                        &source[..source.floor_char_boundary(3000)]
+                    );
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
-            if Instant::now() >= deadline {
-                let source = self.cmd(reqwest::Method::GET, "/source", None).await;
-                let source = source.as_str().unwrap_or_default();
-                panic!(
-                    "no element {css} on {} ({}): {}",
-                    self.path().await,
-                    v["value"],
-                    &source[..source.len().min(3000)]
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -201,15 +165,10 @@ impl Browser {
         // Scroll it into view first: on a phone the button may be below the fold.
         self.script(
             "arguments[0].scrollIntoView({block: 'center'})",
-            json!([{ ELEMENT: el }]),
+            json!([el]),
         )
         .await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/click"),
-            Some(json!({})),
-        )
-        .await;
+        el.click().await.expect("click");
     }
 
     /// Click something that loads a new page, and wait until the new page has loaded.
@@ -219,20 +178,15 @@ impl Browser {
         self.click(css).await;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let v: Value = self
-                .http
-                .post(format!("{}/execute/sync", self.base))
-                .json(&json!({
-                    "script": "return !window.__giupdo_old_page && document.readyState === 'complete'",
-                    "args": [],
-                }))
-                .send()
+            let loaded = self
+                .c
+                .execute(
+                    "return !window.__giupdo_old_page && document.readyState === 'complete'",
+                    Vec::new(),
+                )
                 .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if v["value"].as_bool() == Some(true) {
+                .ok();
+            if loaded.and_then(|v| v.as_bool()) == Some(true) {
                 return;
             }
             if Instant::now() >= deadline {
@@ -269,7 +223,7 @@ impl Browser {
             .script(
                 "const s = arguments[0]; s.value = arguments[1]; \
                  s.dispatchEvent(new Event('change', {bubbles: true})); return s.value",
-                json!([{ ELEMENT: el }, value]),
+                json!([el, value]),
             )
             .await;
         assert_eq!(chosen.as_str(), Some(value), "{css} has the option {value}");
@@ -277,45 +231,28 @@ impl Browser {
 
     async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/clear"),
-            Some(json!({})),
-        )
-        .await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
     }
 
     async fn text(&self, css: &str) -> String {
-        let el = self.find(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{el}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.find(css).await.text().await.expect("text")
     }
 
+    /// Runs `script` with `args` (a JSON array; elements serialise as WebDriver references).
     async fn script(&self, script: &str, args: Value) -> Value {
-        self.cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({ "script": script, "args": args })),
-        )
-        .await
+        let args = match args {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        self.c
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script {script}: {e}"))
     }
 
     async fn path(&self) -> String {
-        let url = self
-            .cmd(reqwest::Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let url = self.c.current_url().await.expect("current url").to_string();
         url.trim_start_matches(&self.app).to_string()
     }
 
@@ -414,18 +351,14 @@ impl Browser {
     }
 
     async fn screenshot(&self, name: &str) {
-        use base64::Engine as _;
-        let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap_or_default())
-            .unwrap();
+        let png = self.c.screenshot().await.expect("screenshot");
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
     async fn close(self) {
-        let _ = self.http.delete(&self.base).send().await;
+        let _ = self.c.close().await;
         if let Some(profile) = self.downloads.parent() {
             let _ = std::fs::remove_dir_all(profile);
         }
@@ -738,7 +671,12 @@ async fn each_roles_work_pages_on_a_phone(driver: &Driver) {
     let date = b.find("form[action$='/trao'] input[name=ngay]").await;
     b.script(
         "arguments[0].value = arguments[1]",
-        json!([{ ELEMENT: date }, giupdo::domain::dates::today().format("%Y-%m-%d").to_string()]),
+        json!([
+            date,
+            giupdo::domain::dates::today()
+                .format("%Y-%m-%d")
+                .to_string()
+        ]),
     )
     .await;
     // The photo input takes a file from the phone: WebDriver types its path into it.
@@ -747,12 +685,10 @@ async fn each_roles_work_pages_on_a_phone(driver: &Driver) {
     let input = b
         .find("form[action$='/trao'] input[type=file][name=anh]")
         .await;
-    b.cmd(
-        reqwest::Method::POST,
-        &format!("/element/{input}/value"),
-        Some(json!({ "text": photo.to_string_lossy() })),
-    )
-    .await;
+    input
+        .send_keys(&photo.to_string_lossy())
+        .await
+        .expect("choose the photo");
     b.follow("form[action$='/trao'] button[type=submit]").await;
     let _ = std::fs::remove_file(&photo);
     assert!(
