@@ -390,16 +390,47 @@ async fn agency_registers_a_joint_pledge(driver: &Driver, screen: Screen) {
         .await;
     b.follow("form[role=search] button[type=submit]").await;
     b.follow("table.choices a.choose").await;
-    b.type_into("input[name=vat_pham_0]", "Bò cái giống").await;
-    b.type_into("input[name=so_luong_0]", "1").await;
-    b.type_into("input[name=don_vi_0]", "con").await;
-    b.type_into("input[name=gia_tri_0]", "15.000.000").await;
-    b.type_into("input[name=vat_pham_1]", "Thức ăn chăn nuôi")
-        .await;
-    b.type_into("input[name=so_luong_1]", "10").await;
-    b.type_into("input[name=don_vi_1]", "bao").await;
-    b.type_into("input[name=gia_tri_1]", "350.000").await;
-    b.choose("select[name=thanh_vien_0]", &w.agency_b.to_string())
+    b.type_into(
+        "table.lines tbody tr:nth-child(1) input[name=vat_pham]",
+        "Bò cái giống",
+    )
+    .await;
+    b.type_into(
+        "table.lines tbody tr:nth-child(1) input[name=so_luong]",
+        "1",
+    )
+    .await;
+    b.type_into(
+        "table.lines tbody tr:nth-child(1) input[name=don_vi]",
+        "con",
+    )
+    .await;
+    b.type_into(
+        "table.lines tbody tr:nth-child(1) input[name=gia_tri]",
+        "15.000.000",
+    )
+    .await;
+    b.type_into(
+        "table.lines tbody tr:nth-child(2) input[name=vat_pham]",
+        "Thức ăn chăn nuôi",
+    )
+    .await;
+    b.type_into(
+        "table.lines tbody tr:nth-child(2) input[name=so_luong]",
+        "10",
+    )
+    .await;
+    b.type_into(
+        "table.lines tbody tr:nth-child(2) input[name=don_vi]",
+        "bao",
+    )
+    .await;
+    b.type_into(
+        "table.lines tbody tr:nth-child(2) input[name=gia_tri]",
+        "350.000",
+    )
+    .await;
+    b.choose("select[name=thanh_vien]", &w.agency_b.to_string())
         .await;
     b.follow("form.pledge-form button[type=submit]").await;
 

@@ -72,12 +72,13 @@ fn pledge_form<'a>(
     lines: &[(&'a str, &'a str, &'a str, &'a str)],
 ) -> Vec<(String, String)> {
     let mut f = vec![("ho".to_string(), household.to_string())];
-    for (i, (item, qty, unit, value)) in lines.iter().enumerate() {
-        f.push((format!("hinh_thuc_{i}"), "livestock".into()));
-        f.push((format!("vat_pham_{i}"), item.to_string()));
-        f.push((format!("so_luong_{i}"), qty.to_string()));
-        f.push((format!("don_vi_{i}"), unit.to_string()));
-        f.push((format!("gia_tri_{i}"), value.to_string()));
+    // One row of the table after another, each its five inputs, as a browser sends them.
+    for (item, qty, unit, value) in lines {
+        f.push(("hinh_thuc".into(), "livestock".into()));
+        f.push(("vat_pham".into(), item.to_string()));
+        f.push(("so_luong".into(), qty.to_string()));
+        f.push(("don_vi".into(), unit.to_string()));
+        f.push(("gia_tri".into(), value.to_string()));
     }
     f
 }
@@ -124,7 +125,7 @@ async fn joint_pledge_confirmed_delivered_and_counted() {
             ("Thức ăn", "300", "kg", "3000000"),
         ],
     );
-    f.push(("thanh_vien_0".into(), w.agency_b.to_string()));
+    f.push(("thanh_vien".into(), w.agency_b.to_string()));
     f.push(("mong_muon".into(), "Muốn nuôi bò".into()));
     f.push(("phieu".into(), Uuid::new_v4().to_string()));
     let done = a.post("/nhan-giup", &refs(&f)).await;
@@ -267,7 +268,7 @@ async fn a_non_lead_member_of_a_group_does_not_meet_a_single_quota() {
     let x = browser(&app, &w, 4).await;
     // B (small) leads, A (14 staff, quota 1 of its own) only joins.
     let mut f = pledge_form(w.household_x, &[("Lợn nái", "2", "con", "8000000")]);
-    f.push(("thanh_vien_0".into(), w.agency_a.to_string()));
+    f.push(("thanh_vien".into(), w.agency_a.to_string()));
     let id = id_from(&b.post("/nhan-giup", &refs(&f)).await);
     x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
     let clerk = browser(&app, &w, 1).await;
@@ -330,8 +331,8 @@ async fn bad_input_gets_a_message_and_writes_nothing() {
         (
             {
                 let mut f = pledge_form(w.household_x, &[("Bò", "1", "con", "8000000")]);
-                for (i, id) in extra.iter().enumerate() {
-                    f.push((format!("thanh_vien_{i}"), id.to_string()));
+                for id in &extra {
+                    f.push(("thanh_vien".into(), id.to_string()));
                 }
                 f
             },
@@ -340,8 +341,8 @@ async fn bad_input_gets_a_message_and_writes_nothing() {
         (
             {
                 let mut f = pledge_form(w.household_x, &[("Bò", "1", "con", "8000000")]);
-                f.push(("thanh_vien_0".into(), w.agency_b.to_string()));
-                f.push(("thanh_vien_1".into(), w.agency_b.to_string()));
+                f.push(("thanh_vien".into(), w.agency_b.to_string()));
+                f.push(("thanh_vien".into(), w.agency_b.to_string()));
                 f
             },
             "hai lần",

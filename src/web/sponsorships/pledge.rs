@@ -45,56 +45,68 @@ pub struct PledgeInput {
     pub submission: String,
 }
 
-impl PledgeInput {
-    fn from_pairs(pairs: Vec<(String, String)>) -> PledgeInput {
-        let mut p = PledgeInput {
-            lines: vec![LineInput::default(); LINE_ROWS],
-            members: vec![String::new(); MEMBER_ROWS],
-            ..Default::default()
-        };
-        for (k, v) in pairs {
-            let indexed = |prefix: &str| -> Option<usize> {
-                k.strip_prefix(prefix).and_then(|i| i.parse::<usize>().ok())
-            };
-            match k.as_str() {
-                "ho" => p.household = v,
-                "mong_muon" => p.note = v,
-                "ly_do_giup_lai" => p.helped_before_reason = v,
-                "ly_do_trung" => p.twin_reason = v,
-                "phieu" => p.submission = v,
-                _ => {
-                    if let Some(i) = indexed("thanh_vien_").filter(|i| *i < 10) {
-                        if p.members.len() <= i {
-                            p.members.resize(i + 1, String::new());
-                        }
-                        p.members[i] = v;
-                        continue;
-                    }
-                    for (prefix, which) in [
-                        ("hinh_thuc_", 0),
-                        ("vat_pham_", 1),
-                        ("so_luong_", 2),
-                        ("don_vi_", 3),
-                        ("gia_tri_", 4),
-                    ] {
-                        if let Some(i) = indexed(prefix).filter(|i| *i < 20) {
-                            if p.lines.len() <= i {
-                                p.lines.resize(i + 1, LineInput::default());
-                            }
-                            let l = &mut p.lines[i];
-                            match which {
-                                0 => l.form = v.clone(),
-                                1 => l.item = v.clone(),
-                                2 => l.quantity = v.clone(),
-                                3 => l.unit = v.clone(),
-                                _ => l.value = v.clone(),
-                            }
-                        }
-                    }
-                }
-            }
+/// The pledge form as the browser sends it: each line's five inputs and each member select
+/// share one name, repeated once per row in the table's order (`serde_html_form` collects them).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PledgeForm {
+    ho: String,
+    hinh_thuc: Vec<String>,
+    vat_pham: Vec<String>,
+    so_luong: Vec<String>,
+    don_vi: Vec<String>,
+    gia_tri: Vec<String>,
+    thanh_vien: Vec<String>,
+    mong_muon: String,
+    ly_do_giup_lai: String,
+    ly_do_trung: String,
+    phieu: String,
+}
+
+/// Lines and member selects a form may carry at most (the page shows `LINE_ROWS`/`MEMBER_ROWS`).
+const MAX_LINES: usize = 20;
+const MAX_MEMBERS: usize = 10;
+
+impl From<PledgeForm> for PledgeInput {
+    fn from(f: PledgeForm) -> PledgeInput {
+        let rows = [
+            &f.hinh_thuc,
+            &f.vat_pham,
+            &f.so_luong,
+            &f.don_vi,
+            &f.gia_tri,
+        ]
+        .iter()
+        .map(|v| v.len())
+        .max()
+        .unwrap_or(0)
+        .min(MAX_LINES);
+        let at = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+        let mut lines: Vec<LineInput> = (0..rows)
+            .map(|i| LineInput {
+                form: at(&f.hinh_thuc, i),
+                item: at(&f.vat_pham, i),
+                quantity: at(&f.so_luong, i),
+                unit: at(&f.don_vi, i),
+                value: at(&f.gia_tri, i),
+            })
+            .collect();
+        if lines.len() < LINE_ROWS {
+            lines.resize(LINE_ROWS, LineInput::default());
         }
-        p
+        let mut members: Vec<String> = f.thanh_vien.into_iter().take(MAX_MEMBERS).collect();
+        if members.len() < MEMBER_ROWS {
+            members.resize(MEMBER_ROWS, String::new());
+        }
+        PledgeInput {
+            household: f.ho,
+            lines,
+            members,
+            note: f.mong_muon,
+            helped_before_reason: f.ly_do_giup_lai,
+            twin_reason: f.ly_do_trung,
+            submission: f.phieu,
+        }
     }
 }
 
@@ -290,12 +302,12 @@ pub async fn pledge(
     CurrentUser(actor): CurrentUser,
     session: Session,
     ctx: Ctx,
-    Form(pairs): Form<Vec<(String, String)>>,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<PledgeForm>,
 ) -> AppResult<Response> {
     let Some(agency) = actor.agency_id else {
         return Err(AppError::Forbidden);
     };
-    let f = PledgeInput::from_pairs(pairs);
+    let f = PledgeInput::from(form);
     let c = campaigns::current(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;

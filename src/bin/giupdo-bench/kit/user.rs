@@ -131,11 +131,11 @@ impl VirtualUser {
                 pledged = Some(id);
                 client.post(format!("{base}/nhan-giup")).form(&[
                     ("ho", id.to_string().as_str()),
-                    ("hinh_thuc_0", "livestock"),
-                    ("vat_pham_0", "Bò cái giống"),
-                    ("so_luong_0", "1"),
-                    ("don_vi_0", "con"),
-                    ("gia_tri_0", "16.000.000"),
+                    ("hinh_thuc", "livestock"),
+                    ("vat_pham", "Bò cái giống"),
+                    ("so_luong", "1"),
+                    ("don_vi", "con"),
+                    ("gia_tri", "16.000.000"),
                     // Common names make look-alike households frequent: the staff member has
                     // checked, and says so, as the form asks.
                     ("ly_do_trung", "Đã đối chiếu: khác hộ, khác người"),
