@@ -100,6 +100,14 @@ async fn bad_household_input_comes_back_with_messages_and_nothing_is_written() {
     assert!(page.text_of("#err-members").contains("“mười”"));
     assert!(page.text_of("#err-birth_year").contains("từ 1900"));
     assert!(page.text_of("#err-notes").contains("tối đa 2000"));
+    // A refused field is marked for screen readers and points at its message; the others not.
+    assert_eq!(
+        page.count(
+            "input[name=birth_year][value='-3'][aria-invalid=true][aria-describedby=err-birth_year]"
+        ),
+        1
+    );
+    assert_eq!(page.count("input[name=phone][aria-invalid]"), 0);
     assert_eq!(
         page.count("input[name=head_name][value='<b>Lò Văn A</b>']"),
         1,
