@@ -123,6 +123,43 @@ async fn bad_household_input_comes_back_with_messages_and_nothing_is_written() {
     assert_eq!(dup.status, 422);
     assert!(dup.text_of("#err-cccd").contains("trùng"));
     assert_eq!(count(&app, "SELECT count(*) FROM households").await, 1);
+
+    // The same old ID number (CMND) under another name and CCCD: certain, and said on the CMND
+    // field — it used to land on the household code, chosen by looking for "CCCD" in the reason.
+    assert_eq!(
+        app.post(
+            "/ho",
+            &household_form(&[
+                ("head_name", "Lý Thị Dung"),
+                ("cccd", "020085004321"),
+                ("household_code", "HN-07"),
+                ("old_id_number", "080123456"),
+            ])
+        )
+        .await
+        .status,
+        303
+    );
+    let twin = app
+        .post(
+            "/ho",
+            &household_form(&[
+                ("head_name", "Nông Văn Sáng"),
+                ("cccd", "020085005555"),
+                ("household_code", "HN-08"),
+                ("old_id_number", "080123456"),
+            ]),
+        )
+        .await;
+    assert_eq!(twin.status, 422);
+    assert!(
+        twin.text_of("#err-old_id_number")
+            .contains("Chắc chắn trùng"),
+        "{}",
+        twin.text
+    );
+    assert_eq!(twin.count("#err-household_code"), 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM households").await, 2);
 }
 
 #[tokio::test]

@@ -30,6 +30,14 @@ pub struct Probe {
     pub exclude: Option<Uuid>,
 }
 
+/// The identity numbers a candidate shares with what was typed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SameIds {
+    pub cccd: bool,
+    pub old_id: bool,
+    pub household_code: bool,
+}
+
 #[derive(Clone, veil::Redact)]
 pub struct Candidate {
     pub id: Uuid,
@@ -44,6 +52,8 @@ pub struct Candidate {
     pub status: String,
     pub level: Level,
     pub reasons: Vec<String>,
+    /// Which identity matched, when the level is certain: the form marks that field.
+    pub same: SameIds,
     pub similarity: f32,
     /// Earlier sponsorships: (year, agencies).
     pub history: Vec<(i32, String)>,
@@ -154,8 +164,13 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
                 other_village: &r.village_name,
                 other_commune: &r.commune_name,
             };
+            let same = SameIds {
+                cccd: pair.same_cccd,
+                old_id: pair.same_old_id,
+                household_code: pair.same_household_code && pair.same_commune,
+            };
             let (level, reasons) = classify(&pair, t)?;
-            Some(candidate(r, level, reasons))
+            Some(candidate(r, level, reasons, same))
         })
         .collect();
     out.sort_by(|a, b| {
@@ -168,7 +183,7 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
     Ok(out)
 }
 
-fn candidate(r: Row, level: Level, reasons: Vec<String>) -> Candidate {
+fn candidate(r: Row, level: Level, reasons: Vec<String>, same: SameIds) -> Candidate {
     Candidate {
         id: r.id,
         head_name: r.head_name,
@@ -181,6 +196,7 @@ fn candidate(r: Row, level: Level, reasons: Vec<String>) -> Candidate {
         status: r.status,
         level,
         reasons,
+        same,
         similarity: r.similarity,
         history: Vec::new(),
     }
@@ -268,8 +284,13 @@ pub async fn search(
                 other_village: &r.village_name,
                 other_commune: &r.commune_name,
             };
+            let same = SameIds {
+                cccd: pair.same_cccd,
+                old_id: pair.same_old_id,
+                household_code: pair.same_household_code && pair.same_commune,
+            };
             let (level, reasons) = classify(&pair, t)?;
-            Some(candidate(r, level, reasons))
+            Some(candidate(r, level, reasons, same))
         })
         .collect();
     out.sort_by(|a, b| {

@@ -220,8 +220,12 @@ async fn save(
                 .map(|c| c.head_name.as_str())
                 .collect();
             if let Some(c) = certain {
-                let field = if c.reasons.iter().any(|r| r.contains("CCCD")) {
+                // The field of the identity that matched (a same old ID number used to be
+                // shown on the household code).
+                let field = if c.same.cccd {
                     "cccd"
+                } else if c.same.old_id {
+                    "old_id_number"
                 } else {
                     "household_code"
                 };
