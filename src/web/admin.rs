@@ -218,13 +218,14 @@ pub async fn create_user(
     let mut tx = state.db.begin().await?;
     match users::create(&mut tx, &By::from(&actor), &new).await {
         Ok(_) => {}
-        Err(e) if constraints::refusal_on(&e, "users").is_some() => {
-            drop(tx);
-            let r = constraints::refusal_on(&e, "users").expect("just matched");
-            let errors = BTreeMap::from([(r.field, r.message.to_string())]);
-            return again(ctx, form, errors).await;
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => match constraints::refusal_on(&e, "users") {
+            Some(r) => {
+                drop(tx);
+                let errors = BTreeMap::from([(r.field, r.message.to_string())]);
+                return again(ctx, form, errors).await;
+            }
+            None => return Err(e.into()),
+        },
     }
     tx.commit().await?;
     flash(
