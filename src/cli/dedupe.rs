@@ -1,5 +1,6 @@
-//! `giupdo dedupe scan|evaluate`.
+//! `giupdo dedupe scan|train|model|evaluate`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -8,9 +9,21 @@ use clap::Subcommand;
 use sqlx::PgPool;
 
 use crate::db::duplicates;
-use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names, name_blocks};
+use crate::domain::cccd::IdNumber;
+use crate::domain::duplicates::model::{MODEL_VERSION, TermFrequencies};
+use crate::domain::duplicates::train::{self, Labelled, OwnedRecord};
+use crate::domain::duplicates::{
+    Field, Level, Model, RETRIEVAL_SIMILARITY, Scope, Thresholds, classify, format_weight,
+    name_blocks,
+};
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
+
+/// The generated benchmark (`tests/data/dedupe/make_pairs.py`).
+pub const GENERATED_PAIRS: &str = "tests/data/dedupe/pairs.csv";
+pub const GENERATED_REGISTRY: &str = "tests/data/dedupe/population.csv";
+/// The hand-written labelled set kept from before (`tests/data/make_name_pairs.py`).
+pub const HAND_PAIRS: &str = "tests/data/name-pairs.csv";
 
 #[derive(Debug, Subcommand)]
 pub enum DedupeWhat {
@@ -26,11 +39,30 @@ pub enum DedupeWhat {
         #[arg(long)]
         all: bool,
     },
-    /// Độ chính xác (precision) và độ phủ (recall) của từng mức trên bộ cặp tên có nhãn.
+    /// Ước lượng lại mô hình: m từ nửa "fit" của bộ cặp có nhãn, u và tần suất tên từ sổ hộ
+    /// (cơ sở dữ liệu, hoặc tệp --registry); lưu kèm ngày, hoặc ghi ra tệp --out.
+    Train {
+        /// Bộ cặp có nhãn (CSV của make_pairs.py). Không ghi: giữ m của mô hình đang dùng.
+        #[arg(long)]
+        pairs: Option<PathBuf>,
+        /// Sổ hộ dạng CSV (commune,village,head_name,…) thay cho cơ sở dữ liệu.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// Ghi mô hình (JSON) ra tệp này thay vì lưu vào cơ sở dữ liệu.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// In mô hình đang dùng: ngày ước lượng, m, u và trọng số của từng mức.
+    Model,
+    /// Độ chính xác (precision) và độ phủ (recall) ở mức "có thể trùng" và "tên gần giống",
+    /// theo từng loại lỗi gõ, trên nửa giữ lại, nửa fit và bộ viết tay.
     Evaluate {
-        /// Tệp CSV: a,b,birth_a,birth_b,same_village,same,kind
-        #[arg(default_value = "tests/data/name-pairs.csv")]
-        file: PathBuf,
+        #[arg(long, default_value = GENERATED_PAIRS)]
+        pairs: PathBuf,
+        #[arg(long, default_value = GENERATED_REGISTRY)]
+        registry: PathBuf,
+        #[arg(long, default_value = HAND_PAIRS)]
+        hand: PathBuf,
     },
 }
 
@@ -96,156 +128,520 @@ pub async fn run(pool: &PgPool, what: DedupeWhat, t: Thresholds) -> anyhow::Resu
             }
             Ok(())
         }
-        DedupeWhat::Evaluate { file } => {
-            print!("{}", evaluate(pool, &file, t).await?);
+        DedupeWhat::Train {
+            pairs,
+            registry,
+            out,
+        } => {
+            let model =
+                train_command(pool, pairs.as_deref(), registry.as_deref(), out.is_some()).await?;
+            print!("{}", describe(&model));
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, model.to_json() + "\n")
+                        .with_context(|| format!("Không ghi được {}", path.display()))?;
+                    println!("Đã ghi mô hình ra {}.", path.display());
+                }
+                None => println!("Đã lưu mô hình; kiểm tra trùng hộ dùng nó từ bây giờ."),
+            }
+            Ok(())
+        }
+        DedupeWhat::Model => {
+            print!("{}", describe(&duplicates::model(pool).await?));
+            Ok(())
+        }
+        DedupeWhat::Evaluate {
+            pairs,
+            registry,
+            hand,
+        } => {
+            print!("{}", evaluate(pool, &pairs, &registry, &hand, t).await?);
             Ok(())
         }
     }
 }
 
-struct Labelled {
-    kind: String,
-    a: String,
-    b: String,
-    birth: (Option<i32>, Option<i32>),
-    same_village: bool,
-    same: bool,
-    /// Both genders known and different.
-    different_gender: bool,
-    /// Both identity numbers known and different.
-    different_ids: bool,
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn read_pairs(file: &Path) -> anyhow::Result<Vec<Labelled>> {
-    let mut r = csv::Reader::from_path(file)
-        .with_context(|| format!("Không đọc được {}", file.display()))?;
+fn year(s: &str) -> Option<i32> {
+    s.trim().parse().ok()
+}
+
+fn open_csv(path: &Path, what: &str) -> anyhow::Result<csv::Reader<std::fs::File>> {
+    csv::Reader::from_path(path).map_err(|e| {
+        anyhow::anyhow!(
+            "Không đọc được {what} {}: {e}. Tệp phải là CSV của tests/data/dedupe/make_pairs.py.",
+            path.display()
+        )
+    })
+}
+
+/// The generated labelled pairs (half, kind, same, then A's and B's 8 fields).
+pub fn read_generated(path: &Path) -> anyhow::Result<Vec<Labelled>> {
+    let mut r = open_csv(path, "bộ cặp có nhãn")?;
+    let headers = r.headers()?.clone();
+    if headers.get(0) != Some("half") || headers.len() != 19 {
+        anyhow::bail!(
+            "{} không phải bộ cặp có nhãn: cần 19 cột bắt đầu bằng half,kind,same (make_pairs.py).",
+            path.display()
+        );
+    }
     let mut out = Vec::new();
-    for rec in r.records() {
-        let rec = rec?;
-        let year = |i: usize| rec.get(i).and_then(|v| v.trim().parse().ok());
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.with_context(|| format!("{} dòng {}", path.display(), i + 2))?;
+        let side = |o: usize| OwnedRecord {
+            commune: rec[o].to_string(),
+            commune_name: rec[o].to_string(),
+            village: rec[o + 1].to_string(),
+            head_name: rec[o + 2].to_string(),
+            birth_year: year(&rec[o + 3]),
+            gender: opt(&rec[o + 4]),
+            cccd: IdNumber::cccd(&rec[o + 5]),
+            old_id: IdNumber::cmnd(&rec[o + 6]),
+            household_code: opt(&rec[o + 7]),
+        };
         out.push(Labelled {
-            kind: rec.get(6).unwrap_or_default().to_string(),
-            a: rec.get(0).unwrap_or_default().to_string(),
-            b: rec.get(1).unwrap_or_default().to_string(),
-            birth: (year(2), year(3)),
-            same_village: rec.get(4) == Some("1"),
-            same: rec.get(5) == Some("1"),
-            different_gender: matches!((rec.get(7), rec.get(8)), (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() && a != b),
-            different_ids: rec.get(9) == Some("different"),
+            half: rec[0].to_string(),
+            kind: rec[1].to_string(),
+            same: &rec[2] == "1",
+            a: side(3),
+            b: side(11),
         });
     }
     Ok(out)
 }
 
-/// Precision and recall of each level on the labelled pairs, at the given thresholds and over a
-/// sweep of the probable threshold, as a Markdown table.
-pub async fn evaluate(pool: &PgPool, file: &Path, t: Thresholds) -> anyhow::Result<String> {
-    let pairs = read_pairs(file)?;
-    let a: Vec<String> = pairs.iter().map(|p| p.a.clone()).collect();
-    let b: Vec<String> = pairs.iter().map(|p| p.b.clone()).collect();
-    let sims = duplicates::similarities(pool, &a, &b).await?;
-    let level_of = |p: &Labelled, sim: f32, t: Thresholds| {
-        let pair = Pair {
-            same_village: p.same_village,
-            same_name_key: normalize_name(&p.a) == normalize_name(&p.b),
-            similarity: sim,
-            birth_years: p.birth,
-            different_gender: p.different_gender,
-            different_ids: p.different_ids,
-            names: compare_names(&p.a, &p.b),
-            ..Pair::default()
+/// The hand-written set: a,b,birth_a,birth_b,same_village,same,kind,gender_a,gender_b,ids.
+pub fn read_hand(path: &Path) -> anyhow::Result<Vec<Labelled>> {
+    let mut r = open_csv(path, "bộ cặp viết tay")?;
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec?;
+        let get = |i: usize| rec.get(i).unwrap_or_default();
+        let different_ids = get(9) == "different";
+        let side = |name: &str, birth: &str, village: &str, gender: &str, cccd: &str| OwnedRecord {
+            commune: "06073".into(),
+            commune_name: "Xã Hoa Thám".into(),
+            village: village.into(),
+            head_name: name.into(),
+            birth_year: year(birth),
+            gender: opt(gender),
+            cccd: different_ids.then(|| cccd.to_string()),
+            ..OwnedRecord::default()
         };
-        classify(&pair, t).map(|(l, _)| l)
-    };
-    let score = |t: Thresholds, at_least: Level| {
-        let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
-        for (p, s) in pairs.iter().zip(&sims) {
-            let flagged = level_of(p, *s, t).is_some_and(|l| l <= at_least);
-            match (flagged, p.same) {
-                (true, true) => tp += 1,
-                (true, false) => fp += 1,
-                (false, true) => fnn += 1,
-                _ => {}
-            }
+        let other_village = if get(4) == "1" {
+            "Thôn Nà Pàn"
+        } else {
+            "Thôn Khuổi Ngọa"
+        };
+        out.push(Labelled {
+            half: "hand".into(),
+            kind: get(6).to_string(),
+            same: get(5) == "1",
+            a: side(get(0), get(2), "Thôn Nà Pàn", get(7), "020085001234"),
+            b: side(get(1), get(3), other_village, get(8), "020085009876"),
+        });
+    }
+    Ok(out)
+}
+
+/// A registry as CSV: commune,village,head_name,birth_year,gender,cccd,old_id,household_code.
+pub fn read_registry(path: &Path) -> anyhow::Result<Vec<OwnedRecord>> {
+    let mut r = open_csv(path, "sổ hộ")?;
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec?;
+        if rec.len() < 8 {
+            anyhow::bail!("{}: mỗi dòng cần 8 cột.", path.display());
         }
-        let precision = if tp + fp == 0 {
-            1.0
-        } else {
-            tp as f64 / (tp + fp) as f64
-        };
-        let recall = if tp + fnn == 0 {
-            1.0
-        } else {
-            tp as f64 / (tp + fnn) as f64
-        };
-        (precision, recall)
+        out.push(OwnedRecord {
+            commune: rec[0].to_string(),
+            commune_name: rec[0].to_string(),
+            village: rec[1].to_string(),
+            head_name: rec[2].to_string(),
+            birth_year: year(&rec[3]),
+            gender: opt(&rec[4]),
+            cccd: IdNumber::cccd(&rec[5]),
+            old_id: IdNumber::cmnd(&rec[6]),
+            household_code: opt(&rec[7]),
+        });
+    }
+    Ok(out)
+}
+
+/// Households drawn at random from the database, for u.
+async fn registry_sample(pool: &PgPool, n: i64) -> sqlx::Result<Vec<OwnedRecord>> {
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT h.commune_code, v.name, h.head_name, h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code
+         FROM households h JOIN villages v ON v.id = h.village_id
+         WHERE h.merged_into IS NULL ORDER BY random() LIMIT $1",
+    )
+    .bind(n)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(commune, village, head_name, birth_year, gender, cccd, old_id, household_code)| {
+                OwnedRecord {
+                    commune_name: commune.clone(),
+                    commune,
+                    village,
+                    head_name,
+                    birth_year,
+                    gender,
+                    cccd,
+                    old_id,
+                    household_code,
+                }
+            },
+        )
+        .collect())
+}
+
+/// The source line the built-in model carries: it names the files, not a date, so that
+/// retraining from the same files gives the same model byte for byte.
+pub const BUILTIN_SOURCE: &str =
+    "m: nửa fit của tests/data/dedupe/pairs.csv; u và tần suất: tests/data/dedupe/population.csv";
+
+async fn train_command(
+    pool: &PgPool,
+    pairs: Option<&Path>,
+    registry: Option<&Path>,
+    to_file: bool,
+) -> anyhow::Result<Model> {
+    let current = duplicates::model(pool).await?;
+    let labelled = match pairs {
+        Some(p) => Some(read_generated(p)?),
+        None => None,
     };
-    let same = pairs.iter().filter(|p| p.same).count();
+    let (reg, reg_source) = match registry {
+        Some(p) => (read_registry(p)?, p.display().to_string()),
+        None => (
+            registry_sample(pool, 20_000).await?,
+            "sổ hộ (20.000 hộ ngẫu nhiên)".to_string(),
+        ),
+    };
+    if reg.len() < 100 {
+        anyhow::bail!(
+            "Sổ hộ mới có {} hộ: chưa đủ để ước lượng u (cần ít nhất 100). Mô hình đang dùng được giữ nguyên.",
+            reg.len()
+        );
+    }
+    let fit = labelled
+        .as_ref()
+        .map(|l| l.iter().filter(|p| p.half == "fit" && p.same).count())
+        .unwrap_or(0);
+    if labelled.is_some() && fit < 100 {
+        anyhow::bail!(
+            "Bộ cặp có nhãn có {fit} cặp trùng thật ở nửa fit: chưa đủ để ước lượng m (cần ít nhất 100). Không lưu gì."
+        );
+    }
+    let (trained_at, source) = if to_file && pairs.is_some() && registry.is_some() {
+        ("tích hợp sẵn".to_string(), BUILTIN_SOURCE.to_string())
+    } else {
+        (
+            chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+            match pairs {
+                Some(p) => format!("m: nửa fit của {}; u: {reg_source}", p.display()),
+                None => format!("m: giữ của mô hình {}; u: {reg_source}", current.trained_at),
+            },
+        )
+    };
+    let mut model = match &labelled {
+        Some(l) => train::train(l, &reg, &trained_at, &source),
+        None => {
+            let u = train::count_u(&reg, train::U_SAMPLES);
+            let mut m = crate::domain::duplicates::model::estimate(
+                &Default::default(),
+                &u,
+                &trained_at,
+                &source,
+            );
+            for (f, c) in m.fields.iter_mut().zip(&current.fields) {
+                f.m = c.m.clone();
+            }
+            m
+        }
+    };
+    model.version = MODEL_VERSION;
+    if !to_file {
+        sqlx::query(
+            "INSERT INTO dedupe_models (trained_by, params, fit_pairs, registry_pairs)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(whoami())
+        .bind(serde_json::from_str::<serde_json::Value>(&model.to_json())?)
+        .bind(fit as i32)
+        .bind(reg.len() as i32)
+        .execute(pool)
+        .await?;
+    }
+    Ok(model)
+}
+
+fn whoami() -> String {
+    std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .map(|u| format!("cli:{u}"))
+        .unwrap_or_else(|_| "cli".into())
+}
+
+/// The model as a table: each field's levels with m, u and the weight.
+pub fn describe(m: &Model) -> String {
     let mut out = String::new();
-    writeln!(
+    let _ = writeln!(
         out,
-        "{} labelled pairs ({} same household, {} different).\n",
-        pairs.len(),
-        same,
-        pairs.len() - same
-    )?;
-    writeln!(
+        "Mô hình kiểm tra trùng hộ (Fellegi–Sunter), phiên bản {}",
+        m.version
+    );
+    let _ = writeln!(out, "Ước lượng: {}", m.trained_at);
+    let _ = writeln!(out, "Nguồn: {}\n", m.source);
+    let _ = writeln!(out, "| trường | mức | m | u | trọng số |");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|");
+    for p in &m.fields {
+        for (i, level) in p.field.levels().iter().enumerate() {
+            let w = m.level_weight(p.field, i as u8);
+            let tf = if i == 0 && p.field.term_frequency_part().is_some() {
+                " (theo tần suất tên)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {level}{tf} | {:.4} | {:.4} | {} |",
+                p.field.label(),
+                p.m[i],
+                p.u[i],
+                format_weight(w)
+            );
+        }
+    }
+    out
+}
+
+/// One labelled pair's verdict.
+struct Scored<'a> {
+    pair: &'a Labelled,
+    level: Option<Level>,
+    weight: f64,
+}
+
+fn score_all<'a>(
+    model: &Model,
+    tf: &TermFrequencies,
+    pairs: &'a [Labelled],
+    t: Thresholds,
+) -> Vec<Scored<'a>> {
+    pairs
+        .iter()
+        .map(|p| {
+            let commune = p.a.record().commune;
+            let f = |field: Field, w: &str| tf.frequency(commune, field, w).map(|x| (x, true));
+            let v = classify(model, &p.b.record(), &p.a.record(), &f, Scope::Record, t);
+            Scored {
+                pair: p,
+                level: v.as_ref().map(|v| v.level),
+                weight: v.map(|v| v.weight).unwrap_or(f64::NEG_INFINITY),
+            }
+        })
+        .collect()
+}
+
+fn pct(n: usize, d: usize) -> String {
+    if d == 0 {
+        return "–".into();
+    }
+    format!("{:.1}%", 100.0 * n as f64 / d as f64)
+}
+
+/// Precision and recall with "flagged" meaning at least `at`.
+fn pr(scored: &[Scored<'_>], at: Level) -> (usize, usize, usize) {
+    let (mut tp, mut fp, mut fnn) = (0, 0, 0);
+    for s in scored {
+        let flagged = s.level.is_some_and(|l| l <= at);
+        match (flagged, s.pair.same) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fnn += 1,
+            _ => {}
+        }
+    }
+    (tp, fp, fnn)
+}
+
+fn section(out: &mut String, title: &str, scored: &[Scored<'_>], sims: Option<&[f32]>) {
+    let same = scored.iter().filter(|s| s.pair.same).count();
+    let _ = writeln!(
         out,
-        "At the configured thresholds (probable {:.2}, possible {:.2}):\n",
-        t.probable, t.possible
-    )?;
-    writeln!(out, "| flagged as | precision | recall |")?;
-    writeln!(out, "|---|---:|---:|")?;
-    for (label, level) in [
+        "\n## {title}\n\n{} pairs ({same} same household, {} different).\n",
+        scored.len(),
+        scored.len() - same
+    );
+    let _ = writeln!(out, "| flagged as | precision | recall |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    for (label, at) in [
         ("probable (saving needs a reason)", Level::Probable),
         ("probable or possible (shown)", Level::Possible),
     ] {
-        let (p, r) = score(t, level);
-        writeln!(out, "| {label} | {:.1}% | {:.1}% |", p * 100.0, r * 100.0)?;
+        let (tp, fp, fnn) = pr(scored, at);
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} |",
+            pct(tp, tp + fp),
+            pct(tp, tp + fnn)
+        );
     }
-    // Blocking (the cross-commune search): of the true duplicates flagged probable, how many
-    // share a blocking key, that is, how many the search still finds.
-    let (mut flagged, mut blocked) = (0usize, 0usize);
-    for (p, s) in pairs.iter().zip(&sims) {
-        if p.same && level_of(p, *s, t).is_some_and(|l| l <= Level::Probable) {
-            flagged += 1;
-            let (a, b) = (
-                name_blocks(&normalize_name(&p.a)),
-                name_blocks(&normalize_name(&p.b)),
-            );
-            blocked += usize::from(a.iter().any(|x| b.contains(x)));
+    if let Some(sims) = sims {
+        let (mut n, mut retrieved, mut blocked) = (0, 0, 0);
+        for (s, sim) in scored.iter().zip(sims) {
+            if s.pair.same && s.level.is_some_and(|l| l <= Level::Probable) {
+                n += 1;
+                retrieved +=
+                    usize::from(*sim >= RETRIEVAL_SIMILARITY || s.level == Some(Level::Certain));
+                let (a, b) = (
+                    name_blocks(&normalize_name(&s.pair.a.head_name)),
+                    name_blocks(&normalize_name(&s.pair.b.head_name)),
+                );
+                blocked += usize::from(a.iter().any(|x| b.contains(x)));
+            }
         }
+        let _ = writeln!(
+            out,
+            "\nRetrieval: of the {n} true duplicates flagged probable, {} have names at least {:.0} % \
+             alike by trigrams (what the check as one types and the import fetch) or the same \
+             identity number; {} share a blocking key (what the cross-commune search fetches).",
+            pct(retrieved, n),
+            RETRIEVAL_SIMILARITY * 100.0,
+            pct(blocked, n)
+        );
     }
+    let _ = writeln!(
+        out,
+        "\n| kind | same household | pairs | probable | shown | median weight |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
+    let mut kinds: BTreeMap<(bool, &str), Vec<&Scored<'_>>> = BTreeMap::new();
+    for s in scored {
+        kinds
+            .entry((!s.pair.same, s.pair.kind.as_str()))
+            .or_default()
+            .push(s);
+    }
+    for ((different, kind), list) in kinds {
+        let probable = list
+            .iter()
+            .filter(|s| s.level.is_some_and(|l| l <= Level::Probable))
+            .count();
+        let shown = list.iter().filter(|s| s.level.is_some()).count();
+        let mut w: Vec<f64> = list.iter().map(|s| s.weight).collect();
+        w.sort_by(f64::total_cmp);
+        let median = w[w.len() / 2];
+        let _ = writeln!(
+            out,
+            "| {kind} | {} | {} | {} | {} | {} |",
+            if different { "no" } else { "yes" },
+            list.len(),
+            pct(probable, list.len()),
+            pct(shown, list.len()),
+            if median.is_finite() {
+                format_weight(median)
+            } else {
+                "below".into()
+            }
+        );
+    }
+}
+
+/// The whole evaluation, as Markdown: the held-out half, the fit half, the hand-written set, and
+/// the fit half's precision/recall curve the thresholds were chosen on.
+pub async fn evaluate(
+    pool: &PgPool,
+    pairs: &Path,
+    registry: &Path,
+    hand: &Path,
+    t: Thresholds,
+) -> anyhow::Result<String> {
+    let labelled = read_generated(pairs)?;
+    let reg = read_registry(registry)?;
+    let hand = read_hand(hand)?;
+    let model = train::train(&labelled, &reg, "evaluation", BUILTIN_SOURCE);
+    let tf = train::frequencies(&reg);
+    let holdout: Vec<Labelled> = labelled
+        .iter()
+        .filter(|p| p.half == "holdout")
+        .cloned()
+        .collect();
+    let fit: Vec<Labelled> = labelled
+        .iter()
+        .filter(|p| p.half == "fit")
+        .cloned()
+        .collect();
+    let sims = |set: &[Labelled]| {
+        let a: Vec<String> = set.iter().map(|p| p.a.head_name.clone()).collect();
+        let b: Vec<String> = set.iter().map(|p| p.b.head_name.clone()).collect();
+        (a, b)
+    };
+    let (ha, hb) = sims(&holdout);
+    let hold_sims = duplicates::similarities(pool, &ha, &hb).await?;
+    let mut out = String::new();
     writeln!(
         out,
-        "\nBlocking keys: {blocked} of the {flagged} true duplicates flagged probable share one \
-         (found by the cross-commune search).",
+        "# The duplicate check, evaluated\n\nModel: m from the fit half of {}, u and name \
+         frequencies from {} ({} households). Thresholds: probable from {}, possible from {} \
+         (bits of evidence).",
+        pairs.display(),
+        registry.display(),
+        reg.len(),
+        format_weight(f64::from(t.probable)),
+        format_weight(f64::from(t.possible))
     )?;
-
-    // By kind of pair: how many a person is asked about (probable) and how many are shown.
-    writeln!(out, "\nBy kind of pair:\n")?;
-    writeln!(out, "| kind | same household | pairs | probable | shown |")?;
-    writeln!(out, "|---|---|---:|---:|---:|")?;
-    let mut kinds: Vec<&str> = pairs.iter().map(|p| p.kind.as_str()).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    for kind in kinds {
-        let of: Vec<(&Labelled, &f32)> = pairs
-            .iter()
-            .zip(&sims)
-            .filter(|(p, _)| p.kind == kind)
-            .collect();
-        let levels: Vec<Option<Level>> = of.iter().map(|(p, s)| level_of(p, **s, t)).collect();
+    let h = score_all(&model, &tf, &holdout, t);
+    section(
+        &mut out,
+        "Held-out half (never used to fit)",
+        &h,
+        Some(&hold_sims),
+    );
+    let f = score_all(&model, &tf, &fit, t);
+    section(&mut out, "Fit half", &f, None);
+    let hs = score_all(&model, &tf, &hand, t);
+    section(
+        &mut out,
+        &format!("Hand-written set ({})", HAND_PAIRS),
+        &hs,
+        None,
+    );
+    writeln!(
+        out,
+        "\n## Precision and recall at *probable* by threshold (fit half)\n"
+    )?;
+    writeln!(out, "| threshold | precision | recall |")?;
+    writeln!(out, "|---:|---:|---:|")?;
+    for th in (0..=60).step_by(2) {
+        let th = th as f32 / 2.0;
+        let at = Thresholds {
+            probable: th,
+            possible: t.possible.min(th),
+        };
+        let (tp, fp, fnn) = pr(&score_all(&model, &tf, &fit, at), Level::Probable);
         writeln!(
             out,
-            "| {kind} | {} | {} | {} | {} |",
-            if of[0].0.same { "yes" } else { "no" },
-            of.len(),
-            levels
-                .iter()
-                .filter(|l| **l == Some(Level::Probable) || **l == Some(Level::Certain))
-                .count(),
-            levels.iter().filter(|l| l.is_some()).count()
+            "| {} | {} | {} |",
+            format_weight(f64::from(th)),
+            pct(tp, tp + fp),
+            pct(tp, tp + fnn)
         )?;
     }
     Ok(out)

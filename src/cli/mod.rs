@@ -38,11 +38,11 @@ pub struct Cli {
     #[arg(long, env = "GIUPDO_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
 
-    /// Ngưỡng độ giống tên (0–1) mà quét rà soát trùng hộ xem xét ("nghi trùng").
+    /// Điểm (số bit bằng chứng, từ −50 đến 100) từ đó một cặp là "có thể trùng" (cần lý do).
     #[arg(long, env = "GIUPDO_DUP_PROBABLE", default_value_t = Thresholds::default().probable,
           value_parser = parse_threshold, global = true)]
     pub dup_probable: f32,
-    /// Ngưỡng độ giống tên (0–1) từ đó một tên được coi là "tên gần giống".
+    /// Điểm từ đó một cặp được hiện là "tên gần giống".
     #[arg(long, env = "GIUPDO_DUP_POSSIBLE", default_value_t = Thresholds::default().possible,
           value_parser = parse_threshold, global = true)]
     pub dup_possible: f32,
@@ -203,8 +203,10 @@ pub fn db_source(data_dir: &std::path::Path) -> DbSource {
 /// A similarity threshold: a number from 0 to 1 ("0,5" as typed in Vietnamese works too).
 fn parse_threshold(s: &str) -> Result<f32, String> {
     match s.trim().replace(',', ".").parse::<f32>() {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => Err(format!("“{s}” không phải một số từ 0 đến 1 (ví dụ 0.55).")),
+        Ok(v) if (-50.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "“{s}” không phải một điểm từ −50 đến 100 (số bit bằng chứng, ví dụ 12,5)."
+        )),
     }
 }
 
@@ -342,12 +344,13 @@ mod tests {
 
     #[test]
     fn the_duplicate_thresholds_come_from_flags_and_a_bad_one_is_refused() {
-        let cli = Cli::try_parse_from(["giupdo", "--dup-probable", "0,6", "migrate"]).unwrap();
-        assert_eq!(cli.thresholds().probable, 0.6);
+        let cli = Cli::try_parse_from(["giupdo", "--dup-probable", "12,5", "migrate"]).unwrap();
+        assert_eq!(cli.thresholds().probable, 12.5);
         assert_eq!(cli.thresholds().possible, Thresholds::default().possible);
-        let err = Cli::try_parse_from(["giupdo", "--dup-possible", "1.5", "migrate"]).unwrap_err();
+        let err = Cli::try_parse_from(["giupdo", "--dup-possible", "150", "migrate"]).unwrap_err();
         assert!(
-            err.to_string().contains("không phải một số từ 0 đến 1"),
+            err.to_string()
+                .contains("không phải một điểm từ −50 đến 100"),
             "{err}"
         );
     }

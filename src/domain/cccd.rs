@@ -17,16 +17,71 @@ const PROVINCES: &[&str] = &[
 /// is audited, and at most this many per account per hour are answered.
 pub const AGENCY_ID_LOOKUPS_PER_HOUR: i64 = 30;
 
-/// The ID number a search text is, if it is one: 9 to 12 digits once the spaces, dots and dashes
-/// people type between groups are removed (a CCCD, an old 9-digit CMND, or a CCCD whose leading 0
-/// a spreadsheet dropped). Anything with a letter is a name or a household code.
+/// The ID number a search text is, if it is one ([`IdNumber::read`]).
 pub fn as_id_number(q: &str) -> Option<String> {
-    let kept: String = q
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-'))
-        .collect();
-    (kept.len() >= 9 && kept.len() <= 12 && kept.chars().all(|c| c.is_ascii_digit()))
-        .then_some(kept)
+    IdNumber::read(q).map(|n| n.digits().to_string())
+}
+
+/// What an identity-number field or a search holds, read the one way every path reads it (the
+/// form, the check as one types, the search, the imports, the review scan).
+#[derive(Clone, PartialEq, Eq, veil::Redact)]
+pub enum IdNumber {
+    /// A citizen identity card number, 12 digits.
+    Cccd(#[redact] String),
+    /// An old identity card number (CMND), 9 digits.
+    Cmnd(#[redact] String),
+}
+
+impl IdNumber {
+    /// Spaces, dots and dashes between groups are ignored, and the ".0" a spreadsheet adds to a
+    /// number; 12 digits are a CCCD; 11 digits are a CCCD whose leading 0 a spreadsheet dropped
+    /// when a 0 in front makes a province code (Lạng Sơn's is 020, so every one of its numbers
+    /// loses its 0 in a numeric column); 9 digits are an old CMND. Anything else — a letter, too
+    /// few or too many digits — is no identity number (a name, a household code, a typo).
+    pub fn read(raw: &str) -> Option<IdNumber> {
+        let t = raw.trim();
+        let t = t
+            .strip_suffix(".0")
+            .filter(|x| x.chars().all(|c| c.is_ascii_digit()))
+            .unwrap_or(t);
+        let digits: String = t
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-'))
+            .collect();
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        match digits.len() {
+            12 => Some(IdNumber::Cccd(digits)),
+            11 if PROVINCES.contains(&format!("0{}", &digits[..2]).as_str()) => {
+                Some(IdNumber::Cccd(format!("0{digits}")))
+            }
+            9 => Some(IdNumber::Cmnd(digits)),
+            _ => None,
+        }
+    }
+
+    pub fn digits(&self) -> &str {
+        match self {
+            IdNumber::Cccd(d) | IdNumber::Cmnd(d) => d,
+        }
+    }
+
+    /// The CCCD it is, if it is one.
+    pub fn cccd(raw: &str) -> Option<String> {
+        match IdNumber::read(raw) {
+            Some(IdNumber::Cccd(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The old CMND it is, if it is one.
+    pub fn cmnd(raw: &str) -> Option<String> {
+        match IdNumber::read(raw) {
+            Some(IdNumber::Cmnd(d)) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 /// A CCCD that passed every check; it can only be made by [`Cccd::parse`].
@@ -171,6 +226,26 @@ impl fmt::Display for Cccd {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_reader_for_every_identity_number() {
+        use IdNumber::*;
+        for (raw, want) in [
+            ("020 085 001234", Some(Cccd("020085001234".into()))),
+            ("020.085.001.234", Some(Cccd("020085001234".into()))),
+            ("20085001234", Some(Cccd("020085001234".into()))),
+            ("20085001234.0", Some(Cccd("020085001234".into()))),
+            ("123456789", Some(Cmnd("123456789".into()))),
+            ("123-456-789", Some(Cmnd("123456789".into()))),
+            ("99985001234", None),
+            ("2.00850E+10", None),
+            ("HN-01", None),
+            ("0200850012345", None),
+            ("", None),
+        ] {
+            assert_eq!(IdNumber::read(raw), want, "{raw}");
+        }
+    }
 
     #[test]
     fn accepts_a_valid_lang_son_number_with_spacing() {

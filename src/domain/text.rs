@@ -10,7 +10,8 @@ pub fn normalize_name(s: &str) -> String {
         .nfd()
         .filter(|c| !is_combining_mark(*c))
         .map(|c| match c {
-            'đ' | 'Đ' => 'd',
+            // Ð and ð look like Đ and đ and are pasted for them; unaccent folds them to d too.
+            'đ' | 'Đ' | 'Ð' | 'ð' => 'd',
             c => c,
         })
         .flat_map(char::to_lowercase)
@@ -23,6 +24,100 @@ pub fn normalize_name(s: &str) -> String {
         })
         .collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The five Vietnamese tone marks as combining characters (NFD), in the order of their digit in
+/// the canonical spelling: sắc 1, huyền 2, hỏi 3, ngã 4, nặng 5 (the digits VNI typists use).
+const TONES: [char; 5] = ['\u{0301}', '\u{0300}', '\u{0309}', '\u{0303}', '\u{0323}'];
+
+/// One word of a name in its canonical spelling: its letters with their vowel marks (ă â ê ô ơ
+/// ư đ, NFC) and, apart, its tone. Where a keyboard puts the tone mark — "hoà" or "hòa", "thuỷ"
+/// or "thủy" — and whether the text came composed or decomposed no longer matters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Word {
+    /// The letters with their vowel marks, lower case, NFC.
+    pub base: String,
+    /// The tone digits (1–5), sorted; empty for the level tone.
+    pub tones: String,
+}
+
+impl Word {
+    /// The canonical spelling: letters, then the tone digit ("hoang2" for Hoàng).
+    pub fn canonical(&self) -> String {
+        format!("{}{}", self.base, self.tones)
+    }
+    /// Without any mark: the word as the stored name key writes it ("hoang").
+    pub fn plain(&self) -> String {
+        self.base
+            .nfd()
+            .filter(|c| !is_combining_mark(*c))
+            .map(|c| if c == 'đ' { 'd' } else { c })
+            .collect()
+    }
+    /// Marked at all (a tone or a vowel mark, or đ)?
+    pub fn has_marks(&self) -> bool {
+        !self.tones.is_empty() || !self.base.is_ascii()
+    }
+}
+
+/// A name's words in their canonical spelling. Every character is first decomposed (NFD), the
+/// look-alikes of Đ (Ð, ð) read as đ, ASCII lower-cased; a word is a run of a–z, 0–9, đ and
+/// combining marks, anything else separates words; a word without a letter or digit is dropped.
+/// Mirrored in SQL by `canonical_name()` (migration 0028; a test proves they agree).
+pub fn canonical_words(s: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let flush = |cur: &mut String, out: &mut Vec<Word>| {
+        if cur.is_empty() {
+            return;
+        }
+        let mut tones: Vec<char> = Vec::new();
+        let mut base = String::new();
+        for c in cur.chars() {
+            match TONES.iter().position(|t| *t == c) {
+                Some(i) => tones.push(char::from(b'1' + i as u8)),
+                None => base.push(c),
+            }
+        }
+        cur.clear();
+        if !base.chars().any(|c| c.is_ascii_alphanumeric() || c == 'đ') {
+            return;
+        }
+        tones.sort_unstable();
+        tones.dedup();
+        out.push(Word {
+            base: base.nfc().collect(),
+            tones: tones.into_iter().collect(),
+        });
+    };
+    for c in s.nfd() {
+        let c = match c {
+            'Đ' | 'Ð' | 'ð' => 'đ',
+            c => c.to_ascii_lowercase(),
+        };
+        let is_word = c.is_ascii_lowercase()
+            || c.is_ascii_digit()
+            || c == 'đ'
+            || ('\u{0300}'..='\u{036F}').contains(&c);
+        if is_word {
+            cur.push(c);
+        } else {
+            flush(&mut cur, &mut out);
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// The canonical spelling of a name: its [`canonical_words`] joined by one space.
+/// "Hoàng Thị Hoà", "HOÀNG THỊ HÒA" and its NFD form all give "hoang2 thi5 hoa2"; "Hoang Thi Hoa"
+/// gives "hoang thi hoa" (marks missing are another spelling, compared as such).
+pub fn canonical_name(s: &str) -> String {
+    canonical_words(s)
+        .iter()
+        .map(Word::canonical)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The words a village's name may start with that say what kind of place it is, not which.
@@ -130,6 +225,44 @@ mod tests {
             clean_multiline("  Dòng 1  \n\n Dòng\u{00A0} 2 \n"),
             "Dòng 1\n\nDòng 2"
         );
+    }
+
+    #[test]
+    fn one_canonical_spelling_whatever_the_keyboard_put_the_tone_on() {
+        use super::canonical_name;
+        let nfd =
+            |s: &str| -> String { unicode_normalization::UnicodeNormalization::nfd(s).collect() };
+        for (a, b) in [
+            ("Hoàng Thị Hòa", "Hoàng Thị Hoà"),
+            ("Lý Thị Thủy", "Lý Thị Thuỷ"),
+            ("Nông Văn Khỏe", "Nông Văn Khoẻ"),
+            ("Hà Thị Thúy", "HÀ THỊ THUÝ"),
+            ("Đặng Văn Hóa", "Ðặng Văn Hoá"),
+        ] {
+            assert_eq!(canonical_name(a), canonical_name(b), "{a} / {b}");
+            assert_eq!(canonical_name(a), canonical_name(&nfd(b)), "{a} / NFD {b}");
+        }
+        assert_eq!(canonical_name("Hoàng Thị Hoà"), "hoang2 thi5 hoa2");
+        assert_eq!(canonical_name("  Đặng-Văn  Ước. "), "đăng5 văn ươc1");
+        // A missing or another mark is another spelling: the scorer weighs it, it is not folded.
+        assert_ne!(
+            canonical_name("Nông Thị Lan"),
+            canonical_name("Nông Thị Lân")
+        );
+        assert_ne!(
+            canonical_name("Nông Thị Lan"),
+            canonical_name("Nông Thị Lạn")
+        );
+        // Only marks, digits or punctuation: marks alone make no word.
+        assert_eq!(canonical_name("\u{0301}\u{0323} ?!"), "");
+        // The name key folds the canonical spelling: one key for every keyboard.
+        for n in ["Hoàng Thị Hòa", "Ðặng Văn Hoá", "Lý Thị Thuỷ"] {
+            let folded: Vec<String> = super::canonical_words(n)
+                .iter()
+                .map(|w| w.plain())
+                .collect();
+            assert_eq!(folded.join(" "), normalize_name(n), "{n}");
+        }
     }
 
     #[test]

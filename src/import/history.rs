@@ -365,7 +365,7 @@ async fn match_household(
     commune: &str,
     cccd: &str,
 ) -> sqlx::Result<Match> {
-    if cccd.len() == 12 {
+    if let Some(cccd) = crate::domain::cccd::IdNumber::cccd(cccd) {
         let found: Option<(Uuid, String)> = sqlx::query_as(
             "SELECT h.id, h.head_name || ' (' || v.name || ')' FROM households h JOIN villages v ON v.id = h.village_id
              WHERE h.cccd = $1 AND h.merged_into IS NULL",

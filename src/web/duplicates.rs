@@ -71,7 +71,10 @@ pub fn view(actor: &Actor, c: &Candidate) -> CandidateView {
 
 /// The probe for a household form, whatever state its fields are in.
 pub fn probe(f: &HouseholdInput, exclude: Option<Uuid>) -> Probe {
-    let digits: String = f.cccd.chars().filter(|c| c.is_ascii_digit()).collect();
+    use crate::domain::cccd::IdNumber;
+    // The one identity-number reader: a CCCD whose leading 0 Excel dropped is read back, and 9
+    // digits typed where the CCCD goes are the old CMND.
+    let typed = IdNumber::read(&f.cccd);
     Probe {
         commune_code: f.commune_code.trim().to_string(),
         village: f.village.clone(),
@@ -81,20 +84,14 @@ pub fn probe(f: &HouseholdInput, exclude: Option<Uuid>) -> Probe {
             .ok()
             .flatten()
             .map(|g| g.code().to_string()),
-        cccd: (digits.len() == 12).then(|| digits.clone()),
-        // The old CMND: its own field, or 9 digits typed where the CCCD goes.
-        old_id_number: {
-            let old: String = f
-                .old_id_number
-                .chars()
-                .filter(|c| c.is_ascii_digit())
-                .collect();
-            if old.len() == 9 {
-                Some(old)
-            } else {
-                (digits.len() == 9).then_some(digits)
-            }
+        cccd: match &typed {
+            Some(IdNumber::Cccd(d)) => Some(d.clone()),
+            _ => None,
         },
+        old_id_number: IdNumber::cmnd(&f.old_id_number).or(match typed {
+            Some(IdNumber::Cmnd(d)) => Some(d),
+            _ => None,
+        }),
         household_code: Some(f.household_code.trim().to_string()).filter(|c| !c.is_empty()),
         exclude,
     }

@@ -183,11 +183,14 @@ async fn a_probable_duplicate_needs_a_confirmation_with_a_reason_which_is_audite
         .await;
     assert_eq!(again.status, 422);
     assert!(again.text_of("#err-duplicate").contains("có thể trùng"));
-    let reasons = again.texts("li.level-probable .reason");
-    assert_eq!(reasons.len(), 1);
+    // Every field explained with its weight (issue #25).
+    let reasons = again.texts("li.level-probable .reason").join(" | ");
     assert!(
-        reasons[0].contains("Cùng họ tên") && reasons[0].contains("lệch 1 năm"),
-        "{reasons:?}"
+        reasons.contains("Tổng điểm +")
+            && reasons.contains("cùng tên THU (+")
+            && reasons.contains("năm sinh lệch 1 năm (1986 và 1985) (+")
+            && reasons.contains("cùng thôn"),
+        "{reasons}"
     );
     assert_eq!(again.count("input[name=xac_nhan_trung]"), 1);
     assert_eq!(
@@ -272,12 +275,12 @@ async fn namesakes_born_years_apart_and_similar_names_elsewhere_are_only_shown()
     let levels = fragment.texts("li.candidate .level");
     assert_eq!(levels.len(), 2, "{}", fragment.text);
     assert!(levels.iter().all(|l| l == "Tên gần giống"));
-    assert!(
-        fragment
-            .texts("li.candidate .reason")
-            .iter()
-            .all(|r| r.contains("Thôn Nà Pàn cùng xã"))
-    );
+    for c in fragment.texts("li.candidate") {
+        assert!(
+            c.contains("khác thôn (Thôn Khuổi Hẩu và Thôn Nà Pàn), cùng xã"),
+            "{c}"
+        );
+    }
     // A different person with a close name in another commune is not a candidate at all.
     let other_commune = app
         .post(
@@ -491,44 +494,54 @@ async fn a_commune_added_later_has_its_names_checked_in_its_own_partition() {
 }
 
 #[tokio::test]
-async fn the_default_thresholds_hold_on_the_labelled_set() {
+async fn the_targets_hold_on_the_held_out_half_for_every_corruption_kind() {
+    // Issue #25: `giupdo dedupe evaluate` on the generated benchmark. The model is fitted on one
+    // half; these figures are the other half's: recall of true duplicates at *probable* ≥ 98 %
+    // overall and ≥ 95 % for each corruption kind, precision at *probable* ≥ 90 %, and nothing
+    // that differs only by tone placement or NFC/NFD below *probable*.
     let app = TestApp::spawn().await;
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/name-pairs.csv");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let table = giupdo::cli::dedupe::evaluate(
         app.pool(),
-        &file,
+        &root.join(giupdo::cli::dedupe::GENERATED_PAIRS),
+        &root.join(giupdo::cli::dedupe::GENERATED_REGISTRY),
+        &root.join(giupdo::cli::dedupe::HAND_PAIRS),
         giupdo::domain::duplicates::Thresholds::default(),
     )
     .await
     .unwrap();
-    let row = table
+    let held: &str = table
+        .split("\n## ")
+        .find(|s| s.starts_with("Held-out half"))
+        .unwrap();
+    let percents = |line: &str| -> Vec<f64> {
+        line.split('|')
+            .filter_map(|c| c.trim().trim_end_matches('%').parse().ok())
+            .collect()
+    };
+    let row = held
         .lines()
         .find(|l| l.starts_with("| probable (saving"))
-        .unwrap()
-        .to_string();
-    let pct: Vec<f64> = row
-        .split('|')
-        .filter_map(|c| c.trim().trim_end_matches('%').parse().ok())
-        .collect();
-    // Issue #16: recall of true duplicates at "probable" at least 95 %, precision above the 91,0 %
-    // that name similarity alone gave on the first 840 pairs.
+        .unwrap();
+    let p = percents(row);
     assert!(
-        pct[0] >= 93.0 && pct[1] >= 95.0,
-        "probable precision/recall fell: {row}"
+        p[0] >= 90.0 && p[1] >= 98.0,
+        "held-out probable precision/recall: {row}"
     );
-    let shown = table
-        .lines()
-        .find(|l| l.starts_with("| probable or possible"))
-        .unwrap();
-    let recall: f64 = shown
-        .split('|')
-        .nth(3)
-        .unwrap()
-        .trim()
-        .trim_end_matches('%')
-        .parse()
-        .unwrap();
-    assert!(recall >= 99.0, "{shown}");
+    let mut kinds = 0;
+    for line in held.lines().filter(|l| l.contains("| yes |")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let probable: f64 = cells[4].trim_end_matches('%').parse().unwrap();
+        let kind = cells[1];
+        let floor = if matches!(kind, "tone_placement" | "nfd") {
+            100.0
+        } else {
+            95.0
+        };
+        assert!(probable >= floor, "{kind}: {line}");
+        kinds += 1;
+    }
+    assert_eq!(kinds, 15, "every corruption kind is reported:\n{held}");
 }
 
 async fn two_records(app: &TestApp) -> (String, String) {
@@ -778,7 +791,7 @@ async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason(
     assert!(
         warnings[2].starts_with("5 ")
             && warnings[2].contains("Hoàng Văn Thụ")
-            && warnings[2].contains("rất giống"),
+            && warnings[2].contains("gõ nhầm một chữ cái"),
         "{warnings:?}"
     );
     assert!(
@@ -1004,8 +1017,9 @@ async fn same_name_village_and_year_with_two_different_cccds_is_only_possible() 
     );
     assert!(
         shown
-            .text_of("li.candidate .reason")
-            .contains("khác số CCCD"),
+            .texts("li.candidate .reason")
+            .join(" ")
+            .contains("khác số CCCD (−"),
         "{}",
         shown.text
     );
@@ -1107,7 +1121,6 @@ async fn the_cross_commune_search_finds_a_name_through_its_blocking_keys() {
         "Hoàng Văn Thuu",
         "Thụ Hoàng Văn",
         "Hoàg Văn Thụ",
-        "HOANG DUC THU",
     ] {
         let page = app
             .get(&format!("/trung-ho?q={}", typed.replace(' ', "+")))

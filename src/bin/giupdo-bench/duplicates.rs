@@ -96,7 +96,22 @@ async fn cross_commune_search(
     size: usize,
 ) -> anyhow::Result<String> {
     use giupdo::db::duplicates::{blocked_names, search, trigram_names};
-    use giupdo::domain::duplicates::{NameMatch, compare_names};
+    use giupdo::domain::duplicates::{Model, RETRIEVAL_SIMILARITY, Record, Scope, classify};
+    let model = Model::builtin();
+    // A name is wanted when, everything else about the two records being equal, the one
+    // classifier would call it probable.
+    let probable_alone = |typed: &str, k: &str| {
+        let r = |n| Record {
+            head_name: n,
+            commune: Some("x"),
+            village: Some("x"),
+            birth_year: Some(1970),
+            gender: Some("male"),
+            ..Record::default()
+        };
+        classify(&model, &r(typed), &r(k), &|_, _| None, Scope::Record, t)
+            .is_some_and(|v| v.level <= giupdo::domain::duplicates::Level::Probable)
+    };
     use giupdo::domain::text::normalize_name;
     let (mut whole, mut blocked_t, mut trigram_t) = (Vec::new(), Vec::new(), Vec::new());
     let (mut blocked_n, mut trigram_n, mut wanted, mut kept) = (0usize, 0usize, 0usize, 0usize);
@@ -124,18 +139,13 @@ async fn cross_commune_search(
         let blocked = blocked_names(pool, &key).await?;
         blocked_t.push(t0.elapsed());
         let t0 = Instant::now();
-        let trigram = trigram_names(pool, &key, t.possible).await?;
+        let trigram = trigram_names(pool, &key, RETRIEVAL_SIMILARITY).await?;
         trigram_t.push(t0.elapsed());
         blocked_n += blocked.len();
         trigram_n += trigram.len();
         let blocked: std::collections::HashSet<&str> = blocked.iter().map(String::as_str).collect();
         for (k, _) in &trigram {
-            let m = compare_names(&key, k);
-            let probable = matches!(
-                m,
-                NameMatch::Same | NameMatch::MiddleDiffers | NameMatch::Typo
-            );
-            if probable {
+            if probable_alone(&key, k) {
                 wanted += 1;
                 kept += usize::from(blocked.contains(k.as_str()));
             }

@@ -6,8 +6,12 @@ use std::collections::HashMap;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::duplicates::{Level, Pair, Thresholds, classify, compare_names, name_blocks};
-use crate::domain::text::{normalize_name, village_key};
+pub use crate::domain::duplicates::SameIds;
+use crate::domain::duplicates::{
+    Field, Level, Model, RETRIEVAL_SIMILARITY, Record, Scope, TermFrequencies, Thresholds, Verdict,
+    classify, name_blocks,
+};
+use crate::domain::text::normalize_name;
 
 mod review;
 
@@ -30,14 +34,6 @@ pub struct Probe {
     pub exclude: Option<Uuid>,
 }
 
-/// The identity numbers a candidate shares with what was typed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SameIds {
-    pub cccd: bool,
-    pub old_id: bool,
-    pub household_code: bool,
-}
-
 #[derive(Clone, veil::Redact)]
 pub struct Candidate {
     pub id: Uuid,
@@ -54,12 +50,17 @@ pub struct Candidate {
     pub reasons: Vec<String>,
     /// Which identity matched, when the level is certain: the form marks that field.
     pub same: SameIds,
+    /// The model's weight of the evidence, in bits.
+    pub weight: f64,
     pub similarity: f32,
     /// Earlier sponsorships: (year, agencies).
     pub history: Vec<(i32, String)>,
 }
 
+/// The candidate statement's columns; the key and the `same_*` flags order its rows (certain
+/// first, `LIMIT` keeps them), the classifier reads the values themselves.
 #[derive(sqlx::FromRow)]
+#[allow(dead_code)]
 struct Row {
     id: Uuid,
     head_name: String,
@@ -108,11 +109,144 @@ async fn set_threshold(conn: &mut PgConnection, t: f32) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// The model in force: the newest stored one that reads (`giupdo dedupe train`), else the one
+/// built in. A stored model that does not read (another version, damaged) is skipped, and the log
+/// says so.
+pub async fn model(pool: &PgPool) -> sqlx::Result<Model> {
+    let stored: Vec<(i64, serde_json::Value)> =
+        sqlx::query_as("SELECT id, params FROM dedupe_models ORDER BY id DESC LIMIT 5")
+            .fetch_all(pool)
+            .await?;
+    for (id, params) in stored {
+        match Model::from_json(&params.to_string()) {
+            Ok(m) => return Ok(m),
+            Err(e) => tracing::warn!(
+                model = id,
+                error = %e,
+                "mô hình kiểm tra trùng hộ đã lưu không dùng được; dùng mô hình trước đó"
+            ),
+        }
+    }
+    Ok(Model::builtin())
+}
+
+/// How common the name words of `names` are in `communes` and in the whole registry.
+pub async fn frequencies(
+    pool: &PgPool,
+    communes: &[String],
+    names: &[&str],
+) -> sqlx::Result<TermFrequencies> {
+    let mut words: Vec<String> = names
+        .iter()
+        .flat_map(|n| crate::domain::duplicates::model::name_parts(n))
+        .map(|(_, w)| w)
+        .collect();
+    words.push(String::new());
+    words.sort_unstable();
+    words.dedup();
+    let mut scopes: Vec<String> = communes.to_vec();
+    scopes.push(String::new());
+    let rows: Vec<(String, i16, String, i64)> = sqlx::query_as(
+        "SELECT commune_code, part, word, n FROM name_word_counts
+         WHERE commune_code = ANY($1) AND word = ANY($2)",
+    )
+    .bind(&scopes)
+    .bind(&words)
+    .fetch_all(pool)
+    .await?;
+    Ok(frequency_table(rows))
+}
+
+fn frequency_table(rows: Vec<(String, i16, String, i64)>) -> TermFrequencies {
+    let mut tf = TermFrequencies::default();
+    for (scope, part, word, n) in rows {
+        if word.is_empty() {
+            tf.totals.insert((scope, part), n);
+        } else {
+            tf.counts.insert((scope, part, word), n);
+        }
+    }
+    tf
+}
+
+/// Everything the classifier needs besides the two records: the model, the word frequencies,
+/// the thresholds.
+pub struct Judge {
+    pub model: Model,
+    pub tf: TermFrequencies,
+    pub thresholds: Thresholds,
+}
+
+impl Judge {
+    pub async fn load(
+        pool: &PgPool,
+        communes: &[String],
+        names: &[&str],
+        thresholds: Thresholds,
+    ) -> sqlx::Result<Judge> {
+        Ok(Judge {
+            model: model(pool).await?,
+            tf: frequencies(pool, communes, names).await?,
+            thresholds,
+        })
+    }
+
+    /// The one classification of a pair (`domain::duplicates::classify`), frequencies taken in
+    /// `a`'s commune.
+    pub fn classify(&self, a: &Record<'_>, b: &Record<'_>, scope: Scope) -> Option<Verdict> {
+        let commune = a.commune.or(b.commune);
+        let tf = |f: Field, w: &str| {
+            self.tf.frequency(commune, f, w).map(|x| {
+                let local = commune.is_some_and(|c| {
+                    self.tf
+                        .totals
+                        .get(&(c.to_string(), f.term_frequency_part().unwrap_or(2)))
+                        .is_some_and(|n| *n >= crate::domain::duplicates::model::MIN_TF_HOUSEHOLDS)
+                });
+                (x, local)
+            })
+        };
+        classify(&self.model, a, b, &tf, scope, self.thresholds)
+    }
+}
+
+impl Probe {
+    fn record(&self) -> Record<'_> {
+        Record {
+            head_name: &self.head_name,
+            commune: Some(self.commune_code.as_str()).filter(|c| !c.is_empty()),
+            commune_name: "",
+            village: Some(self.village.as_str()).filter(|v| !v.trim().is_empty()),
+            birth_year: self.birth_year,
+            gender: self.gender.as_deref(),
+            cccd: self.cccd.as_deref(),
+            old_id: self.old_id_number.as_deref(),
+            household_code: self.household_code.as_deref(),
+        }
+    }
+}
+
+impl Row {
+    fn record(&self) -> Record<'_> {
+        Record {
+            head_name: &self.head_name,
+            commune: Some(&self.commune_code),
+            commune_name: &self.commune_name,
+            village: Some(&self.village_name),
+            birth_year: self.birth_year,
+            gender: self.gender.as_deref(),
+            cccd: self.cccd.as_deref(),
+            old_id: self.old_id_number.as_deref(),
+            household_code: self.household_code.as_deref(),
+        }
+    }
+}
+
 /// Registry households that may be the one being entered, most certain first.
 pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result<Vec<Candidate>> {
     let key = normalize_name(&p.head_name);
     let mut tx = pool.begin().await?;
-    set_threshold(&mut tx, t.possible).await?;
+    set_threshold(&mut tx, RETRIEVAL_SIMILARITY).await?;
     // A commune's partition of the dictionary holds a few thousand names, and PostgreSQL's
     // estimate of `%` made it compare the name with each of them (13,7 ms) rather than use the
     // trigram index (1,5 ms).
@@ -143,47 +277,27 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let probe_village = village_key(&p.village);
+    let judge = Judge::load(pool, &[p.commune_code.clone()], &[&p.head_name], t).await?;
+    let probe = p.record();
     let mut out: Vec<Candidate> = rows
         .into_iter()
         .filter_map(|r| {
-            let pair = Pair {
-                same_cccd: r.same_cccd,
-                same_old_id: r.same_old_id,
-                same_household_code: r.same_code,
-                same_commune: r.commune_code == p.commune_code,
-                same_village: r.commune_code == p.commune_code
-                    && village_key(&r.village_name) == probe_village,
-                same_name_key: !key.is_empty() && r.head_name_key == key,
-                similarity: r.similarity,
-                birth_years: (p.birth_year, r.birth_year),
-                different_ids: (p.cccd.is_some() && r.cccd.is_some() && !r.same_cccd)
-                    || (p.old_id_number.is_some() && r.old_id_number.is_some() && !r.same_old_id),
-                different_gender: matches!((&p.gender, &r.gender), (Some(a), Some(b)) if a != b),
-                names: compare_names(&p.head_name, &r.head_name),
-                other_village: &r.village_name,
-                other_commune: &r.commune_name,
-            };
-            let same = SameIds {
-                cccd: pair.same_cccd,
-                old_id: pair.same_old_id,
-                household_code: pair.same_household_code && pair.same_commune,
-            };
-            let (level, reasons) = classify(&pair, t)?;
-            Some(candidate(r, level, reasons, same))
+            let v = judge.classify(&probe, &r.record(), Scope::Record)?;
+            Some(candidate(r, v))
         })
         .collect();
-    out.sort_by(|a, b| {
-        a.level
-            .cmp(&b.level)
-            .then(b.similarity.total_cmp(&a.similarity))
-    });
+    sort(&mut out);
     out.truncate(20);
     attach_history(pool, &mut out).await?;
     Ok(out)
 }
 
-fn candidate(r: Row, level: Level, reasons: Vec<String>, same: SameIds) -> Candidate {
+/// Most certain first, then by the weight of the evidence.
+fn sort(list: &mut [Candidate]) {
+    list.sort_by(|a, b| a.level.cmp(&b.level).then(b.weight.total_cmp(&a.weight)));
+}
+
+fn candidate(r: Row, v: Verdict) -> Candidate {
     Candidate {
         id: r.id,
         head_name: r.head_name,
@@ -194,9 +308,10 @@ fn candidate(r: Row, level: Level, reasons: Vec<String>, same: SameIds) -> Candi
         cccd: r.cccd,
         household_code: r.household_code,
         status: r.status,
-        level,
-        reasons,
-        same,
+        level: v.level,
+        reasons: v.reasons,
+        same: v.same,
+        weight: v.weight,
         similarity: r.similarity,
         history: Vec::new(),
     }
@@ -239,10 +354,13 @@ pub async fn search(
     t: Thresholds,
     own_commune: Option<&str>,
 ) -> sqlx::Result<Vec<Candidate>> {
-    let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+    let id = crate::domain::cccd::IdNumber::read(q);
     let key = normalize_name(q);
-    let old_id = (digits.len() == 9).then(|| digits.clone());
-    let cccd = (digits.len() == 12).then_some(digits);
+    let (cccd, old_id) = match &id {
+        Some(crate::domain::cccd::IdNumber::Cccd(d)) => (Some(d.clone()), None),
+        Some(crate::domain::cccd::IdNumber::Cmnd(d)) => (None, Some(d.clone())),
+        None => (None, None),
+    };
     // Blocking (migration 0023): only the dictionary's names sharing a blocking key with the
     // typed one are looked at — a few dozen, where a trigram search fetched every name sharing a
     // common word (~4.500 for a common name) to keep ~200.
@@ -266,38 +384,27 @@ pub async fn search(
     )
     .fetch_all(pool)
     .await?;
+    // What was typed, as a record: a name, or a number, or a code — in the searcher's commune
+    // (a household code means something only there).
+    let typed = q.trim();
+    let probe = Record {
+        head_name: if id.is_some() { "" } else { typed },
+        commune: own_commune,
+        cccd: cccd.as_deref(),
+        old_id: old_id.as_deref(),
+        household_code: Some(typed),
+        ..Record::default()
+    };
+    let communes: Vec<String> = own_commune.map(str::to_string).into_iter().collect();
+    let judge = Judge::load(pool, &communes, &[probe.head_name], t).await?;
     let mut out: Vec<Candidate> = rows
         .into_iter()
         .filter_map(|r| {
-            let pair = Pair {
-                same_cccd: r.same_cccd,
-                same_old_id: r.same_old_id,
-                same_household_code: r.household_code.as_deref() == Some(q.trim()),
-                same_commune: own_commune == Some(r.commune_code.as_str()),
-                same_village: false,
-                same_name_key: !key.is_empty() && r.head_name_key == key,
-                similarity: r.similarity,
-                birth_years: (None, r.birth_year),
-                different_ids: false,
-                different_gender: false,
-                names: compare_names(q, &r.head_name),
-                other_village: &r.village_name,
-                other_commune: &r.commune_name,
-            };
-            let same = SameIds {
-                cccd: pair.same_cccd,
-                old_id: pair.same_old_id,
-                household_code: pair.same_household_code && pair.same_commune,
-            };
-            let (level, reasons) = classify(&pair, t)?;
-            Some(candidate(r, level, reasons, same))
+            let v = judge.classify(&probe, &r.record(), Scope::Search)?;
+            Some(candidate(r, v))
         })
         .collect();
-    out.sort_by(|a, b| {
-        a.level
-            .cmp(&b.level)
-            .then(b.similarity.total_cmp(&a.similarity))
-    });
+    sort(&mut out);
     attach_history(pool, &mut out).await?;
     Ok(out)
 }
@@ -354,20 +461,52 @@ pub struct SuspectedPair {
 struct PairRow {
     a: Uuid,
     b: Uuid,
+    commune_code: String,
     commune: String,
     name_a: String,
     name_b: String,
-    key_a: String,
-    key_b: String,
     village_a: String,
     village_b: String,
-    same_village: bool,
     birth_a: Option<i32>,
     birth_b: Option<i32>,
+    gender_a: Option<String>,
+    gender_b: Option<String>,
+    cccd_a: Option<String>,
+    cccd_b: Option<String>,
+    old_id_a: Option<String>,
+    old_id_b: Option<String>,
+    code_a: Option<String>,
+    code_b: Option<String>,
     similarity: f32,
-    /// Both have an identity number and they differ.
-    different_ids: bool,
-    different_gender: bool,
+}
+
+impl PairRow {
+    fn records(&self) -> (Record<'_>, Record<'_>) {
+        (
+            Record {
+                head_name: &self.name_a,
+                commune: Some(&self.commune_code),
+                commune_name: &self.commune,
+                village: Some(&self.village_a),
+                birth_year: self.birth_a,
+                gender: self.gender_a.as_deref(),
+                cccd: self.cccd_a.as_deref(),
+                old_id: self.old_id_a.as_deref(),
+                household_code: self.code_a.as_deref(),
+            },
+            Record {
+                head_name: &self.name_b,
+                commune: Some(&self.commune_code),
+                commune_name: &self.commune,
+                village: Some(&self.village_b),
+                birth_year: self.birth_b,
+                gender: self.gender_b.as_deref(),
+                cccd: self.cccd_b.as_deref(),
+                old_id: self.old_id_b.as_deref(),
+                household_code: self.code_b.as_deref(),
+            },
+        )
+    }
 }
 
 /// Suspected pairs in one commune (or all, commune by commune), without those a person
@@ -401,7 +540,7 @@ async fn scan_commune(
     all_levels: bool,
 ) -> sqlx::Result<Vec<SuspectedPair>> {
     let mut tx = pool.begin().await?;
-    set_threshold(&mut tx, if all_levels { t.possible } else { t.probable }).await?;
+    set_threshold(&mut tx, RETRIEVAL_SIMILARITY).await?;
     // Each name of the commune is looked up through its partition's trigram index; PostgreSQL
     // would compare it with every name of a small partition instead, name by name.
     sqlx::query("SELECT set_config('enable_seqscan', 'off', true)")
@@ -418,13 +557,12 @@ async fn scan_commune(
                           WHERE b.commune_code = $1 AND b.key % a.key AND b.key >= a.key) b ON true
             WHERE a.commune_code = $1
          )
-         SELECT a.id AS a, b.id AS b, c.name AS commune, a.head_name AS name_a, b.head_name AS name_b,
-                a.head_name_key AS key_a, b.head_name_key AS key_b,
-                va.name AS village_a, vb.name AS village_b, a.village_id = b.village_id AS same_village,
-                a.birth_year AS birth_a, b.birth_year AS birth_b,
-                similarity(a.head_name_key, b.head_name_key) AS similarity,
-                coalesce(a.cccd <> b.cccd, false) OR coalesce(a.old_id_number <> b.old_id_number, false) AS different_ids,
-                coalesce(a.gender <> b.gender, false) AS different_gender
+         SELECT a.id AS a, b.id AS b, a.commune_code, c.name AS commune, a.head_name AS name_a, b.head_name AS name_b,
+                va.name AS village_a, vb.name AS village_b,
+                a.birth_year AS birth_a, b.birth_year AS birth_b, a.gender AS gender_a, b.gender AS gender_b,
+                a.cccd AS cccd_a, b.cccd AS cccd_b, a.old_id_number AS old_id_a, b.old_id_number AS old_id_b,
+                a.household_code AS code_a, b.household_code AS code_b,
+                similarity(a.head_name_key, b.head_name_key) AS similarity
          FROM similar_names s
          JOIN households a ON a.commune_code = $1 AND a.head_name_key = s.ka AND a.merged_into IS NULL
          JOIN households b ON b.commune_code = $1 AND b.head_name_key = s.kb
@@ -441,6 +579,18 @@ async fn scan_commune(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
+    // The commune's whole frequency table: every name of the commune may be scored.
+    let tf_rows: Vec<(String, i16, String, i64)> = sqlx::query_as(
+        "SELECT commune_code, part, word, n FROM name_word_counts WHERE commune_code IN ($1, '')",
+    )
+    .bind(commune)
+    .fetch_all(pool)
+    .await?;
+    let judge = Judge {
+        model: model(pool).await?,
+        tf: frequency_table(tf_rows),
+        thresholds: t,
+    };
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -453,41 +603,37 @@ async fn scan_commune(
                     b: r.a,
                     name_a: r.name_b,
                     name_b: r.name_a,
-                    key_a: r.key_b,
-                    key_b: r.key_a,
                     village_a: r.village_b,
                     village_b: r.village_a,
                     birth_a: r.birth_b,
                     birth_b: r.birth_a,
+                    gender_a: r.gender_b,
+                    gender_b: r.gender_a,
+                    cccd_a: r.cccd_b,
+                    cccd_b: r.cccd_a,
+                    old_id_a: r.old_id_b,
+                    old_id_b: r.old_id_a,
+                    code_a: r.code_b,
+                    code_b: r.code_a,
                     ..r
                 }
             }
         })
         .filter_map(|r| {
-            let pair = Pair {
-                same_village: r.same_village,
-                same_name_key: r.key_a == r.key_b,
-                similarity: r.similarity,
-                birth_years: (r.birth_a, r.birth_b),
-                different_ids: r.different_ids,
-                different_gender: r.different_gender,
-                names: compare_names(&r.name_a, &r.name_b),
-                other_village: &r.village_b,
-                ..Pair::default()
-            };
-            let (level, reasons) = classify(&pair, t)?;
-            (all_levels || level != Level::Possible).then_some(SuspectedPair {
+            let (a, b) = r.records();
+            let v = judge.classify(&a, &b, Scope::Record)?;
+            (all_levels || v.level != Level::Possible).then(|| SuspectedPair {
                 a: r.a,
                 b: r.b,
-                commune: r.commune,
-                name_a: r.name_a,
-                name_b: r.name_b,
-                village_a: r.village_a,
-                village_b: r.village_b,
+                commune: r.commune.clone(),
+                name_a: r.name_a.clone(),
+                name_b: r.name_b.clone(),
+                village_a: r.village_a.clone(),
+                village_b: r.village_b.clone(),
                 birth_a: r.birth_a,
                 birth_b: r.birth_b,
-                level,
-                reasons,
+                level: v.level,
+                reasons: v.reasons,
                 similarity: r.similarity,
             })
         })

@@ -23,7 +23,7 @@ pub use columns::{
     template_xlsx,
 };
 pub use duplicates::FUZZY_ROWS;
-use duplicates::same_name_same_village;
+use duplicates::probable_duplicates;
 
 /// Rows accepted in one upload in the browser; the command line has no limit.
 pub const BROWSER_ROW_LIMIT: usize = 10_000;
@@ -379,7 +379,7 @@ pub async fn preview(
     let bad: std::collections::HashSet<usize> = problems.iter().map(|p| p.line).collect();
     rows.retain(|(line, _)| !bad.contains(line));
     notes.retain(|n| !bad.contains(&n.line));
-    let warnings = same_name_same_village(pool, &rows, thresholds).await?;
+    let warnings = probable_duplicates(pool, &rows, thresholds).await?;
     Ok(Preview {
         rows,
         problems,
