@@ -245,7 +245,9 @@ async fn a_probable_duplicate_needs_a_confirmation_with_a_reason_which_is_audite
     assert!(
         typo.texts("li.level-probable .reason")
             .iter()
-            .any(|r| r.contains("Họ tên chỉ khác một chữ cái"))
+            .any(|r| r.starts_with("tên Thuỵ và Thụ khác một chữ cái")),
+        "{:?}",
+        typo.texts("li.level-probable .reason")
     );
 }
 
@@ -410,7 +412,7 @@ async fn names_entered_imported_or_edited_are_all_found_by_the_check_and_the_sca
     let app = clerk_app_with_thu().await;
     // A bulk insert (as an import writes) of two close names in the same village, and an edit
     // of the first household's name to one never seen before.
-    insert_beside_the_first(&app, &["Lăng Thị Ngân", "Lăng Thị Ngânh"], 1990).await;
+    insert_beside_the_first(&app, &["Lăng Thị Ngân", "Lăng Thị Ngânh"], 1985).await;
     sqlx::query(
         "UPDATE households SET head_name = 'Nông Văn Páo' WHERE head_name = 'Hoàng Văn Thụ'",
     )
@@ -788,9 +790,10 @@ async fn an_import_with_a_probable_duplicate_needs_a_confirmation_with_a_reason(
     // The exact name (line 2), the twin within the file (line 4), and a typo of a registered name
     // (line 5: "Thuu", born a year apart); not "Thuận" born 35 years earlier (line 6).
     assert_eq!(warnings.len(), 3, "{warnings:?}");
+    // Line 5 is most like line 2 of the file (same year), a letter slipped; the explanation says so.
     assert!(
         warnings[2].starts_with("5 ")
-            && warnings[2].contains("Hoàng Văn Thụ")
+            && warnings[2].contains("Có thể trùng với dòng 2 trong tệp")
             && warnings[2].contains("gõ nhầm một chữ cái"),
         "{warnings:?}"
     );
@@ -1081,14 +1084,24 @@ async fn a_namesake_whose_given_name_differs_by_its_ending_is_not_asked_for_a_re
         .await;
     let levels = shown.texts("li.candidate .level");
     assert!(levels.contains(&"Tên gần giống".to_string()), "{levels:?}");
-    // The same name and year but a woman: by her papers another person.
+    // The same name, year and village but a woman: the gender alone weighs against (−7,9), not
+    // enough against everything else (a "Văn" ticked female is more often a slip of the form):
+    // asked, and the explanation shows the gender's weight.
     let woman = app
         .post(
             "/ho",
             &form("Hoàng Văn Thu", "Thôn Nà Pàn", &[("gender", "female")]),
         )
         .await;
-    assert_eq!(woman.status, 303, "{}", woman.text);
+    assert_eq!(woman.status, 422, "{}", woman.text);
+    assert!(
+        woman
+            .texts("li.level-probable .reason")
+            .iter()
+            .any(|r| r.starts_with("khác giới tính (−")),
+        "{}",
+        woman.text
+    );
     // A typo of the registered name is still asked about.
     let typo = app
         .post("/ho", &form("Hoàng Văn Thuu", "Thôn Nà Pàn", &[]))

@@ -455,7 +455,8 @@ fn name_agreements(a: &NameParts, b: &NameParts, marks_unknown: bool) -> [Agreem
                 let jx = join(x);
                 let jy = join(y);
                 let l = word_level(&jx, &jy, marks_unknown);
-                (l, (l <= 2).then(|| jy.canonical()))
+                let tf = y.iter().map(Word::canonical).collect::<Vec<_>>().join(" ");
+                (l, (l <= 2).then_some(tf))
             }
         };
         Agreement {
@@ -478,11 +479,14 @@ fn name_agreements(a: &NameParts, b: &NameParts, marks_unknown: bool) -> [Agreem
     ]
 }
 
-/// Several middle words compared as one ("Thị Mỹ").
+/// Several middle words compared as one ("Thị Mỹ"): their letters, and their tones in order.
 fn join(ws: &[Word]) -> Word {
-    Word {
-        base: ws.iter().map(Word::canonical).collect::<Vec<_>>().join(" "),
-        tones: String::new(),
+    match ws {
+        [one] => one.clone(),
+        _ => Word {
+            base: ws.iter().map(|w| w.base.as_str()).collect::<Vec<_>>().join(" "),
+            tones: ws.iter().map(|w| w.tones.as_str()).collect::<Vec<_>>().join("|"),
+        },
     }
 }
 
