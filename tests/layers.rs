@@ -166,3 +166,69 @@ fn the_check_catches_a_lower_layer_naming_web() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].ends_with("x.rs:1: names `crate::web`: use crate::web::AppState;"));
 }
+
+/// The lines under `root` (but not under `skip`) that decide a duplicate level.
+fn levels_decided(root: &Path, skip: &Path) -> Vec<String> {
+    let deciding = [
+        "level: Level::",
+        "=> Level::",
+        "Some(Level::",
+        "Some((Level::",
+        "(Level::Certain,",
+        "(Level::Probable,",
+        "(Level::Possible,",
+        "similarity >=",
+        "sim >=",
+        "abs(h.birth_year",
+    ];
+    let mut found = Vec::new();
+    for file in sources(root) {
+        if file.starts_with(skip) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("source file");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            // Comparing what the classifier said is reading a level, not deciding one.
+            let reading = code.contains("== Some(Level::") || code.contains("!= Some(Level::");
+            for w in deciding {
+                if code.contains(w) && !reading {
+                    found.push(format!(
+                        "{}:{}: `{w}`: {}",
+                        file.display(),
+                        n + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Issue #25: one classifier. Only `domain::duplicates` decides how sure a duplicate is: any other
+/// module may compare a level it was given, never produce one, and none compares a name
+/// similarity or a birth-year gap to decide one.
+#[test]
+fn only_the_classifier_decides_a_duplicate_level() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = levels_decided(&root, &root.join("domain").join("duplicates"));
+    assert_none(
+        "a duplicate level decided outside domain::duplicates",
+        found,
+    );
+}
+
+#[test]
+fn the_classifier_check_catches_a_level_decided_elsewhere() {
+    let dir = std::env::temp_dir().join(format!("giupdo-layers-level-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("import")).unwrap();
+    std::fs::write(
+        dir.join("import").join("x.rs"),
+        "fn f(sim: f32) -> Option<Level> { if sim >= 0.55 { Some(Level::Probable) } else { None } }\n",
+    )
+    .unwrap();
+    let found = levels_decided(&dir, &dir.join("domain"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(found.len(), 2, "{found:?}");
+}

@@ -271,18 +271,21 @@ pub fn read_registry(path: &Path) -> anyhow::Result<Vec<OwnedRecord>> {
     Ok(out)
 }
 
+/// commune, village, name, birth year, gender, CCCD, CMND, household code.
+type SampleRow = (
+    String,
+    String,
+    String,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// Households drawn at random from the database, for u.
 async fn registry_sample(pool: &PgPool, n: i64) -> sqlx::Result<Vec<OwnedRecord>> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        Option<i32>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<SampleRow> = sqlx::query_as(
         "SELECT h.commune_code, v.name, h.head_name, h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code
          FROM households h JOIN villages v ON v.id = h.village_id
          WHERE h.merged_into IS NULL ORDER BY random() LIMIT $1",
@@ -645,4 +648,46 @@ pub async fn evaluate(
         )?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in model is what `giupdo dedupe train --pairs … --registry … --out …` makes from
+    /// the committed benchmark: nobody edits its numbers by hand.
+    #[test]
+    fn the_built_in_model_is_trained_from_the_committed_benchmark() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let pairs = read_generated(&root.join(GENERATED_PAIRS)).unwrap();
+        let registry = read_registry(&root.join(GENERATED_REGISTRY)).unwrap();
+        let trained = train::train(&pairs, &registry, "tích hợp sẵn", BUILTIN_SOURCE);
+        let builtin = Model::builtin();
+        assert_eq!(
+            (&trained.version, &trained.trained_at, &trained.source),
+            (&builtin.version, &builtin.trained_at, &builtin.source)
+        );
+        // JSON keeps 17 digits; reading them back may differ in the last bit.
+        for (a, b) in trained.fields.iter().zip(&builtin.fields) {
+            assert_eq!(a.field, b.field);
+            for (x, y) in a.m.iter().chain(&a.u).zip(b.m.iter().chain(&b.u)) {
+                assert!((x - y).abs() < 1e-12, "{:?}: {x} / {y}", a.field);
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_the_benchmark_is_refused_in_vietnamese() {
+        let dir = std::env::temp_dir().join(format!("giupdo-pairs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("x.csv");
+        std::fs::write(&f, "a,b\n1,2\n").unwrap();
+        let e = read_generated(&f).unwrap_err().to_string();
+        assert!(e.contains("không phải bộ cặp có nhãn"), "{e}");
+        let e = read_generated(&dir.join("missing.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Không đọc được bộ cặp có nhãn"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

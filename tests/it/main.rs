@@ -11,6 +11,7 @@ mod accounts;
 mod authz;
 mod browser;
 mod cluster;
+mod dedupe_model;
 mod duplicates;
 mod effectiveness;
 mod fixtures;

@@ -244,19 +244,26 @@ impl Row {
 
 /// Registry households that may be the one being entered, most certain first.
 pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result<Vec<Candidate>> {
-    let key = normalize_name(&p.head_name);
-    let mut tx = pool.begin().await?;
-    set_threshold(&mut tx, RETRIEVAL_SIMILARITY).await?;
-    // A commune's partition of the dictionary holds a few thousand names, and PostgreSQL's
-    // estimate of `%` made it compare the name with each of them (13,7 ms) rather than use the
-    // trigram index (1,5 ms).
-    sqlx::query("SELECT set_config('enable_seqscan', 'off', true)")
-        .execute(&mut *tx)
-        .await?;
-    // Similar names: the commune's partition of the name dictionary (migration 0018) above the
-    // session's similarity threshold, nearest first; joined to households in this order, the
-    // `LIMIT` stops the walk as soon as enough households are found.
-    let rows: Vec<Row> = candidate_rows!(
+    let typed_key = normalize_name(&p.head_name);
+    let decoded = crate::domain::duplicates::compare::decoded_key(&p.head_name);
+    let mut keys = vec![typed_key];
+    if decoded != keys[0] {
+        keys.push(decoded);
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    for key in &keys {
+        let mut tx = pool.begin().await?;
+        set_threshold(&mut tx, RETRIEVAL_SIMILARITY).await?;
+        // A commune's partition of the dictionary holds a few thousand names, and PostgreSQL's
+        // estimate of `%` made it compare the name with each of them (13,7 ms) rather than use the
+        // trigram index (1,5 ms).
+        sqlx::query("SELECT set_config('enable_seqscan', 'off', true)")
+            .execute(&mut *tx)
+            .await?;
+        // Similar names: the commune's partition of the name dictionary (migration 0018) above the
+        // session's similarity threshold, nearest first; joined to households in this order, the
+        // `LIMIT` stops the walk as soon as enough households are found.
+        let found: Vec<Row> = candidate_rows!(
         r#"WHERE h.id IS DISTINCT FROM $6 AND h.merged_into IS NULL AND h.id IN (
             (SELECT x.id FROM households x WHERE x.cccd = $2 OR x.old_id_number = $5
                  OR (x.commune_code = $3 AND x.household_code = $4))
@@ -267,7 +274,7 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
                 WHERE x.commune_code = $3 AND x.head_name_key = k.key AND x.merged_into IS NULL) x
              ORDER BY k.d LIMIT 60))
          ORDER BY "same_cccd!" DESC, "same_old_id!" DESC, "same_code!" DESC, "similarity!" DESC LIMIT 50"#,
-        &key,
+        key,
         p.cccd.as_deref(),
         &p.commune_code,
         p.household_code.as_deref(),
@@ -276,8 +283,20 @@ pub async fn candidates(pool: &PgPool, p: &Probe, t: Thresholds) -> sqlx::Result
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
-    let judge = Judge::load(pool, &[p.commune_code.clone()], &[&p.head_name], t).await?;
+        tx.commit().await?;
+        for r in found {
+            if !rows.iter().any(|x| x.id == r.id) {
+                rows.push(r);
+            }
+        }
+    }
+    let judge = Judge::load(
+        pool,
+        std::slice::from_ref(&p.commune_code),
+        &[&p.head_name],
+        t,
+    )
+    .await?;
     let probe = p.record();
     let mut out: Vec<Candidate> = rows
         .into_iter()

@@ -287,6 +287,25 @@ pub fn syllable(w: &str) -> bool {
     })
 }
 
+/// The name key (as `normalize_name`) of a name whose unmarked words are read back from Telex or
+/// VNI keys ("DDawngj Thị Thủy" → "dang thi thuy"): the retrieval also looks for it, since such a
+/// name shares too few trigrams with the one meant.
+pub fn decoded_key(name: &str) -> String {
+    canonical_words(name)
+        .iter()
+        .map(|w| {
+            if w.has_marks() {
+                w.plain()
+            } else {
+                decode_keyboard(&w.base)
+                    .map(|d| d.plain())
+                    .unwrap_or_else(|| w.plain())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A word typed in Telex or VNI with the input method off ("hoangf", "dduwcs", "hoa2ng",
 /// "d9u71c"), read back into its marks; `None` when it holds no such keys. Only keys that cannot
 /// be Vietnamese letters there are read: a tone key (s f r x j) after the vowel, doubled vowels
@@ -484,8 +503,16 @@ fn join(ws: &[Word]) -> Word {
     match ws {
         [one] => one.clone(),
         _ => Word {
-            base: ws.iter().map(|w| w.base.as_str()).collect::<Vec<_>>().join(" "),
-            tones: ws.iter().map(|w| w.tones.as_str()).collect::<Vec<_>>().join("|"),
+            base: ws
+                .iter()
+                .map(|w| w.base.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            tones: ws
+                .iter()
+                .map(|w| w.tones.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
         },
     }
 }

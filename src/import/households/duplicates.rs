@@ -125,13 +125,18 @@ pub(super) async fn probable_duplicates(
     // With the registry: per row, the households of its commune with the nearest names (the
     // check's trigram walk of the commune's name dictionary), those of its village first.
     for chunk in rows.chunks(2_000) {
-        let lines: Vec<i32> = (0..chunk.len() as i32).collect();
-        let communes: Vec<String> = chunk.iter().map(|(_, d)| d.commune_code.clone()).collect();
-        let villages: Vec<String> = chunk.iter().map(|(_, d)| village_key(&d.village)).collect();
-        let keys: Vec<String> = chunk
-            .iter()
-            .map(|(_, d)| normalize_name(&d.head_name))
-            .collect();
+        // Each row's name key, and a second probe for a name typed with Telex or VNI keys left in.
+        let (mut lines, mut communes, mut villages, mut keys) = (vec![], vec![], vec![], vec![]);
+        for (i, (_, d)) in chunk.iter().enumerate() {
+            let key = normalize_name(&d.head_name);
+            let decoded = crate::domain::duplicates::compare::decoded_key(&d.head_name);
+            for k in std::iter::once(key.clone()).chain((decoded != key).then_some(decoded)) {
+                lines.push(i as i32);
+                communes.push(d.commune_code.clone());
+                villages.push(village_key(&d.village));
+                keys.push(k);
+            }
+        }
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")
             .bind(crate::domain::duplicates::RETRIEVAL_SIMILARITY.to_string())
