@@ -227,6 +227,14 @@ impl HouseholdInput {
                 _ if !head_name.chars().any(char::is_alphabetic) => {
                     Err("Họ tên chủ hộ phải có chữ cái.".into())
                 }
+                // The duplicate check compares Vietnamese letters: a name with none (only
+                // marks, digits, symbols or another script) could never be checked.
+                _ if !crate::domain::text::canonical_words(&head_name)
+                    .iter()
+                    .any(|w| w.base.chars().any(|c| c.is_ascii_alphabetic() || c == 'đ')) =>
+                {
+                    Err("Họ tên chủ hộ phải viết bằng chữ cái tiếng Việt (chỉ có dấu, số hay ký hiệu thì không kiểm tra trùng hộ được).".into())
+                }
                 _ => Ok(()),
             },
         );

@@ -118,13 +118,15 @@ pub async fn check(
     Form(f): Form<CheckForm>,
 ) -> AppResult<CandidatesFragment> {
     let p = probe(&f.input, f.household_id.parse().ok());
-    let candidates =
-        if p.head_name.trim().chars().count() < 3 && p.cccd.is_none() && p.household_code.is_none()
-        {
-            Vec::new()
-        } else {
-            duplicates::candidates(&state.db, &p, state.config.duplicates).await?
-        };
+    let candidates = if (p.head_name.trim().chars().count() < 3
+        && p.cccd.is_none()
+        && p.household_code.is_none())
+        || p.head_name.chars().count() > crate::domain::household::MAX_NAME
+    {
+        Vec::new()
+    } else {
+        duplicates::candidates(&state.db, &p, state.config.duplicates).await?
+    };
     Ok(CandidatesFragment {
         candidates: candidates.iter().map(|c| view(&actor, c)).collect(),
     })

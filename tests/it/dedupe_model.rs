@@ -482,3 +482,65 @@ async fn a_stored_model_that_does_not_read_is_set_aside_for_the_one_before_it() 
         .unwrap();
     assert_eq!(n, 2);
 }
+
+#[tokio::test]
+async fn a_name_the_check_cannot_read_is_refused_with_the_form_refilled_and_nothing_saved() {
+    let app = clerk_with_registered().await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let enormous = "Hoàng ".repeat(100);
+    for (name, says) in [
+        ("\u{0301}\u{0323}\u{0309}", "phải có chữ cái"),
+        ("12345", "phải có chữ cái"),
+        ("?!.. --", "phải có chữ cái"),
+        ("Ⅻ ⅲ", "chữ cái tiếng Việt"),
+        (enormous.as_str(), "dài tối đa 120 ký tự"),
+    ] {
+        let page = app
+            .post(
+                "/ho",
+                &[
+                    ("commune_code", COMMUNE_X),
+                    ("village", "Thôn Nà Pàn"),
+                    ("head_name", name),
+                    ("birth_year", "1985"),
+                    ("gender", "male"),
+                    ("ethnicity", "tay"),
+                    ("members", "4"),
+                    ("status", "poor"),
+                    ("status_year", "2024"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422, "{name:?}");
+        assert!(
+            page.text_of("#err-head_name").contains(says),
+            "{name:?}: {}",
+            page.text_of("#err-head_name")
+        );
+        assert_eq!(
+            page.count("input[name=members][value='4']"),
+            1,
+            "the form comes back filled"
+        );
+        // The check as one types answers quietly, without a server error.
+        let check = app
+            .post(
+                "/ho/kiem-tra",
+                &[
+                    ("commune_code", COMMUNE_X),
+                    ("village", "Thôn Nà Pàn"),
+                    ("head_name", name),
+                ],
+            )
+            .await;
+        assert_eq!(check.status, 200, "{name:?}");
+    }
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}
