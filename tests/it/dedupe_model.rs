@@ -182,6 +182,28 @@ fn typed(name: &str) -> String {
     }
 }
 
+/// The household form as a clerk fills it (commune X, a Tày household of four, poor in 2024).
+fn household<'a>(
+    name: &'a str,
+    village: &'a str,
+    birth: &'a str,
+    gender: &'a str,
+    cccd: &'a str,
+) -> [(&'a str, &'a str); 10] {
+    [
+        ("commune_code", COMMUNE_X),
+        ("village", village),
+        ("head_name", name),
+        ("birth_year", birth),
+        ("gender", gender),
+        ("cccd", cccd),
+        ("ethnicity", "tay"),
+        ("members", "4"),
+        ("status", "poor"),
+        ("status_year", "2024"),
+    ]
+}
+
 async fn clerk_with_registered() -> TestApp {
     let app = TestApp::spawn().await;
     let (_, pw) = app.user("chuyen.vien", Role::Clerk, None, None).await;
@@ -193,21 +215,7 @@ async fn clerk_with_registered() -> TestApp {
         }
         done.push(name);
         let page = app
-            .post(
-                "/ho",
-                &[
-                    ("commune_code", COMMUNE_X),
-                    ("village", "Thôn Nà Pàn"),
-                    ("head_name", name),
-                    ("birth_year", "1985"),
-                    ("gender", gender),
-                    ("cccd", cccd),
-                    ("ethnicity", "tay"),
-                    ("members", "4"),
-                    ("status", "poor"),
-                    ("status_year", "2024"),
-                ],
-            )
+            .post("/ho", &household(name, "Thôn Nà Pàn", "1985", gender, cccd))
             .await;
         assert_eq!(page.status, 303, "{name}: {}", page.text);
     }
@@ -232,21 +240,7 @@ async fn every_corruption_kind_is_probable_through_the_form_the_import_preview_a
         // The household form: refused until a reason is given (probable), or refused (certain),
         // each field explained with its weight.
         let page = app
-            .post(
-                "/ho",
-                &[
-                    ("commune_code", COMMUNE_X),
-                    ("village", village),
-                    ("head_name", &name),
-                    ("birth_year", birth),
-                    ("gender", gender),
-                    ("cccd", cccd),
-                    ("ethnicity", "tay"),
-                    ("members", "4"),
-                    ("status", "poor"),
-                    ("status_year", "2024"),
-                ],
-            )
+            .post("/ho", &household(&name, village, birth, gender, cccd))
             .await;
         assert_eq!(page.status, 422, "{kind}: saved without a question");
         let reasons = [
@@ -386,20 +380,7 @@ async fn the_name_frequencies_follow_inserts_edits_and_deletes() {
     app.login("chuyen.vien", &pw).await;
     for name in ["Sầm Văn Pảo", "Hoàng Văn Hùng", "Hoàng Thị Hoà"] {
         let page = app
-            .post(
-                "/ho",
-                &[
-                    ("commune_code", COMMUNE_X),
-                    ("village", "Thôn Nà Pàn"),
-                    ("head_name", name),
-                    ("birth_year", "1970"),
-                    ("gender", "male"),
-                    ("ethnicity", "tay"),
-                    ("members", "4"),
-                    ("status", "poor"),
-                    ("status_year", "2024"),
-                ],
-            )
+            .post("/ho", &household(name, "Thôn Nà Pàn", "1970", "male", ""))
             .await;
         assert!(page.status == 303 || page.status == 422, "{name}");
     }
@@ -499,20 +480,7 @@ async fn a_name_the_check_cannot_read_is_refused_with_the_form_refilled_and_noth
         (enormous.as_str(), "dài tối đa 120 ký tự"),
     ] {
         let page = app
-            .post(
-                "/ho",
-                &[
-                    ("commune_code", COMMUNE_X),
-                    ("village", "Thôn Nà Pàn"),
-                    ("head_name", name),
-                    ("birth_year", "1985"),
-                    ("gender", "male"),
-                    ("ethnicity", "tay"),
-                    ("members", "4"),
-                    ("status", "poor"),
-                    ("status_year", "2024"),
-                ],
-            )
+            .post("/ho", &household(name, "Thôn Nà Pàn", "1985", "male", ""))
             .await;
         assert_eq!(page.status, 422, "{name:?}");
         assert!(

@@ -369,16 +369,19 @@ mod tests {
         }
     }
 
-    fn level(a: &Record<'_>, b: &Record<'_>) -> Option<Level> {
+    fn verdict(a: &Record<'_>, b: &Record<'_>, scope: Scope) -> Option<Verdict> {
         classify(
             &Model::builtin(),
             a,
             b,
             &tf_none,
-            Scope::Record,
+            scope,
             Thresholds::default(),
         )
-        .map(|v| v.level)
+    }
+
+    fn level(a: &Record<'_>, b: &Record<'_>) -> Option<Level> {
+        verdict(a, b, Scope::Record).map(|v| v.level)
     }
 
     #[test]
@@ -411,15 +414,7 @@ mod tests {
             cccd: Some("020085001234"),
             ..record("Lý Thị Mai")
         };
-        let v = classify(
-            &Model::builtin(),
-            &a,
-            &b,
-            &tf_none,
-            Scope::Record,
-            Thresholds::default(),
-        )
-        .unwrap();
+        let v = verdict(&a, &b, Scope::Record).unwrap();
         assert_eq!(v.level, Level::Certain);
         assert_eq!(v.reasons[0], "Trùng số CCCD");
         assert!(v.same.cccd);
@@ -434,15 +429,7 @@ mod tests {
             commune_name: "Xã Yên Lỗ",
             ..record("Lý Thị Mai")
         };
-        let v = classify(
-            &Model::builtin(),
-            &a,
-            &b,
-            &tf_none,
-            Scope::Record,
-            Thresholds::default(),
-        )
-        .unwrap();
+        let v = verdict(&a, &b, Scope::Record).unwrap();
         assert_eq!(v.level, Level::Possible);
         assert!(
             v.reasons[0].contains("mã hộ chỉ là duy nhất trong một xã"),
@@ -453,13 +440,10 @@ mod tests {
 
     #[test]
     fn every_field_is_explained_with_its_weight() {
-        let v = classify(
-            &Model::builtin(),
+        let v = verdict(
             &record("Hoàng Thị Hòa"),
             &record("Hoang Thi Hoà"),
-            &tf_none,
             Scope::Record,
-            Thresholds::default(),
         )
         .unwrap();
         let all = v.reasons.join("\n");
@@ -503,15 +487,7 @@ mod tests {
             ..Record::default()
         };
         let b = record("Hoàng Văn Thụ");
-        let v = classify(
-            &Model::builtin(),
-            &a,
-            &b,
-            &tf_none,
-            Scope::Search,
-            Thresholds::default(),
-        )
-        .unwrap();
+        let v = verdict(&a, &b, Scope::Search).unwrap();
         assert_eq!(v.level, Level::Possible);
     }
 
