@@ -228,7 +228,7 @@ fn push_filters<'a>(
         Scope::District | Scope::Agency(_) => {}
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+        let id = crate::domain::cccd::IdNumber::read(text);
         b.push(" AND (");
         // Only text with letters is a name; digits alone are a CCCD or a code.
         if let Some(words) = word_query(text).filter(|_| text.chars().any(char::is_alphabetic)) {
@@ -242,10 +242,14 @@ fn push_filters<'a>(
             .push_bind(words)
             .push("))) OR ");
         }
-        if digits.len() == 12 {
-            b.push("h.cccd = ").push_bind(digits).push(" OR ");
-        } else if digits.len() == 9 {
-            b.push("h.old_id_number = ").push_bind(digits).push(" OR ");
+        match id {
+            Some(crate::domain::cccd::IdNumber::Cccd(d)) => {
+                b.push("h.cccd = ").push_bind(d).push(" OR ");
+            }
+            Some(crate::domain::cccd::IdNumber::Cmnd(d)) => {
+                b.push("h.old_id_number = ").push_bind(d).push(" OR ");
+            }
+            None => {}
         }
         b.push("h.household_code = ")
             .push_bind(text.to_string())

@@ -248,9 +248,10 @@ impl HouseholdInput {
                 .collect()
         };
         let typed_cccd = digits_of(&self.cccd);
-        let old_in_cccd = typed_cccd.len() == 9
-            && typed_cccd.chars().all(|c| c.is_ascii_digit())
-            && self.old_id_number.trim().is_empty();
+        let old_in_cccd = matches!(
+            crate::domain::cccd::IdNumber::read(&self.cccd),
+            Some(crate::domain::cccd::IdNumber::Cmnd(_))
+        ) && self.old_id_number.trim().is_empty();
         let old_id_number = {
             let raw = if old_in_cccd {
                 typed_cccd.clone()

@@ -144,6 +144,8 @@ pub struct SearchPage {
     pub q: String,
     pub searched: bool,
     pub candidates: Vec<CandidateView>,
+    /// Which model weighs the evidence, and when it was estimated.
+    pub model: String,
 }
 
 /// `GET /trung-ho`: search by name, CCCD or household code across all communes and years.
@@ -170,8 +172,10 @@ pub async fn search(
         let found = candidates.iter().any(|c| c.level == Level::Certain);
         lookup.record(&state, &actor, found).await?;
     }
+    let model = duplicates::model(&state.db).await?;
     Ok(SearchPage {
         ctx,
+        model: format!("ước lượng {}", model.trained_at),
         searched: !q.is_empty(),
         candidates: candidates.iter().map(|c| view(&actor, c)).collect(),
         q,

@@ -448,6 +448,16 @@ async fn a_stored_model_that_does_not_read_is_set_aside_for_the_one_before_it() 
     }
     let m = giupdo::db::duplicates::model(pool).await.unwrap();
     assert_eq!(m.source, "đã lưu", "the newest that reads");
+    // The search page says which model weighs the evidence, and its date.
+    let (_, pw) = app.user("chuyen.vien", Role::Clerk, None, None).await;
+    app.login("chuyen.vien", &pw).await;
+    let page = app.get("/trung-ho").await;
+    assert!(
+        page.text_of("#dedupe-model")
+            .contains("ước lượng 2026-12-04 10:00"),
+        "{}",
+        page.text_of("#dedupe-model")
+    );
     // `dedupe train` with a missing labelled file says so in Vietnamese and stores nothing.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
         .env("DATABASE_URL", &app.db.url)
