@@ -522,3 +522,38 @@ async fn a_name_the_check_cannot_read_is_refused_with_the_form_refilled_and_noth
         .unwrap();
     assert_eq!(before, after);
 }
+
+#[test]
+fn the_committed_benchmark_is_what_its_generator_writes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dedupe");
+    let dir = std::env::temp_dir().join(format!("giupdo-benchmark-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let python = ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|p| {
+            std::process::Command::new(p)
+                .arg("--version")
+                .output()
+                .is_ok()
+        })
+        .expect("python3 (apt-get install python3)");
+    let out = std::process::Command::new(python)
+        .arg(root.join("make_pairs.py"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["population.csv", "pairs.csv"] {
+        let made = std::fs::read(dir.join(f)).unwrap();
+        let committed = std::fs::read(root.join(f)).unwrap();
+        assert!(
+            made == committed,
+            "{f} differs from what make_pairs.py writes"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

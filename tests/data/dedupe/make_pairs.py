@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Generates the duplicate check's benchmark (issue #25): a registry of households the way a
 mountain district of Lạng Sơn has them, and labelled pairs made from it by a documented model of
-how clerks type. Deterministic (fixed seed): `python3 make_pairs.py` rewrites population.csv and
-pairs.csv byte for byte (a test checks it).
+how clerks type. Deterministic (fixed seed): `python3 make_pairs.py [DIR]` writes population.csv and pairs.csv
+(into DIR, by default beside this file) byte for byte the same every time; a test regenerates them
+into a temporary folder and compares them with the committed ones.
 
 THE POPULATION (population.csv, 24,000 households over 6 communes of Bình Gia, 8 villages each)
 - Ethnic mix of Bình Gia's poor households: Tày 62 %, Nùng 16 %, Dao 12 %, Kinh 6 %, H'Mông 4 %.
@@ -62,9 +63,11 @@ Different households (same=0), 1,200 pairs of each kind:
 import csv
 import os
 import random
+import sys
 import unicodedata
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+os.makedirs(HERE, exist_ok=True)
 R = random.Random(25)
 
 COMMUNES = [("06073", "Xã Hoa Thám"), ("06076", "Xã Quý Hòa"), ("06079", "Xã Hồng Phong"),
