@@ -13,8 +13,8 @@ use crate::domain::cccd::IdNumber;
 use crate::domain::duplicates::model::{MODEL_VERSION, TermFrequencies};
 use crate::domain::duplicates::train::{self, Labelled, OwnedRecord};
 use crate::domain::duplicates::{
-    Field, Level, Model, RETRIEVAL_SIMILARITY, Scope, Thresholds, classify, format_weight,
-    name_blocks,
+    Field, Level, Model, RETRIEVAL_SIMILARITY, SCAN_SIMILARITY, Scope, Thresholds, classify,
+    format_weight, name_blocks,
 };
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
@@ -507,12 +507,13 @@ fn section(out: &mut String, title: &str, scored: &[Scored<'_>], sims: Option<&[
         );
     }
     if let Some(sims) = sims {
-        let (mut n, mut retrieved, mut blocked) = (0, 0, 0);
+        let (mut n, mut retrieved, mut scanned, mut blocked) = (0, 0, 0, 0);
         for (s, sim) in scored.iter().zip(sims) {
             if s.pair.same && s.level.is_some_and(|l| l <= Level::Probable) {
                 n += 1;
                 retrieved +=
                     usize::from(*sim >= RETRIEVAL_SIMILARITY || s.level == Some(Level::Certain));
+                scanned += usize::from(*sim >= SCAN_SIMILARITY);
                 let (a, b) = (
                     name_blocks(&normalize_name(&s.pair.a.head_name)),
                     name_blocks(&normalize_name(&s.pair.b.head_name)),
@@ -524,9 +525,12 @@ fn section(out: &mut String, title: &str, scored: &[Scored<'_>], sims: Option<&[
             out,
             "\nRetrieval: of the {n} true duplicates flagged probable, {} have names at least {:.0} % \
              alike by trigrams (what the check as one types and the import fetch) or the same \
-             identity number; {} share a blocking key (what the cross-commune search fetches).",
+             identity number; {} are at least {:.0} % alike (what the review scan pairs); {} share a \
+             blocking key (what the cross-commune search fetches).",
             pct(retrieved, n),
             RETRIEVAL_SIMILARITY * 100.0,
+            pct(scanned, n),
+            SCAN_SIMILARITY * 100.0,
             pct(blocked, n)
         );
     }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 pub use crate::domain::duplicates::SameIds;
 use crate::domain::duplicates::{
-    Field, Level, Model, RETRIEVAL_SIMILARITY, Record, Scope, TermFrequencies, Thresholds, Verdict,
-    classify, name_blocks,
+    Field, Level, Model, RETRIEVAL_SIMILARITY, Record, SCAN_SIMILARITY, Scope, TermFrequencies,
+    Thresholds, Verdict, classify, name_blocks,
 };
 use crate::domain::text::normalize_name;
 
@@ -559,7 +559,15 @@ async fn scan_commune(
     all_levels: bool,
 ) -> sqlx::Result<Vec<SuspectedPair>> {
     let mut tx = pool.begin().await?;
-    set_threshold(&mut tx, RETRIEVAL_SIMILARITY).await?;
+    set_threshold(
+        &mut tx,
+        if all_levels {
+            RETRIEVAL_SIMILARITY
+        } else {
+            SCAN_SIMILARITY
+        },
+    )
+    .await?;
     // Each name of the commune is looked up through its partition's trigram index; PostgreSQL
     // would compare it with every name of a small partition instead, name by name.
     sqlx::query("SELECT set_config('enable_seqscan', 'off', true)")
