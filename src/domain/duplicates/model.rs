@@ -60,8 +60,11 @@ impl Model {
     /// The model built into the program (trained on the generated set's fit half and its
     /// population; a unit test proves it is what `dedupe train` gives from those files).
     pub fn builtin() -> Model {
-        Model::from_json(include_str!("default_model.json"))
-            .expect("the built-in model reads (tested)")
+        static BUILTIN: std::sync::LazyLock<Model> = std::sync::LazyLock::new(|| {
+            Model::from_json(include_str!("default_model.json"))
+                .expect("the built-in model reads (tested)")
+        });
+        BUILTIN.clone()
     }
 
     /// A stored model, checked: the right version, every field with its levels, probabilities
