@@ -39,6 +39,8 @@ pub struct Word {
     pub base: String,
     /// The tone digits (1–5), sorted; empty for the level tone.
     pub tones: String,
+    /// Without any mark (computed once: the classifier compares it many times).
+    plain: String,
 }
 
 impl Word {
@@ -46,13 +48,19 @@ impl Word {
     pub fn canonical(&self) -> String {
         format!("{}{}", self.base, self.tones)
     }
-    /// Without any mark: the word as the stored name key writes it ("hoang").
-    pub fn plain(&self) -> String {
-        self.base
+    /// A word from its letters (with vowel marks) and tone digits.
+    pub fn new(base: String, tones: String) -> Word {
+        let plain = base
             .nfd()
             .filter(|c| !is_combining_mark(*c))
             .map(|c| if c == 'đ' { 'd' } else { c })
-            .collect()
+            .collect();
+        Word { base, tones, plain }
+    }
+
+    /// Without any mark: the word as the stored name key writes it ("hoang").
+    pub fn plain(&self) -> &str {
+        &self.plain
     }
     /// Marked at all (a tone or a vowel mark, or đ)?
     pub fn has_marks(&self) -> bool {
@@ -85,10 +93,7 @@ pub fn canonical_words(s: &str) -> Vec<Word> {
         }
         tones.sort_unstable();
         tones.dedup();
-        out.push(Word {
-            base: base.nfc().collect(),
-            tones: tones.into_iter().collect(),
-        });
+        out.push(Word::new(base.nfc().collect(), tones.into_iter().collect()));
     };
     for c in s.nfd() {
         let c = match c {
@@ -259,7 +264,7 @@ mod tests {
         for n in ["Hoàng Thị Hòa", "Ðặng Văn Hoá", "Lý Thị Thuỷ"] {
             let folded: Vec<String> = super::canonical_words(n)
                 .iter()
-                .map(|w| w.plain())
+                .map(|w| w.plain().to_string())
                 .collect();
             assert_eq!(folded.join(" "), normalize_name(n), "{n}");
         }

@@ -160,11 +160,7 @@ pub async fn frequencies(
 fn frequency_table(rows: Vec<(String, i16, String, i64)>) -> TermFrequencies {
     let mut tf = TermFrequencies::default();
     for (scope, part, word, n) in rows {
-        if word.is_empty() {
-            tf.totals.insert((scope, part), n);
-        } else {
-            tf.counts.insert((scope, part, word), n);
-        }
+        tf.insert(&scope, part, &word, n);
     }
     tf
 }
@@ -198,10 +194,8 @@ impl Judge {
         let tf = |f: Field, w: &str| {
             self.tf.frequency(commune, f, w).map(|x| {
                 let local = commune.is_some_and(|c| {
-                    self.tf
-                        .totals
-                        .get(&(c.to_string(), f.term_frequency_part().unwrap_or(2)))
-                        .is_some_and(|n| *n >= crate::domain::duplicates::model::MIN_TF_HOUSEHOLDS)
+                    self.tf.total(c, f.term_frequency_part().unwrap_or(2))
+                        >= crate::domain::duplicates::model::MIN_TF_HOUSEHOLDS
                 });
                 (x, local)
             })

@@ -237,11 +237,11 @@ pub fn word_level(a: &Word, b: &Word, marks_unknown: bool) -> u8 {
             w.base.chars().filter(|c| !c.is_ascii()).collect::<String>(),
         )
     };
-    if other_ending(&pa, &pb) && marks(a) != marks(b) {
+    if other_ending(pa, pb) && marks(a) != marks(b) {
         return 4;
     }
-    if strsim::osa_distance(&pa, &pb) <= 1 {
-        return if slip(&pa, &pb) { 2 } else { 3 };
+    if strsim::osa_distance(pa, pb) <= 1 {
+        return if slip(pa, pb) { 2 } else { 3 };
     }
     5
 }
@@ -295,11 +295,11 @@ pub fn decoded_key(name: &str) -> String {
         .iter()
         .map(|w| {
             if w.has_marks() {
-                w.plain()
+                w.plain().to_string()
             } else {
                 decode_keyboard(&w.base)
-                    .map(|d| d.plain())
-                    .unwrap_or_else(|| w.plain())
+                    .map(|d| d.plain().to_string())
+                    .unwrap_or_else(|| w.plain().to_string())
             }
         })
         .collect::<Vec<_>>()
@@ -422,10 +422,10 @@ pub fn decode_keyboard(s: &str) -> Option<Word> {
     if !used || tones.len() > 1 {
         return None;
     }
-    Some(Word {
-        base: out.into_iter().collect::<String>().nfc().collect(),
+    Some(Word::new(
+        out.into_iter().collect::<String>().nfc().collect(),
         tones,
-    })
+    ))
 }
 
 /// One word is the other with a Vietnamese ending added — "nga" and "ngan", "thu" and "thuan",
@@ -502,18 +502,16 @@ fn name_agreements(a: &NameParts, b: &NameParts, marks_unknown: bool) -> [Agreem
 fn join(ws: &[Word]) -> Word {
     match ws {
         [one] => one.clone(),
-        _ => Word {
-            base: ws
-                .iter()
+        _ => Word::new(
+            ws.iter()
                 .map(|w| w.base.as_str())
                 .collect::<Vec<_>>()
                 .join(" "),
-            tones: ws
-                .iter()
+            ws.iter()
                 .map(|w| w.tones.as_str())
                 .collect::<Vec<_>>()
                 .join("|"),
-        },
+        ),
     }
 }
 

@@ -232,30 +232,65 @@ pub fn estimate(m: &LevelCounts, u: &LevelCounts, trained_at: &str, source: &str
     }
 }
 
-/// How common each name word is, per commune and in the whole district, from the registry.
-/// Keys: (commune code, or "" for the district; part 0 family, 1 middle, 2 given; canonical word).
+/// How common each name word is, per commune and in the whole district, from the registry:
+/// scope (a commune code, or "" for the whole registry) → part (0 family, 1 middle, 2 given) →
+/// canonical word → households. Looked up without allocating (the classifier asks many times).
 #[derive(Debug, Clone, Default)]
 pub struct TermFrequencies {
-    pub counts: HashMap<(String, i16, String), i64>,
-    /// Households counted per (commune or "", part).
-    pub totals: HashMap<(String, i16), i64>,
+    counts: HashMap<String, HashMap<i16, HashMap<String, i64>>>,
+    /// Households that have the part, per scope.
+    totals: HashMap<String, HashMap<i16, i64>>,
 }
 
 impl TermFrequencies {
+    /// Record a count as the registry's table holds it (word "" is the part's total).
+    pub fn insert(&mut self, scope: &str, part: i16, word: &str, n: i64) {
+        if word.is_empty() {
+            *self
+                .totals
+                .entry(scope.to_string())
+                .or_default()
+                .entry(part)
+                .or_default() = n;
+        } else {
+            *self
+                .counts
+                .entry(scope.to_string())
+                .or_default()
+                .entry(part)
+                .or_default()
+                .entry(word.to_string())
+                .or_default() = n;
+        }
+    }
+
+    /// Households of `scope` that have this part of a name.
+    pub fn total(&self, scope: &str, part: i16) -> i64 {
+        self.totals
+            .get(scope)
+            .and_then(|t| t.get(&part))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn count(&self, scope: &str, part: i16, word: &str) -> i64 {
+        self.counts
+            .get(scope)
+            .and_then(|c| c.get(&part))
+            .and_then(|c| c.get(word))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The frequency of `word` as `field` in `commune` (the district's when the commune has too
     /// few households to say), or `None` when neither has enough.
     pub fn frequency(&self, commune: Option<&str>, field: Field, word: &str) -> Option<f64> {
         let part = field.term_frequency_part()?;
-        let scopes = [commune.unwrap_or(""), ""];
-        for scope in scopes {
-            let total = *self.totals.get(&(scope.to_string(), part)).unwrap_or(&0);
+        for scope in [commune.unwrap_or(""), ""] {
+            let total = self.total(scope, part);
             if total >= MIN_TF_HOUSEHOLDS {
-                let n = *self
-                    .counts
-                    .get(&(scope.to_string(), part, word.to_string()))
-                    .unwrap_or(&0);
                 // The candidate bears the word: at least one household does.
-                return Some(n.max(1) as f64 / total as f64);
+                return Some(self.count(scope, part, word).max(1) as f64 / total as f64);
             }
         }
         None
@@ -266,11 +301,10 @@ impl TermFrequencies {
     pub fn add(&mut self, commune: &str, head_name: &str) {
         for (part, word) in name_parts(head_name) {
             for scope in [commune, ""] {
-                *self
-                    .counts
-                    .entry((scope.to_string(), part, word.clone()))
-                    .or_default() += 1;
-                *self.totals.entry((scope.to_string(), part)).or_default() += 1;
+                let n = self.count(scope, part, &word) + 1;
+                self.insert(scope, part, &word, n);
+                let t = self.total(scope, part) + 1;
+                self.insert(scope, part, "", t);
             }
         }
     }
