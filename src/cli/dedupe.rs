@@ -14,7 +14,7 @@ use crate::domain::duplicates::model::{MODEL_VERSION, TermFrequencies};
 use crate::domain::duplicates::train::{self, Labelled, OwnedRecord};
 use crate::domain::duplicates::{
     Field, Level, Model, RETRIEVAL_SIMILARITY, SCAN_SIMILARITY, Scope, Thresholds, classify,
-    format_weight, name_blocks,
+    format_weight, name_blocks, reached_by_scan,
 };
 use crate::domain::spreadsheet::SafeCsv;
 use crate::domain::text::normalize_name;
@@ -271,48 +271,6 @@ pub fn read_registry(path: &Path) -> anyhow::Result<Vec<OwnedRecord>> {
     Ok(out)
 }
 
-/// commune, village, name, birth year, gender, CCCD, CMND, household code.
-type SampleRow = (
-    String,
-    String,
-    String,
-    Option<i32>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-/// Households drawn at random from the database, for u.
-async fn registry_sample(pool: &PgPool, n: i64) -> sqlx::Result<Vec<OwnedRecord>> {
-    let rows: Vec<SampleRow> = sqlx::query_as(
-        "SELECT h.commune_code, v.name, h.head_name, h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code
-         FROM households h JOIN villages v ON v.id = h.village_id
-         WHERE h.merged_into IS NULL ORDER BY random() LIMIT $1",
-    )
-    .bind(n)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(commune, village, head_name, birth_year, gender, cccd, old_id, household_code)| {
-                OwnedRecord {
-                    commune_name: commune.clone(),
-                    commune,
-                    village,
-                    head_name,
-                    birth_year,
-                    gender,
-                    cccd,
-                    old_id,
-                    household_code,
-                }
-            },
-        )
-        .collect())
-}
-
 /// The source line the built-in model carries: it names the files, not a date, so that
 /// retraining from the same files gives the same model byte for byte.
 pub const BUILTIN_SOURCE: &str =
@@ -331,10 +289,11 @@ async fn train_command(
     };
     let (reg, reg_source) = match registry {
         Some(p) => (read_registry(p)?, p.display().to_string()),
-        None => (
-            registry_sample(pool, 20_000).await?,
-            "sổ hộ (20.000 hộ ngẫu nhiên)".to_string(),
-        ),
+        None => {
+            let sample = duplicates::registry_sample(pool, 20_000).await?;
+            let n = sample.len();
+            (sample, format!("sổ hộ ({n} hộ ngẫu nhiên)"))
+        }
     };
     if reg.len() < 100 {
         anyhow::bail!(
@@ -380,16 +339,7 @@ async fn train_command(
     };
     model.version = MODEL_VERSION;
     if !to_file {
-        sqlx::query(
-            "INSERT INTO dedupe_models (trained_by, params, fit_pairs, registry_pairs)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(whoami())
-        .bind(serde_json::from_str::<serde_json::Value>(&model.to_json())?)
-        .bind(fit as i32)
-        .bind(reg.len() as i32)
-        .execute(pool)
-        .await?;
+        duplicates::store_model(pool, &model, &whoami(), fit, reg.len()).await?;
     }
     Ok(model)
 }
@@ -513,7 +463,7 @@ fn section(out: &mut String, title: &str, scored: &[Scored<'_>], sims: Option<&[
                 n += 1;
                 retrieved +=
                     usize::from(*sim >= RETRIEVAL_SIMILARITY || s.level == Some(Level::Certain));
-                scanned += usize::from(*sim >= SCAN_SIMILARITY);
+                scanned += usize::from(reached_by_scan(*sim));
                 let (a, b) = (
                     name_blocks(&normalize_name(&s.pair.a.head_name)),
                     name_blocks(&normalize_name(&s.pair.b.head_name)),

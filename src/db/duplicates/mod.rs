@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub use crate::domain::duplicates::SameIds;
+use crate::domain::duplicates::train::OwnedRecord;
 use crate::domain::duplicates::{
     Field, Level, Model, RETRIEVAL_SIMILARITY, Record, SCAN_SIMILARITY, Scope, TermFrequencies,
     Thresholds, Verdict, classify, name_blocks,
@@ -128,6 +129,71 @@ pub async fn model(pool: &PgPool) -> sqlx::Result<Model> {
         }
     }
     Ok(Model::builtin())
+}
+
+/// commune, village, name, birth year, gender, CCCD, CMND, household code.
+type SampleRow = (
+    String,
+    String,
+    String,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Households drawn at random from the database, for u.
+pub async fn registry_sample(pool: &PgPool, n: i64) -> sqlx::Result<Vec<OwnedRecord>> {
+    let rows: Vec<SampleRow> = sqlx::query_as(
+        "SELECT h.commune_code, v.name, h.head_name, h.birth_year, h.gender, h.cccd, h.old_id_number, h.household_code
+         FROM households h JOIN villages v ON v.id = h.village_id
+         WHERE h.merged_into IS NULL ORDER BY random() LIMIT $1",
+    )
+    .bind(n)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(commune, village, head_name, birth_year, gender, cccd, old_id, household_code)| {
+                OwnedRecord {
+                    commune_name: commune.clone(),
+                    commune,
+                    village,
+                    head_name,
+                    birth_year,
+                    gender,
+                    cccd,
+                    old_id,
+                    household_code,
+                }
+            },
+        )
+        .collect())
+}
+
+/// Store a model `giupdo dedupe train` estimated; the check uses it from now on.
+pub async fn store_model(
+    pool: &PgPool,
+    model: &Model,
+    by: &str,
+    fit_pairs: usize,
+    registry: usize,
+) -> sqlx::Result<()> {
+    let params: serde_json::Value =
+        serde_json::from_str(&model.to_json()).expect("a model serialises to JSON");
+    sqlx::query(
+        "INSERT INTO dedupe_models (trained_by, params, fit_pairs, registry_pairs)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(by)
+    .bind(params)
+    .bind(fit_pairs as i32)
+    .bind(registry as i32)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// How common the name words of `names` are in `communes` and in the whole registry.

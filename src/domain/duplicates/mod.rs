@@ -85,6 +85,11 @@ pub const RETRIEVAL_SIMILARITY: f32 = 0.45;
 /// alike: at 0,45 a commune of 100.000 households gave millions of household pairs to score.
 pub const SCAN_SIMILARITY: f32 = 0.55;
 
+/// Would the review scan pair two names this alike (pg_trgm similarity of their keys)?
+pub fn reached_by_scan(similarity: f32) -> bool {
+    similarity >= SCAN_SIMILARITY
+}
+
 /// Where the pair comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
