@@ -72,44 +72,37 @@ CREATE TABLE name_word_counts (
     CONSTRAINT name_word_counts_pkey PRIMARY KEY (commune_code, part, word)
 );
 
--- The change a statement makes: +1 for each new row's words, -1 for each old row's, the rows
--- whose name and commune did not change left out (a status update changes nothing here).
+-- Updates: −1 for each old row's words, +1 for each new row's, the rows whose name and commune
+-- did not change left out (a status update changes nothing here).
 CREATE FUNCTION public.name_word_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH changed_new AS (
-        SELECT n.commune_code, n.head_name FROM new_rows n
-        WHERE TG_OP = 'INSERT' OR NOT EXISTS (
-            SELECT 1 FROM old_rows o WHERE o.id = n.id AND o.head_name = n.head_name AND o.commune_code = n.commune_code)
-    ), changed_old AS (
-        SELECT o.commune_code, o.head_name FROM old_rows o
-        WHERE TG_OP = 'DELETE' OR NOT EXISTS (
-            SELECT 1 FROM new_rows n WHERE n.id = o.id AND n.head_name = o.head_name AND n.commune_code = o.commune_code)
-    ), delta AS (
-        SELECT c.commune_code, p.part, p.word, 1 AS d FROM changed_new c, public.name_parts(c.head_name) p
+    WITH changed AS (
+        SELECT n.commune_code, n.head_name, 1 AS d FROM new_rows n
+        WHERE NOT EXISTS (SELECT 1 FROM old_rows o
+                          WHERE o.id = n.id AND o.head_name = n.head_name AND o.commune_code = n.commune_code)
         UNION ALL
-        SELECT c.commune_code, p.part, '', 1 FROM changed_new c, public.name_parts(c.head_name) p
-        UNION ALL
-        SELECT c.commune_code, p.part, p.word, -1 FROM changed_old c, public.name_parts(c.head_name) p
-        UNION ALL
-        SELECT c.commune_code, p.part, '', -1 FROM changed_old c, public.name_parts(c.head_name) p
-    ), scoped AS (
-        SELECT s.scope, d.part, d.word, sum(d.d) AS d
-        FROM delta d CROSS JOIN LATERAL (VALUES (d.commune_code), ('')) AS s(scope)
-        GROUP BY 1, 2, 3 HAVING sum(d.d) <> 0
+        SELECT o.commune_code, o.head_name, -1 FROM old_rows o
+        WHERE NOT EXISTS (SELECT 1 FROM new_rows n
+                          WHERE n.id = o.id AND n.head_name = o.head_name AND n.commune_code = o.commune_code)
     )
     INSERT INTO public.name_word_counts AS c (commune_code, part, word, n)
-    SELECT scope, part, word, d FROM scoped ORDER BY 1, 2, 3
+    SELECT s.scope, p.part, w.word, sum(x.d)
+    FROM changed x
+    CROSS JOIN LATERAL public.name_parts(x.head_name) p
+    CROSS JOIN LATERAL (VALUES (p.word), ('')) AS w(word)
+    CROSS JOIN LATERAL (VALUES (x.commune_code), ('')) AS s(scope)
+    GROUP BY 1, 2, 3 HAVING sum(x.d) <> 0 ORDER BY 1, 2, 3
     ON CONFLICT (commune_code, part, word) DO UPDATE SET n = c.n + excluded.n;
     RETURN NULL;
 END $$;
 
--- Transition tables are named per event; the function reads new_rows and old_rows, so each
--- trigger gives both names (an empty table stands in for the one an event has not).
-CREATE FUNCTION public.name_word_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Inserts and deletes: each household's words counted once, +1 or −1 (the trigger's argument);
+-- both triggers name their transition table `changed`.
+CREATE FUNCTION public.name_word_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO public.name_word_counts AS c (commune_code, part, word, n)
-    SELECT s.scope, p.part, w.word, count(*)
-    FROM new_rows x
+    SELECT s.scope, p.part, w.word, TG_ARGV[0]::int * count(*)
+    FROM changed x
     CROSS JOIN LATERAL public.name_parts(x.head_name) p
     CROSS JOIN LATERAL (VALUES (p.word), ('')) AS w(word)
     CROSS JOIN LATERAL (VALUES (x.commune_code), ('')) AS s(scope)
@@ -119,24 +112,11 @@ BEGIN
 END $$;
 
 CREATE TRIGGER households_name_word_counts_insert AFTER INSERT ON households
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.name_word_counts_insert();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.name_word_counts_add('1');
 CREATE TRIGGER households_name_word_counts_update AFTER UPDATE ON households
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.name_word_counts_apply();
-
-CREATE FUNCTION public.name_word_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.name_word_counts AS c (commune_code, part, word, n)
-    SELECT s.scope, p.part, w.word, -count(*)
-    FROM old_rows x
-    CROSS JOIN LATERAL public.name_parts(x.head_name) p
-    CROSS JOIN LATERAL (VALUES (p.word), ('')) AS w(word)
-    CROSS JOIN LATERAL (VALUES (x.commune_code), ('')) AS s(scope)
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    ON CONFLICT (commune_code, part, word) DO UPDATE SET n = c.n + excluded.n;
-    RETURN NULL;
-END $$;
 CREATE TRIGGER households_name_word_counts_delete AFTER DELETE ON households
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.name_word_counts_delete();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.name_word_counts_add('-1');
 
 INSERT INTO name_word_counts (commune_code, part, word, n)
 SELECT s.scope, p.part, w.word, count(*)

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 pub mod compare;
 pub mod model;
+pub mod spelling;
 pub mod train;
 
 pub use compare::{Agreement, Field, Record};

@@ -129,7 +129,7 @@ pub(super) async fn probable_duplicates(
         let (mut lines, mut communes, mut villages, mut keys) = (vec![], vec![], vec![], vec![]);
         for (i, (_, d)) in chunk.iter().enumerate() {
             let key = normalize_name(&d.head_name);
-            let decoded = crate::domain::duplicates::compare::decoded_key(&d.head_name);
+            let decoded = crate::domain::duplicates::spelling::decoded_key(&d.head_name);
             for k in std::iter::once(key.clone()).chain((decoded != key).then_some(decoded)) {
                 lines.push(i as i32);
                 communes.push(d.commune_code.clone());
