@@ -39,6 +39,87 @@ pub enum ImportWhat {
         #[arg(long)]
         skip_unmatched: bool,
     },
+    /// Kết quả rà soát hộ nghèo theo chuẩn nghèo đa chiều (danh sách của xã: Mã hộ hoặc Số CCCD,
+    /// Thu nhập bình quân, các chỉ số thiếu hụt ghi "x", Tâm tư nguyện vọng): kiểm tra mọi dòng,
+    /// rồi ghi tất cả trong một giao dịch (hoặc không ghi gì).
+    Profiles {
+        /// Tệp .xlsx hoặc .csv.
+        file: PathBuf,
+        /// Năm rà soát (cột "Năm rà soát" trong tệp, nếu có, được ưu tiên).
+        #[arg(long)]
+        year: i32,
+        /// Khu vực cho các dòng để trống cột Khu vực: nong-thon hoặc thanh-thi.
+        #[arg(long, default_value = "nong-thon")]
+        area: String,
+        /// Chỉ nhận hộ của xã này (mã xã).
+        #[arg(long)]
+        commune: Option<String>,
+        /// Chỉ kiểm tra, không ghi.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+async fn import_profiles(
+    pool: &sqlx::PgPool,
+    file: PathBuf,
+    year: i32,
+    area: String,
+    commune: Option<String>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use crate::domain::poverty::Area;
+    use crate::import::profiles::{Target, check, commit};
+    let area = Area::parse(&area.replace('-', " "))
+        .with_context(|| format!("Khu vực “{area}”: ghi nong-thon hoặc thanh-thi."))?;
+    let bytes =
+        std::fs::read(&file).with_context(|| format!("Không đọc được tệp {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let table = crate::import::read_table(&bytes, &name).map_err(anyhow::Error::msg)?;
+    let target = Target {
+        review_year: year,
+        default_area: area,
+        only_commune: commune,
+    };
+    let c = check(pool, &table, &target)
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    println!(
+        "{} dòng (tiêu đề ở {}): {} hộ hợp lệ, {} lỗi.",
+        c.total_rows,
+        c.layout.header_label(),
+        c.rows.len(),
+        c.problems.len()
+    );
+    for pr in c.problems.iter().take(200) {
+        println!("{:>6}  {:<28} {}", pr.line, pr.column, pr.message);
+    }
+    if !c.problems.is_empty() {
+        bail!("Không ghi gì: hãy sửa các dòng lỗi rồi chạy lại.");
+    }
+    if c.rows.is_empty() {
+        bail!("Tệp không có dòng hộ nào.");
+    }
+    for r in c.rows.iter().take(20) {
+        println!(
+            "{:>6}  {:<28} {:>12}  {} chỉ số thiếu hụt  {}",
+            r.line,
+            r.head_name,
+            crate::domain::money::group_thousands(r.profile.income_per_person),
+            r.profile.short_of.len(),
+            r.implied.label()
+        );
+    }
+    if dry_run {
+        println!("Chỉ kiểm tra: chưa ghi gì.");
+        return Ok(());
+    }
+    commit(pool, &By::system("giupdo import profiles"), &c, &name).await?;
+    println!("Đã ghi kết quả rà soát của {} hộ.", c.rows.len());
+    Ok(())
 }
 
 async fn import_history(
@@ -130,6 +211,13 @@ pub(super) async fn run(
             dry_run,
             skip_unmatched,
         } => return import_history(pool, thresholds, file, dry_run, skip_unmatched).await,
+        ImportWhat::Profiles {
+            file,
+            year,
+            area,
+            commune,
+            dry_run,
+        } => return import_profiles(pool, file, year, area, commune, dry_run).await,
         ImportWhat::Households {
             file,
             commune,

@@ -13,6 +13,7 @@ pub mod import_batches;
 pub mod login_attempts;
 pub mod photos;
 pub mod places;
+pub mod profiles;
 pub mod sponsorships;
 pub mod stats;
 pub mod targets;

@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod households;
+pub mod profiles;
 
 use std::io::Cursor;
 

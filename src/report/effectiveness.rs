@@ -120,3 +120,118 @@ pub async fn effectiveness(
         })
         .collect())
 }
+
+/// For each (form of help, indicators) asked, over every counted sponsorship of the district: the
+/// households helped that way while short of at least one of those indicators at their last review
+/// before the help and reviewed officially after it, and how many of them escaped poverty. In the
+/// order asked; (0, 0) where nothing matches or no indicator is given.
+pub async fn similar_results(
+    pool: &PgPool,
+    asked: &[(String, Vec<String>)],
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut out = Vec::with_capacity(asked.len());
+    for (group, indicators) in asked {
+        if indicators.is_empty() {
+            out.push((0, 0));
+            continue;
+        }
+        let (observed, escaped): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE f.last_status IS NOT NULL), count(f.escaped_in)
+             FROM effectiveness_facts f
+             WHERE f.short_before && $2 AND f.support_group = $1 AND sponsorship_counts(f.state)",
+        )
+        .bind(group)
+        .bind(indicators)
+        .fetch_one(pool)
+        .await?;
+        out.push((observed, escaped));
+    }
+    Ok(out)
+}
+
+/// One (form of help, indicator) cell of "effectiveness by deprivation".
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeprivationRow {
+    pub grp: String,
+    pub indicator: String,
+    /// Households short of the indicator at their last review before the help.
+    pub short_before: i64,
+    /// Of those, reviewed again after the help; of those, no longer short; still short.
+    pub reviewed_after: i64,
+    pub resolved: i64,
+    pub still_short: i64,
+    /// Of `short_before`, reviewed officially as escaped after the help.
+    pub escaped: i64,
+}
+
+/// Which deprivations were resolved after the help, per form of help and indicator, over the
+/// counted sponsorships of `year` (None: all) in the viewer's scope.
+pub async fn deprivation_effects(
+    pool: &PgPool,
+    scope: &Scope,
+    year: Option<i32>,
+) -> sqlx::Result<Vec<DeprivationRow>> {
+    let (agency, commune, nothing) = scope_params(scope);
+    if nothing {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT f.support_group AS grp, i.indicator, count(*) AS short_before,
+                count(*) FILTER (WHERE f.short_after IS NOT NULL) AS reviewed_after,
+                count(*) FILTER (WHERE f.short_after IS NOT NULL AND NOT i.indicator = ANY (f.short_after)) AS resolved,
+                count(*) FILTER (WHERE i.indicator = ANY (f.short_after)) AS still_short,
+                count(f.escaped_in) AS escaped
+         FROM effectiveness_facts f CROSS JOIN LATERAL unnest(f.short_before) AS i (indicator)
+         WHERE sponsorship_counts(f.state) AND f.short_before <> '{}'
+           AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
+                                            WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
+           AND ($2::text IS NULL OR f.commune_code = $2)
+           AND ($3::int IS NULL OR f.year = $3)
+         GROUP BY 1, 2",
+    )
+    .persistent(false)
+    .bind(agency)
+    .bind(&commune)
+    .bind(year)
+    .fetch_all(pool)
+    .await
+}
+
+/// The households helped, by their shortfalls before the help and the form of help: how many,
+/// how many reviewed after, how many escaped. The caller folds the shortfalls into profiles.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileResultRow {
+    pub short_before: Vec<String>,
+    pub grp: String,
+    pub households: i64,
+    pub reviewed: i64,
+    pub escaped: i64,
+}
+
+pub async fn profile_results(
+    pool: &PgPool,
+    scope: &Scope,
+    year: Option<i32>,
+) -> sqlx::Result<Vec<ProfileResultRow>> {
+    let (agency, commune, nothing) = scope_params(scope);
+    if nothing {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT f.short_before, f.support_group AS grp, count(*) AS households,
+                count(f.last_status) AS reviewed, count(f.escaped_in) AS escaped
+         FROM effectiveness_facts f
+         WHERE sponsorship_counts(f.state) AND f.short_before IS NOT NULL
+           AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
+                                            WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
+           AND ($2::text IS NULL OR f.commune_code = $2)
+           AND ($3::int IS NULL OR f.year = $3)
+         GROUP BY 1, 2",
+    )
+    .persistent(false)
+    .bind(agency)
+    .bind(&commune)
+    .bind(year)
+    .fetch_all(pool)
+    .await
+}

@@ -9,7 +9,7 @@ pub mod effectiveness;
 pub mod export;
 pub mod figures;
 
-pub use effectiveness::effectiveness;
+pub use effectiveness::{deprivation_effects, effectiveness, profile_results, similar_results};
 
 use sqlx::{PgPool, QueryBuilder};
 use uuid::Uuid;

@@ -24,6 +24,7 @@ pub mod offload;
 pub mod page;
 pub mod photos;
 pub mod places;
+pub mod profiles;
 pub mod reports;
 mod routes;
 pub mod sponsorships;

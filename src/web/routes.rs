@@ -7,7 +7,7 @@ use axum::routing::MethodRouter;
 use super::AppState;
 use super::{
     accounts, admin, agencies, audit, auth, campaigns, duplicates, effectiveness, health, history,
-    home, households, imports, photos, places, reports, sponsorships,
+    home, households, imports, photos, places, profiles, reports, sponsorships,
 };
 use crate::domain::roles::{ADMIN, Access, DISTRICT, Role};
 
@@ -415,6 +415,20 @@ pub(super) fn routes() -> Routes {
             Access::Roles(DISTRICT),
             post(history::confirm),
         ),
+        // The yearly progress sheet (issue #26): one, or an agency's batch of a year. Visibility is
+        // the sponsorship's (its agencies, its commune, the district).
+        r(
+            Method::GET,
+            "/nhan-giup/phieu-tien-do",
+            signed_in,
+            get(sponsorships::progress_sheets),
+        ),
+        r(
+            Method::GET,
+            "/nhan-giup/{id}/phieu-tien-do",
+            signed_in,
+            get(sponsorships::progress_sheet),
+        ),
         r(
             Method::GET,
             "/nhan-giup/{id}",
@@ -466,6 +480,39 @@ pub(super) fn routes() -> Routes {
             "/ho/{id}/dong-y-anh",
             Access::Roles(REGISTRY),
             post(photos::set_consent),
+        ),
+        // The deprivation profile from the commune's yearly review (issue #26): the commune
+        // official and the district keep it; agency staff only read it.
+        r(
+            Method::GET,
+            "/ho/{id}/ra-soat",
+            Access::Roles(REGISTRY),
+            get(profiles::form),
+        ),
+        r(
+            Method::POST,
+            "/ho/{id}/ra-soat",
+            Access::Roles(REGISTRY),
+            post(profiles::save),
+        ),
+        r(
+            Method::GET,
+            "/ho/ra-soat/nhap",
+            Access::Roles(REGISTRY),
+            get(profiles::import_form),
+        ),
+        r(
+            Method::POST,
+            "/ho/ra-soat/nhap",
+            Access::Roles(REGISTRY),
+            post(profiles::import_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(imports::UPLOAD_LIMIT)),
+        ),
+        r(
+            Method::GET,
+            "/ho/ra-soat/mau.xlsx",
+            Access::Roles(REGISTRY),
+            get(profiles::import_template),
         ),
         r(
             Method::GET,

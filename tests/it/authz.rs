@@ -393,6 +393,35 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid, photo: Uuid
             vec![("dong_y", "agreed".to_string())],
             "L R R 403 403 R 404",
         ),
+        // The deprivation profile (issue #26): the commune and the district keep it; agency
+        // staff read it on the household page but never edit it.
+        get(
+            "/ho/{id}/ra-soat",
+            format!("/ho/{}/ra-soat", w.household_x),
+            "L 200 200 403 403 200 404",
+        ),
+        post(
+            "/ho/{id}/ra-soat",
+            format!("/ho/{}/ra-soat", w.household_x),
+            vec![],
+            "L 422 422 403 403 422 404",
+        ),
+        get(
+            "/ho/ra-soat/nhap",
+            "/ho/ra-soat/nhap".into(),
+            "L 200 200 403 403 200 200",
+        ),
+        post(
+            "/ho/ra-soat/nhap",
+            "/ho/ra-soat/nhap".into(),
+            vec![],
+            "L 400 400 403 403 400 400",
+        ),
+        get(
+            "/ho/ra-soat/mau.xlsx",
+            "/ho/ra-soat/mau.xlsx".into(),
+            "L 200 200 403 403 200 200",
+        ),
         // Sponsorships: one of household X, pledged by agency A.
         get(
             "/nhan-giup",
@@ -441,6 +470,17 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid, photo: Uuid
             "/nhan-giup/{id}",
             format!("/nhan-giup/{sponsorship}"),
             "L 200 200 200 404 200 404",
+        ),
+        // The progress sheet: whoever may see the sponsorship; the batch is the viewer's own.
+        get(
+            "/nhan-giup/{id}/phieu-tien-do",
+            format!("/nhan-giup/{sponsorship}/phieu-tien-do"),
+            "L 200 200 200 404 200 404",
+        ),
+        get(
+            "/nhan-giup/phieu-tien-do",
+            "/nhan-giup/phieu-tien-do".into(),
+            "L 200 200 200 200 200 200",
         ),
         post(
             "/nhan-giup/{id}/tu-choi",

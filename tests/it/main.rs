@@ -19,6 +19,7 @@ mod foundation;
 mod ha;
 mod ops;
 mod photos;
+mod profiles;
 mod registry;
 mod reports;
 mod resilience;

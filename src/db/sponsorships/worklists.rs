@@ -262,3 +262,31 @@ pub async fn of_district(
     .await?;
     Ok((rows, total))
 }
+
+/// The sponsorships an agency takes part in for a campaign year (counted ones: not withdrawn or
+/// rejected), in the official order, optionally only in one commune: the batch of progress
+/// sheets. At most `limit`.
+pub async fn sheet_batch(
+    pool: &PgPool,
+    agency: Uuid,
+    year: i32,
+    commune: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT s.id FROM sponsorships s
+         JOIN campaigns c ON c.id = s.campaign_id
+         JOIN sponsorship_agencies x ON x.sponsorship_id = s.id AND x.agency_id = $1
+         JOIN households h ON h.id = s.household_id
+         JOIN villages v ON v.id = h.village_id
+         WHERE c.year = $2 AND sponsorship_counts(s.state) AND ($3::text IS NULL OR s.commune_code = $3)
+         ORDER BY s.commune_code, v.name, h.head_name, s.id
+         LIMIT $4",
+    )
+    .bind(agency)
+    .bind(year)
+    .bind(commune)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

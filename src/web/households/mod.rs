@@ -205,7 +205,7 @@ fn cccd_for(actor: &Actor, commune: &str, cccd: Option<&str>) -> Option<String> 
 }
 
 /// A household this user may see; any other id (another commune's, unknown, malformed) is a 404.
-async fn visible_household(
+pub(super) async fn visible_household(
     state: &AppState,
     actor: &Actor,
     id: &str,

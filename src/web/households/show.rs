@@ -94,6 +94,10 @@ pub struct HouseholdPage {
     pub consent: &'static str,
     pub consent_code: &'static str,
     pub consent_by: String,
+    /// The commune's reviews under the poverty standard, oldest first (issue #26).
+    pub reviews: Vec<crate::web::profiles::ReviewView>,
+    /// Forms of help that fit its latest review, needs and wishes.
+    pub suggestions: Vec<crate::domain::poverty::Suggestion>,
 }
 
 pub async fn show(
@@ -140,8 +144,17 @@ pub async fn show(
             state: r.state.label(),
         })
         .collect();
-    let statuses =
-        crate::web::sponsorships::status_lines(households::status_history(&state.db, id).await?);
+    let status_rows = households::status_history(&state.db, id).await?;
+    let standards = crate::db::profiles::standards(&state.db).await?;
+    let profile_rows = crate::db::profiles::of_household(&state.db, id).await?;
+    let reviews = crate::web::profiles::reviews(
+        &standards,
+        &profile_rows,
+        &status_rows,
+        (h.status_year, &h.status),
+    );
+    let suggestions = crate::web::profiles::suggestions(&standards, &profile_rows, &h);
+    let statuses = crate::web::sponsorships::status_lines(status_rows);
     let visits = crate::db::sponsorships::visits_of_household(&state.db, id)
         .await?
         .iter()
@@ -170,6 +183,8 @@ pub async fn show(
         _ => String::new(),
     };
     Ok(HouseholdPage {
+        reviews,
+        suggestions,
         photos,
         consent: consent.label(),
         consent_code: consent.as_str(),

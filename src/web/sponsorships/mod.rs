@@ -39,11 +39,13 @@ const MEMBER_ROWS: usize = 3;
 mod actions;
 mod list;
 mod pledge;
+mod sheet;
 mod show;
 
 pub use actions::*;
 pub use list::*;
 pub use pledge::*;
+pub use sheet::*;
 pub use show::*;
 
 // ----------------------------------------------------------------------------------------------

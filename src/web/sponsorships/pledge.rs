@@ -31,6 +31,8 @@ pub struct Chosen {
     pub history: Vec<(i32, String, String)>,
     /// Households that may be this one, already adopted in this campaign: (name, place, holder).
     pub twins: Vec<(String, String, String)>,
+    /// Forms of help that fit its review, needs and wishes, with measured results (issue #26).
+    pub advice: Vec<crate::web::profiles::AdviceLine>,
 }
 
 /// The pledge form as typed.
@@ -175,7 +177,9 @@ async fn chosen(state: &AppState, campaign: Uuid, household: Uuid) -> AppResult<
             ));
         }
     }
+    let advice = crate::web::profiles::advice(state, &h, true).await?;
     Ok(Some(Chosen {
+        advice,
         id: h.id,
         head_name: h.head_name,
         place: format!("{}, {}", h.village_name, h.commune_name),

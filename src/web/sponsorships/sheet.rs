@@ -1,0 +1,175 @@
+//! The yearly progress sheet of a sponsored household (issue #26): one A4 page an agency head signs
+//! off and a sponsor keeps — who helped, what was pledged and delivered (with the photos the
+//! viewer may see), the visits and their findings, the household's profile before and after the
+//! help, its official status year by year, and its own words. Built from the same figures as the
+//! sponsorship page ([`show_page`]), so the two cannot disagree. One sheet, or a batch: all of an
+//! agency's households of a year.
+
+use super::*;
+use crate::web::profiles::{ReviewView, reviews};
+
+/// One household's sheet.
+pub struct Sheet {
+    pub p: ShowPage,
+    pub before: Option<ReviewView>,
+    pub after: Option<ReviewView>,
+    /// The household's own words: its wishes at the latest review.
+    pub wishes: String,
+}
+
+impl Sheet {
+    pub fn agencies(&self) -> String {
+        self.p
+            .members
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sponsorships/sheet.html")]
+pub struct SheetsPage {
+    pub title: String,
+    pub back: String,
+    pub sheets: Vec<Sheet>,
+    pub asset_version: &'static str,
+    pub printed_on: String,
+    /// For the district and commune officials without an agency chosen: the agencies to choose
+    /// from, and the year.
+    pub choose: Vec<(Uuid, String)>,
+    pub year: i32,
+}
+
+/// The most sheets in one batch (a large agency's year fits; more would be a very long print).
+pub const BATCH_LIMIT: i64 = 300;
+
+async fn sheet(state: &AppState, actor: &Actor, ctx: Ctx, d: Detail) -> AppResult<Sheet> {
+    let household = d.household_id;
+    let year = d.year;
+    let p = show_page(
+        state,
+        actor,
+        ctx,
+        d,
+        DeliveryInput::default(),
+        VisitInput::default(),
+        Errors::default(),
+    )
+    .await?;
+    let standards = crate::db::profiles::standards(&state.db).await?;
+    let rows = crate::db::profiles::of_household(&state.db, household).await?;
+    let statuses = households::status_history(&state.db, household).await?;
+    let h = households::get(&state.db, household)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut all = reviews(&standards, &rows, &statuses, (h.status_year, &h.status));
+    let wishes = rows.last().map(|r| r.wishes.clone()).unwrap_or_default();
+    // Before: the last review up to the campaign's year; after: the latest one after it.
+    let split = all.iter().position(|r| r.year > year).unwrap_or(all.len());
+    let after = if split < all.len() { all.pop() } else { None };
+    all.truncate(split);
+    let before = all.pop();
+    Ok(Sheet {
+        p,
+        before,
+        after,
+        wishes,
+    })
+}
+
+pub async fn progress_sheet(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<SheetsPage> {
+    let d = visible(&state, &actor, &id).await?;
+    let back = format!("/nhan-giup/{}", d.id);
+    let title = format!("Phiếu theo dõi giúp đỡ hộ {} năm {}", d.head_name, d.year);
+    let s = sheet(&state, &actor, ctx, d).await?;
+    Ok(SheetsPage {
+        title,
+        back,
+        year: s.p.d.year,
+        sheets: vec![s],
+        asset_version: crate::web::page::ASSET_VERSION,
+        printed_on: format_date(today()),
+        choose: Vec::new(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct BatchParams {
+    pub nam: Option<String>,
+    /// The agency, for the district and commune officials (agency staff print their own).
+    pub don_vi: Option<String>,
+}
+
+pub async fn progress_sheets(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ctx: Ctx,
+    Query(q): Query<BatchParams>,
+) -> AppResult<Response> {
+    let year = match nonblank(&q.nam).and_then(|y| y.parse::<i32>().ok()) {
+        Some(y) => y,
+        None => campaigns::current(&state.db)
+            .await?
+            .map(|c| c.year)
+            .ok_or(AppError::NotFound)?,
+    };
+    let agency = match (actor.role, actor.agency_id) {
+        (Role::Agency, Some(a)) => a,
+        _ => match nonblank(&q.don_vi).and_then(|a| a.parse::<Uuid>().ok()) {
+            Some(a) => a,
+            None => {
+                return Ok(SheetsPage {
+                    title: format!("Phiếu theo dõi giúp đỡ hộ nghèo năm {year}"),
+                    back: "/nhan-giup".into(),
+                    sheets: Vec::new(),
+                    asset_version: crate::web::page::ASSET_VERSION,
+                    printed_on: format_date(today()),
+                    choose: crate::db::agencies::others(&state.db, Uuid::nil()).await?,
+                    year,
+                }
+                .into_response());
+            }
+        },
+    };
+    let commune = match actor.scope() {
+        Scope::Commune(c) => Some(c),
+        Scope::Nothing => return Err(AppError::NotFound),
+        _ => None,
+    };
+    let ids = db::sheet_batch(&state.db, agency, year, commune.as_deref(), BATCH_LIMIT).await?;
+    let mut sheets = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(d) = db::get(&state.db, id).await? {
+            let ctx = Ctx {
+                actor: ctx.actor.clone(),
+                flash: None,
+            };
+            sheets.push(sheet(&state, &actor, ctx, d).await?);
+        }
+    }
+    let name = sheets
+        .first()
+        .and_then(|s| s.p.members.iter().find(|m| m.lead).map(|m| m.name.clone()))
+        .unwrap_or_default();
+    Ok(SheetsPage {
+        title: format!(
+            "Phiếu theo dõi giúp đỡ hộ nghèo năm {year}{}{}",
+            if name.is_empty() { "" } else { " — " },
+            name
+        ),
+        back: "/nhan-giup".into(),
+        sheets,
+        asset_version: crate::web::page::ASSET_VERSION,
+        printed_on: format_date(today()),
+        choose: Vec::new(),
+        year,
+    }
+    .into_response())
+}
