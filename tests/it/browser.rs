@@ -796,3 +796,133 @@ async fn the_three_journeys_in_chromium_on_a_desktop_and_a_phone() {
     }
     each_roles_work_pages_on_a_phone(&driver).await;
 }
+
+/// WebDriver's "Print Page" (W3C), which Chromium answers with the page as a PDF (base64): the
+/// print that the agency head signs, on A4 paper.
+#[derive(Debug)]
+struct PrintA4;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PrintA4 {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/print", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({
+            "page": { "width": 21.0, "height": 29.7 },
+            "margin": { "top": 1.5, "bottom": 1.5, "left": 2.0, "right": 1.5 },
+            "background": true,
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// The pages of a PDF as Chromium writes it (its page dictionaries are not compressed).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.matches("/Type /Page")
+        .count()
+        .saturating_sub(text.matches("/Type /Pages").count())
+}
+
+/// Issue #26: the yearly progress sheet in Chromium at A4: one household on one page, a batch of
+/// two on two, its figures those of the sponsorship page. The screenshot (A4 at 96 dpi) and the
+/// PDFs are kept under `target/e2e/`.
+#[tokio::test]
+async fn the_progress_sheet_prints_one_household_per_a4_page() {
+    use base64::Engine as _;
+    let (app, w) = setup().await;
+    let s = crate::fixtures::confirmed_sponsorship(&app, w.household_x, w.agency_a).await;
+    crate::fixtures::confirmed_sponsorship(&app, w.household_y, w.agency_a).await;
+    let year: i32 = sqlx::query_scalar("SELECT year FROM campaigns WHERE is_current")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO household_profiles (household_id, review_year, standard_code, area, income_per_person, short_of, wishes)
+         VALUES ($1, $2, 'nd07-2021', 'rural', 900000, '{viec_lam,bao_hiem_y_te,chat_luong_nha,nha_tieu}',
+                 'Gia đình mong được hỗ trợ bò giống, sửa lại mái nhà trước mùa mưa và cho con đi học đầy đủ'),
+                ($1, $2 + 1, 'nd07-2021', 'rural', 1650000, '{nha_tieu}', 'Muốn mở rộng chuồng trại, học thêm kỹ thuật')",
+    )
+    .bind(w.household_x)
+    .bind(year)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO deliveries (sponsorship_id, agency_id, delivered_on, item, quantity, unit, unit_value, total_value, delivered_by)
+         SELECT $1, $2, (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, item, 1, 'con', v, v, 'Nguyễn Văn An'
+         FROM (VALUES ('Bò cái giống', 12500000::bigint), ('Thức ăn, thuốc thú y', 3500000)) AS d (item, v)",
+    )
+    .bind(s)
+    .bind(w.agency_a)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sponsorships SET delivered_value = 16000000, state = 'target_reached' WHERE id = $1")
+        .bind(s)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let driver = Driver::start().await;
+    let b = Browser::open(&driver, &app, Screen::Desktop).await;
+    b.login("agency.a", &w.logins[2].1).await;
+    b.goto(&format!("/nhan-giup/{s}")).await;
+    let on_page = b.text("#delivered").await;
+    // A4 at 96 dpi: 794 × 1123 CSS pixels.
+    b.c.set_window_size(794, 1123).await.expect("window size");
+    b.goto(&format!("/nhan-giup/{s}/phieu-tien-do")).await;
+    assert_eq!(b.text(".sheet .delivered").await, on_page);
+    assert_eq!(on_page, "16.000.000 đ");
+    assert!(
+        b.text(".sheet .profile")
+            .await
+            .contains(&format!("Sau (rà soát {})", year + 1))
+    );
+    assert!(
+        b.text(".sheet .statuses")
+            .await
+            .contains(&format!("{year}: Hộ nghèo")),
+        "the official status of the campaign's year"
+    );
+    b.screenshot("progress-sheet-a4").await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
+    let print = |name: &'static str| {
+        let c = b.c.clone();
+        let dir = dir.clone();
+        async move {
+            let v = c.issue_cmd(PrintA4).await.expect("print");
+            let pdf = base64::engine::general_purpose::STANDARD
+                .decode(v.as_str().expect("base64 PDF"))
+                .expect("base64");
+            assert!(pdf.starts_with(b"%PDF"), "{name}: not a PDF");
+            std::fs::write(dir.join(format!("{name}.pdf")), &pdf).unwrap();
+            pdf_pages(&pdf)
+        }
+    };
+    assert_eq!(
+        print("progress-sheet").await,
+        1,
+        "one household, one A4 page"
+    );
+    b.goto(&format!("/nhan-giup/phieu-tien-do?nam={year}"))
+        .await;
+    assert_eq!(
+        b.script(
+            "return document.querySelectorAll('article.sheet').length",
+            json!([])
+        )
+        .await,
+        json!(2)
+    );
+    assert_eq!(
+        print("progress-sheets-batch").await,
+        2,
+        "two households, two pages"
+    );
+    b.close().await;
+}

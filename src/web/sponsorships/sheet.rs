@@ -48,7 +48,7 @@ pub const BATCH_LIMIT: i64 = 300;
 async fn sheet(state: &AppState, actor: &Actor, ctx: Ctx, d: Detail) -> AppResult<Sheet> {
     let household = d.household_id;
     let year = d.year;
-    let p = show_page(
+    let mut p = show_page(
         state,
         actor,
         ctx,
@@ -65,6 +65,16 @@ async fn sheet(state: &AppState, actor: &Actor, ctx: Ctx, d: Detail) -> AppResul
         .await?
         .ok_or(AppError::NotFound)?;
     let mut all = reviews(&standards, &rows, &statuses, (h.status_year, &h.status));
+    // The official status by year: the history, and the household's current status where the
+    // history has no row for its year.
+    if !p.statuses.iter().any(|s| s.year == h.status_year) {
+        p.statuses.push(StatusLine {
+            year: h.status_year,
+            status: labels::household_status(&h.status),
+            note: "",
+        });
+        p.statuses.sort_by_key(|s| s.year);
+    }
     let wishes = rows.last().map(|r| r.wishes.clone()).unwrap_or_default();
     // Before: the last review up to the campaign's year; after: the latest one after it.
     let split = all.iter().position(|r| r.year > year).unwrap_or(all.len());
