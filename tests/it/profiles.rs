@@ -866,4 +866,29 @@ async fn the_progress_sheet_shows_the_sponsorship_pages_figures_and_the_profile_
         .await
         .unwrap();
     assert_eq!(body.matches("<article class=\"sheet\"").count(), 1);
+    // An agency of 51 households prints them 50 at a time.
+    for k in 0..50 {
+        let h = crate::fixtures::household(
+            &app,
+            COMMUNE_X,
+            &format!("Hộ Thứ {k}"),
+            &format!("0201900{:05}", 40000 + k),
+        )
+        .await;
+        confirmed_sponsorship(&app, h, w.agency_a).await;
+    }
+    let first = app
+        .get(&format!("/nhan-giup/phieu-tien-do?nam={year}"))
+        .await;
+    assert_eq!(first.count("article.sheet"), 50);
+    let next = first
+        .html()
+        .select(&scraper::Selector::parse("a.next-batch").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .map(str::to_string)
+        .expect("a link to the next batch");
+    let second = app.get(&next).await;
+    assert_eq!(second.count("article.sheet"), 1);
+    assert_eq!(second.count("a.next-batch"), 0);
 }

@@ -264,14 +264,15 @@ pub async fn of_district(
 }
 
 /// The sponsorships an agency takes part in for a campaign year (counted ones: not withdrawn or
-/// rejected), in the official order, optionally only in one commune: the batch of progress
-/// sheets. At most `limit`.
+/// rejected), in the official order, optionally only in one commune: a batch of progress sheets,
+/// `limit` of them from `offset`.
 pub async fn sheet_batch(
     pool: &PgPool,
     agency: Uuid,
     year: i32,
     commune: Option<&str>,
     limit: i64,
+    offset: i64,
 ) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "SELECT s.id FROM sponsorships s
@@ -281,12 +282,13 @@ pub async fn sheet_batch(
          JOIN villages v ON v.id = h.village_id
          WHERE c.year = $2 AND sponsorship_counts(s.state) AND ($3::text IS NULL OR s.commune_code = $3)
          ORDER BY s.commune_code, v.name, h.head_name, s.id
-         LIMIT $4",
+         LIMIT $4 OFFSET $5",
     )
     .bind(agency)
     .bind(year)
     .bind(commune)
     .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
     .await
 }

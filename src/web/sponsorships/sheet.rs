@@ -40,10 +40,14 @@ pub struct SheetsPage {
     /// from, and the year.
     pub choose: Vec<(Uuid, String)>,
     pub year: i32,
+    /// The batch shown (from 1), and the links to the batches before and after.
+    pub batch: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
 }
 
-/// The most sheets in one batch (a large agency's year fits; more would be a very long print).
-pub const BATCH_LIMIT: i64 = 300;
+/// Sheets printed at once: a large agency's year comes in batches of this many, one link each.
+pub const BATCH_SIZE: i64 = 50;
 
 async fn sheet(state: &AppState, actor: &Actor, ctx: Ctx, d: Detail) -> AppResult<Sheet> {
     let household = d.household_id;
@@ -107,6 +111,9 @@ pub async fn progress_sheet(
         asset_version: crate::web::page::ASSET_VERSION,
         printed_on: format_date(today()),
         choose: Vec::new(),
+        batch: 1,
+        prev: None,
+        next: None,
     })
 }
 
@@ -115,6 +122,8 @@ pub struct BatchParams {
     pub nam: Option<String>,
     /// The agency, for the district and commune officials (agency staff print their own).
     pub don_vi: Option<String>,
+    /// The batch (1-based) of [`BATCH_SIZE`] sheets.
+    pub dot: Option<String>,
 }
 
 pub async fn progress_sheets(
@@ -143,6 +152,9 @@ pub async fn progress_sheets(
                     printed_on: format_date(today()),
                     choose: crate::db::agencies::others(&state.db, Uuid::nil()).await?,
                     year,
+                    batch: 1,
+                    prev: None,
+                    next: None,
                 }
                 .into_response());
             }
@@ -153,7 +165,30 @@ pub async fn progress_sheets(
         Scope::Nothing => return Err(AppError::NotFound),
         _ => None,
     };
-    let ids = db::sheet_batch(&state.db, agency, year, commune.as_deref(), BATCH_LIMIT).await?;
+    let batch = nonblank(&q.dot)
+        .and_then(|b| b.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000);
+    let mut ids = db::sheet_batch(
+        &state.db,
+        agency,
+        year,
+        commune.as_deref(),
+        BATCH_SIZE + 1,
+        (batch - 1) * BATCH_SIZE,
+    )
+    .await?;
+    let more = ids.len() as i64 > BATCH_SIZE;
+    ids.truncate(BATCH_SIZE as usize);
+    let link = |b: i64| {
+        crate::web::forms::query_string(&[
+            ("nam", year.to_string()),
+            ("don_vi", q.don_vi.clone().unwrap_or_default()),
+            ("dot", b.to_string()),
+        ])
+    };
+    let next = more.then(|| format!("/nhan-giup/phieu-tien-do{}", link(batch + 1)));
+    let prev = (batch > 1).then(|| format!("/nhan-giup/phieu-tien-do{}", link(batch - 1)));
     let mut sheets = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(d) = db::get(&state.db, id).await? {
@@ -180,6 +215,9 @@ pub async fn progress_sheets(
         printed_on: format_date(today()),
         choose: Vec::new(),
         year,
+        batch,
+        prev,
+        next,
     }
     .into_response())
 }
