@@ -417,29 +417,74 @@ const ADVICE: &[(&str, &str, &str, u32)] = &[
         "Gia cầm nuôi quanh nhà (gà, vịt)",
         1,
     ),
-    ("wish:bo", "cattle", "Con giống sinh sản (bò, trâu)", 3),
-    ("wish:trau", "cattle", "Con giống sinh sản (bò, trâu)", 3),
-    ("wish:lon", "pigs", "Con giống (lợn nái)", 3),
+    // Wishes: a word with its marks, matched on the words as written (so "bỏ", "bố" and "lớn"
+    // are not "bò" and "lợn"), or a phrase without marks for wishes typed without them, matched on
+    // the unmarked text (a single unmarked word is too ambiguous: "bo", "lon", "de", "que").
+    ("wish:bò", "cattle", "Con giống sinh sản (bò, trâu)", 3),
+    ("wish:trâu", "cattle", "Con giống sinh sản (bò, trâu)", 3),
+    (
+        "wish:bo giong",
+        "cattle",
+        "Con giống sinh sản (bò, trâu)",
+        3,
+    ),
+    ("wish:nuoi bo", "cattle", "Con giống sinh sản (bò, trâu)", 3),
+    ("wish:lợn", "pigs", "Con giống (lợn nái)", 3),
     ("wish:heo", "pigs", "Con giống (lợn nái)", 3),
-    ("wish:de", "goats", "Con giống (dê)", 3),
-    ("wish:ga", "poultry", "Gia cầm nuôi quanh nhà (gà, vịt)", 3),
-    ("wish:vit", "poultry", "Gia cầm nuôi quanh nhà (gà, vịt)", 3),
+    ("wish:lon nai", "pigs", "Con giống (lợn nái)", 3),
+    ("wish:nuoi lon", "pigs", "Con giống (lợn nái)", 3),
+    ("wish:dê", "goats", "Con giống (dê)", 3),
+    ("wish:nuoi de", "goats", "Con giống (dê)", 3),
+    ("wish:gà", "poultry", "Gia cầm nuôi quanh nhà (gà, vịt)", 3),
+    ("wish:vịt", "poultry", "Gia cầm nuôi quanh nhà (gà, vịt)", 3),
     (
-        "wish:cay",
+        "wish:nuoi ga",
+        "poultry",
+        "Gia cầm nuôi quanh nhà (gà, vịt)",
+        3,
+    ),
+    (
+        "wish:cây",
         "seedlings",
         "Cây giống (quế, hồi, cây ăn quả)",
         3,
     ),
     (
-        "wish:que",
+        "wish:quế",
         "seedlings",
         "Cây giống (quế, hồi, cây ăn quả)",
         3,
     ),
-    ("wish:nha", "housing", "Sửa chữa, làm mới nhà", 3),
-    ("wish:nuoc", "other", "Bể, téc chứa nước sinh hoạt", 3),
     (
-        "wish:may",
+        "wish:cay giong",
+        "seedlings",
+        "Cây giống (quế, hồi, cây ăn quả)",
+        3,
+    ),
+    (
+        "wish:trong que",
+        "seedlings",
+        "Cây giống (quế, hồi, cây ăn quả)",
+        3,
+    ),
+    ("wish:nhà tiêu", "other", "Xây nhà tiêu hợp vệ sinh", 3),
+    ("wish:sửa nhà", "housing", "Sửa chữa, làm mới nhà", 3),
+    ("wish:làm nhà", "housing", "Sửa chữa, làm mới nhà", 3),
+    ("wish:mái nhà", "housing", "Sửa chữa, làm mới nhà", 3),
+    ("wish:sửa lại nhà", "housing", "Sửa chữa, làm mới nhà", 3),
+    ("wish:sua lai nha", "housing", "Sửa chữa, làm mới nhà", 3),
+    ("wish:sua nha", "housing", "Sửa chữa, làm mới nhà", 3),
+    ("wish:lam nha", "housing", "Sửa chữa, làm mới nhà", 3),
+    ("wish:nước", "other", "Bể, téc chứa nước sinh hoạt", 3),
+    ("wish:be nuoc", "other", "Bể, téc chứa nước sinh hoạt", 3),
+    (
+        "wish:nuoc sinh hoat",
+        "other",
+        "Bể, téc chứa nước sinh hoạt",
+        3,
+    ),
+    (
+        "wish:máy",
         "tools",
         "Công cụ và tập huấn kỹ thuật sản xuất",
         2,
@@ -490,12 +535,29 @@ pub fn suggest(
         }
     }
     if let Some(p) = profile {
-        let words = format!(" {} ", super::text::normalize_name(&p.wishes));
+        // As written (composed, lower case) and without marks, each padded for whole words.
+        let written = format!(
+            " {} ",
+            super::text::clean(&p.wishes)
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let plain = format!(" {} ", super::text::normalize_name(&p.wishes));
+        let unmarked = p.wishes.is_ascii();
         for (key, ..) in ADVICE {
-            if let Some(w) = key.strip_prefix("wish:")
-                && words.contains(&format!(" {w} "))
-                && !keys.iter().any(|(k, _)| k == key)
-            {
+            let Some(w) = key.strip_prefix("wish:") else {
+                continue;
+            };
+            // Unmarked phrases only for a wish typed without marks: once per wish either way.
+            let hit = if w.is_ascii() {
+                unmarked && plain.contains(&format!(" {w} "))
+            } else {
+                written.contains(&format!(" {w} "))
+            };
+            if hit && !keys.iter().any(|(k, _)| k == key) {
                 keys.push((key.to_string(), format!("gia đình mong muốn “{w}”")));
             }
         }
@@ -614,6 +676,31 @@ mod tests {
             ["thiếu hụt viec_lam", "thiếu vốn sản xuất"]
         );
         assert!(suggest(None, None, Needs::default()).is_empty());
+    }
+
+    #[test]
+    fn a_wish_is_read_by_its_marks_not_by_a_word_that_loses_them() {
+        let p = |wishes: &str| Profile {
+            review_year: 2024,
+            standard_code: "s".into(),
+            area: Area::Rural,
+            income_per_person: 0,
+            short_of: Vec::new(),
+            wishes: wishes.into(),
+        };
+        let groups = |w: &str| -> Vec<&'static str> {
+            suggest(None, Some(&p(w)), Needs::default())
+                .iter()
+                .map(|s| s.group)
+                .collect()
+        };
+        // "bỏ" (drop out), "bố" (father), "lớn" (big), "để" (in order to), "quê" (home village).
+        assert!(groups("Bố muốn con lớn không bỏ học, để về quê làm ăn").is_empty());
+        assert_eq!(groups("Muốn được hỗ trợ bò giống"), ["cattle"]);
+        assert_eq!(groups("muon duoc ho tro bo giong"), ["cattle"]);
+        assert_eq!(groups("Mong có vốn nuôi LỢN nái"), ["pigs"]);
+        // Decomposed (as some phones paste it) reads the same.
+        assert_eq!(groups("Mong được sửa nha\u{300}"), ["housing"]);
     }
 
     #[test]
