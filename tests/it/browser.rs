@@ -926,3 +926,101 @@ async fn the_progress_sheet_prints_one_household_per_a4_page() {
     );
     b.close().await;
 }
+
+/// Issue #27: the layout defects a new user met, checked on an emulated 360 px phone and a 1366 px
+/// desktop: the duplicate check's search button within the phone's width; the effectiveness table
+/// read without sideways scrolling on the desktop (each form of support on at most two lines) and
+/// as cards on the phone.
+#[tokio::test]
+async fn the_duplicate_search_and_the_effectiveness_table_fit_the_phone_and_the_desktop() {
+    let (app, w) = setup().await;
+    let driver = Driver::start().await;
+    let phone = Browser::open(&driver, &app, Screen::Phone).await;
+    phone.login(&w.logins[1].0, &w.logins[1].1).await;
+    phone
+        .goto("/trung-ho?q=Ho%C3%A0ng%20V%C4%83n%20Th%E1%BB%A5")
+        .await;
+    assert!(
+        phone.fits_width().await,
+        "/trung-ho is wider than the phone"
+    );
+    // The right edge of the page's content (inside main's padding): a button reaching past it
+    // is drawn against the screen's edge, its corner cut off.
+    let width = phone
+        .script(
+            "const m = document.querySelector('main');              return m.getBoundingClientRect().right - parseFloat(getComputedStyle(m).paddingRight)",
+            json!([]),
+        )
+        .await
+        .as_f64()
+        .unwrap();
+    let (left, right, _, height) = phone
+        .rect("form[role=search] button[type=submit]")
+        .await
+        .expect("the search button");
+    assert!(
+        left >= 0.0 && right <= width + 1.0,
+        "the search button spans {left}..{right} px, the content ends at {width} px"
+    );
+    assert!(height >= 44.0, "the search button is {height} px high");
+    phone.screenshot("phone-duplicate-search").await;
+    phone.goto("/bao-cao/hieu-qua").await;
+    assert!(
+        phone.fits_width().await,
+        "the effectiveness page is wider than the phone"
+    );
+    let display = phone
+        .script(
+            "return getComputedStyle(document.querySelector('table.effectiveness tbody tr')).display",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        display,
+        json!("block"),
+        "the effectiveness rows are cards on a phone"
+    );
+    phone
+        .script(
+            "document.querySelector('table.effectiveness').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    phone.screenshot("phone-effectiveness").await;
+    phone.close().await;
+
+    let desk = Browser::open(&driver, &app, Screen::Desktop).await;
+    desk.c.set_window_size(1366, 900).await.unwrap();
+    desk.login(&w.logins[1].0, &w.logins[1].1).await;
+    desk.goto("/bao-cao/hieu-qua").await;
+    let wide = desk
+        .script(
+            "const t = document.querySelector('table.effectiveness'); \
+             const box = t.parentElement; \
+             return [document.documentElement.scrollWidth, window.innerWidth, t.scrollWidth, box.clientWidth, \
+                     Math.max(...[...t.querySelectorAll('tbody th .form-name')].map(e => e.getBoundingClientRect().height)), \
+                     parseFloat(getComputedStyle(t.querySelector('tbody th .form-name')).lineHeight)]",
+            json!([]),
+        )
+        .await;
+    let n = |i: usize| wide[i].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        n(0) <= n(1) + 1.0,
+        "the page scrolls sideways at 1366 px: {wide}"
+    );
+    assert!(
+        n(2) <= n(3) + 1.0,
+        "the table is wider than its box at 1366 px: {wide}"
+    );
+    assert!(
+        n(4) <= 2.0 * n(5) + 1.0,
+        "a form of support takes more than two lines: {wide}"
+    );
+    desk.script(
+        "document.querySelector('table.effectiveness').scrollIntoView()",
+        json!([]),
+    )
+    .await;
+    desk.screenshot("desktop-1366-effectiveness").await;
+    desk.close().await;
+}

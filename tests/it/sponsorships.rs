@@ -195,13 +195,33 @@ async fn joint_pledge_confirmed_delivered_and_counted() {
     let ok = x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
     assert_eq!(ok.status, 303);
     assert_eq!(state_of(&app, id).await, "confirmed");
-    // Confirming twice is refused with a message, not a second change.
+    // Confirming twice (a double tap on a slow connection) changes nothing more and says that it
+    // is already confirmed, by whom and when; rejecting it now is refused with the same facts.
+    let decisions = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM audit_log WHERE entity = 'sponsorship' AND entity_id = $1 AND action = 'update'",
+        )
+        .bind(id.to_string())
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+    };
+    let before = decisions().await;
     x.post(&format!("/nhan-giup/{id}/xac-nhan"), &[]).await;
     let msg = x.get(&format!("/nhan-giup/{id}")).await;
+    let said = msg.text_of(".flash");
     assert!(
-        msg.text
-            .contains("Chỉ xác nhận hoặc từ chối được đăng ký đang chờ")
+        said.contains("đã được xác nhận rồi: Người dùng commune.x ghi lúc "),
+        "{said}"
     );
+    assert!(!said.contains("Chỉ xác nhận hoặc từ chối"), "{said}");
+    assert!(msg.count(".flash-ok") == 1, "not an error: it succeeded");
+    x.post(&format!("/nhan-giup/{id}/tu-choi"), &[("ly_do", "trùng hộ")])
+        .await;
+    let msg = x.get(&format!("/nhan-giup/{id}")).await;
+    assert!(msg.text_of(".flash-error").contains("đã được xác nhận rồi"));
+    assert_eq!(decisions().await, before);
+    assert_eq!(state_of(&app, id).await, "confirmed");
 
     // B delivers 5 million (twice the same form: recorded once), A delivers 4 million.
     let d1 = delivery("5.000.000", Uuid::new_v4().to_string());

@@ -272,3 +272,24 @@ pub async fn visit(
     .await?;
     Ok((next, visit_id))
 }
+
+/// Who decided a sponsorship (confirmed or rejected it) and when, with its state now: what the
+/// commune official is told when a second tap arrives after the first one's decision.
+pub async fn decision(
+    pool: &sqlx::PgPool,
+    id: Uuid,
+) -> sqlx::Result<
+    Option<(
+        String,
+        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    )>,
+> {
+    sqlx::query_as(
+        "SELECT s.state, coalesce(nullif(u.full_name, ''), u.username), s.decided_at
+         FROM sponsorships s LEFT JOIN users u ON u.id = s.decided_by WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}

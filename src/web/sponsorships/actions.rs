@@ -51,7 +51,41 @@ async fn decide(
             };
             flash(&session, "ok", msg).await;
         }
-        Err(ChangeError::Refused(why)) => flash(&session, "error", why).await,
+        Err(ChangeError::Refused(why)) => {
+            drop(tx);
+            // A second tap on a slow connection: the first one decided it. Say so, by whom and
+            // when, rather than that only pending pledges can be decided.
+            let decided = match event {
+                Event::Confirm | Event::Reject => db::decision(&state.db, d.id).await?,
+                _ => None,
+            };
+            let said = match decided {
+                Some((st, by, Some(at))) if !matches!(st.as_str(), "proposed" | "cancelled") => {
+                    let who = by.unwrap_or_else(|| "hệ thống".into());
+                    let when = crate::domain::dates::format_date_time(at);
+                    let rejected = st == "rejected";
+                    let what = if rejected {
+                        "đã bị từ chối"
+                    } else {
+                        "đã được xác nhận"
+                    };
+                    // The same decision twice is done; the other one is refused.
+                    let same = rejected == (event == Event::Reject);
+                    Some((
+                        if same { "ok" } else { "error" },
+                        format!(
+                            "Đăng ký giúp hộ {} {what} rồi: {who} ghi lúc {when}.",
+                            d.head_name
+                        ),
+                    ))
+                }
+                _ => None,
+            };
+            match said {
+                Some((kind, msg)) => flash(&session, kind, msg).await,
+                None => flash(&session, "error", why).await,
+            }
+        }
         Err(ChangeError::NotFound) => return Err(AppError::NotFound),
         Err(ChangeError::AlreadyRecorded) => {}
         Err(ChangeError::Db(e)) => return Err(e.into()),
