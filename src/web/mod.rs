@@ -20,6 +20,7 @@ pub mod households;
 pub mod imports;
 pub mod lookups;
 pub mod metrics;
+pub mod offline;
 pub mod offload;
 pub mod page;
 pub mod photos;

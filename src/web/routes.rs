@@ -7,7 +7,7 @@ use axum::routing::MethodRouter;
 use super::AppState;
 use super::{
     accounts, admin, agencies, audit, auth, campaigns, duplicates, effectiveness, health, history,
-    home, households, imports, photos, places, profiles, reports, sponsorships,
+    home, households, imports, offline, photos, places, profiles, reports, sponsorships,
 };
 use crate::domain::roles::{ADMIN, Access, DISTRICT, Role};
 
@@ -72,6 +72,15 @@ pub(super) fn routes() -> Routes {
             post(auth::login),
         ),
         r(Method::POST, "/dang-xuat", signed_in, post(auth::logout)),
+        // Working without signal (issue #27): the service worker must be at the root to cover
+        // the app; it holds no data. The queue page is filled on the phone.
+        r(
+            Method::GET,
+            "/sw.js",
+            Access::Public,
+            get(offline::service_worker),
+        ),
+        r(Method::GET, "/ngoai-tuyen", signed_in, get(offline::queue)),
         r(
             Method::GET,
             "/bang-dieu-khien",

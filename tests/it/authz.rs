@@ -252,6 +252,12 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid, photo: Uuid
             vec![],
             "L 404 404 403 403 403 403",
         ),
+        get("/sw.js", "/sw.js".into(), "200 200 200 200 200 200 200"),
+        get(
+            "/ngoai-tuyen",
+            "/ngoai-tuyen".into(),
+            "L 200 200 200 200 200 200",
+        ),
         // Households
         get("/ho", "/ho".into(), "L 200 200 200 200 200 200"),
         get("/ho/moi", "/ho/moi".into(), "L 200 200 403 403 200 200"),

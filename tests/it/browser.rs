@@ -1024,3 +1024,413 @@ async fn the_duplicate_search_and_the_effectiveness_table_fit_the_phone_and_the_
     desk.screenshot("desktop-1366-effectiveness").await;
     desk.close().await;
 }
+
+/// A chromedriver command of Chromium's own (`/session/{id}/chromium/…`).
+#[derive(Debug)]
+struct Chromium {
+    method: axum::http::Method,
+    path: &'static str,
+    body: Option<Value>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Chromium {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/chromium/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            self.method.clone(),
+            self.body.as_ref().map(Value::to_string),
+        )
+    }
+}
+
+impl Browser {
+    /// DevTools network emulation: the phone loses (or regains) its signal.
+    async fn set_offline(&self, offline: bool) {
+        let cmd = Chromium {
+            method: axum::http::Method::POST,
+            path: "network_conditions",
+            body: Some(json!({ "network_conditions": {
+                "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1
+            }})),
+        };
+        self.c.issue_cmd(cmd).await.expect("network conditions");
+    }
+
+    /// A date input's value, set as the date picker sets it (typing into a date input depends on
+    /// the browser's locale).
+    async fn set_date(&self, css: &str, date: &str) {
+        let el = self.find(css).await;
+        self.script("arguments[0].value = arguments[1]", json!([el, date]))
+            .await;
+    }
+
+    /// Wait until `script` (returning a boolean) is true, up to 20 s.
+    async fn wait_for(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.script(script, json!([])).await == json!(true) {
+                return;
+            }
+            if Instant::now() > deadline {
+                let note = self
+                    .script(
+                        "return (document.querySelector('main') || document.body).innerText.slice(0, 1500)",
+                        json!([]),
+                    )
+                    .await;
+                panic!(
+                    "{what}: still not so after 20 s on {}: {note}",
+                    self.path().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The account's queue on the phone: (waiting, refused) entries as stored.
+    async fn queued(&self) -> (Vec<Value>, Vec<Value>) {
+        let v = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 const acc = document.querySelector('meta[name=\"giupdo-account\"]').content; \
+                 const r = indexedDB.open('giupdo-hang-doi-' + acc, 1); \
+                 r.onupgradeneeded = () => { r.result.createObjectStore('cho', {keyPath: 'key'}); r.result.createObjectStore('loi', {keyPath: 'key'}); }; \
+                 r.onsuccess = () => { const db = r.result; const tx = db.transaction(['cho', 'loi']); \
+                   const a = tx.objectStore('cho').getAll(); const b = tx.objectStore('loi').getAll(); \
+                   tx.oncomplete = () => { const show = (e) => ({key: e.key, url: e.url, fields: e.fields, recordedAt: e.recordedAt, message: e.message || '', \
+                       photos: e.files.map((f) => f.blob.size)}); db.close(); done([a.result.map(show), b.result.map(show)]); }; }; \
+                 r.onerror = () => done([[], []]);",
+                vec![],
+            )
+            .await
+            .expect("read the queue");
+        let a = v[0].as_array().cloned().unwrap_or_default();
+        let b = v[1].as_array().cloned().unwrap_or_default();
+        (a, b)
+    }
+}
+
+/// A photo as a phone takes it: 4000 × 3000, noisy, several megabytes.
+fn phone_photo() -> PathBuf {
+    let mut seed: u32 = 7;
+    let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (seed >> 24) as u8;
+        image::Rgb([(x % 256) as u8 ^ n, (y % 256) as u8, n])
+    });
+    let path = std::env::temp_dir().join(format!("giupdo-photo-{}.jpg", Uuid::new_v4()));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(&img)
+        .unwrap();
+    drop(out);
+    path
+}
+
+/// Issue #27: in a village without signal. An agency user opens the work list and the households
+/// online, loses the signal (DevTools network emulation), records a delivery with a photo and a
+/// visit, reloads (still there), and a third entry for a sponsorship the district cancels
+/// meanwhile. Back online: the two are stored exactly once with the time they were recorded; the
+/// refused one is on "Chưa gửi được" with its values and the server's reason; the same entries
+/// sent again from another device store nothing new; signing out removes the queue from the phone.
+#[tokio::test]
+async fn deliveries_and_visits_recorded_without_signal_are_sent_once_when_it_returns() {
+    let (app, w) = setup().await;
+    let pool = app.pool();
+    let current = crate::fixtures::confirmed_sponsorship(&app, w.household_x, w.agency_a).await;
+    let other = crate::fixtures::household(
+        &app,
+        crate::fixtures::COMMUNE_X,
+        "Lộc Văn Tám",
+        "020085006666",
+    )
+    .await;
+    let doomed = crate::fixtures::confirmed_sponsorship(&app, other, w.agency_a).await;
+    // An earlier year's sponsorship of agency A, due its follow-up visit.
+    let earlier: Uuid = sqlx::query_scalar(
+        "WITH c AS (INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+                    VALUES (2022, 'Đợt 2022', '2022-07-15', '2022-07-31', 6000000) RETURNING id),
+              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                        support_summary, pledged_value, delivered_value, pledged_on)
+                    SELECT c.id, $1, $2, 'target_reached', 'livestock', 'Bò giống', 9000000, 9000000, '2022-06-20' FROM c
+                    RETURNING id)
+         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+         SELECT id, $2, true, 9000000 FROM s RETURNING sponsorship_id",
+    )
+    .bind(w.household_y)
+    .bind(w.agency_a)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let photo = phone_photo();
+    let photo_size = std::fs::metadata(&photo).unwrap().len();
+    assert!(
+        photo_size > 2_000_000,
+        "the test photo is {photo_size} bytes"
+    );
+
+    let driver = Driver::start().await;
+    let b = Browser::open(&driver, &app, Screen::Phone).await;
+    b.login(&w.logins[2].0, &w.logins[2].1).await;
+    b.wait_for(
+        "the service worker controls the page",
+        "return !!navigator.serviceWorker.controller || (location.reload(), false)",
+    )
+    .await;
+    // Opened online once: the work list and the three households' pages.
+    for path in [
+        "/bang-dieu-khien".to_string(),
+        format!("/nhan-giup/{current}"),
+        format!("/nhan-giup/{doomed}"),
+        format!("/nhan-giup/{earlier}"),
+        "/ngoai-tuyen".to_string(),
+    ] {
+        b.goto(&path).await;
+    }
+
+    b.set_offline(true).await;
+    b.wait_for(
+        "the phone knows it is offline",
+        "return navigator.onLine === false",
+    )
+    .await;
+    b.goto(&format!("/nhan-giup/{current}")).await;
+    b.click("details.delivery-form summary").await;
+    let today = b
+        .script(
+            "return document.querySelector('input[name=ngay]').max",
+            json!([]),
+        )
+        .await;
+    let today = today.as_str().unwrap().to_string();
+    b.set_date(".delivery-form input[name=ngay]", &today).await;
+    b.type_into(".delivery-form input[name=vat_pham]", "Bò cái giống")
+        .await;
+    b.type_into(".delivery-form input[name=so_luong]", "1")
+        .await;
+    b.type_into(".delivery-form input[name=don_vi_tinh]", "con")
+        .await;
+    b.type_into(".delivery-form input[name=don_gia]", "12.000.000")
+        .await;
+    b.type_into(".delivery-form input[name=nguoi_trao]", "Hoàng Văn An")
+        .await;
+    b.find(".delivery-form input[type=file]")
+        .await
+        .send_keys(&photo.to_string_lossy())
+        .await
+        .unwrap();
+    b.click(".delivery-form button[type=submit]").await;
+    b.wait_for(
+        "the delivery is kept on the phone",
+        "const n = document.getElementById('offline-note'); return !!n && n.textContent.includes('Đã lưu trên máy, sẽ gửi khi có mạng')",
+    )
+    .await;
+
+    b.goto(&format!("/nhan-giup/{earlier}")).await;
+    b.click("details.visit-form summary").await;
+    b.set_date(".visit-form input[name=ngay]", &today).await;
+    b.type_into(
+        ".visit-form textarea[name=nhan_xet], .visit-form input[name=nhan_xet]",
+        "Bò khỏe, đã đẻ một bê",
+    )
+    .await;
+    b.choose(".visit-form select[name=danh_gia]", "effective")
+        .await;
+    b.choose(".visit-form select[name=tinh_trang]", "near_poor")
+        .await;
+    b.click(".visit-form button[type=submit]").await;
+    b.wait_for(
+        "the visit is kept on the phone",
+        "const a = document.querySelector('.queue-badge'); return !!a && !a.hidden && a.textContent.includes('Chờ gửi: 2')",
+    )
+    .await;
+
+    b.goto(&format!("/nhan-giup/{doomed}")).await;
+    b.click("details.delivery-form summary").await;
+    b.set_date(".delivery-form input[name=ngay]", &today).await;
+    b.type_into(".delivery-form input[name=vat_pham]", "Lợn nái")
+        .await;
+    b.type_into(".delivery-form input[name=so_luong]", "2")
+        .await;
+    b.type_into(".delivery-form input[name=don_vi_tinh]", "con")
+        .await;
+    b.type_into(".delivery-form input[name=don_gia]", "3.500.000")
+        .await;
+    b.type_into(".delivery-form input[name=nguoi_trao]", "Hoàng Văn An")
+        .await;
+    b.click(".delivery-form button[type=submit]").await;
+
+    // Reloaded without signal: the page comes from the phone, the three entries are still there.
+    b.goto(&format!("/nhan-giup/{current}")).await;
+    b.wait_for(
+        "three entries wait after a reload",
+        "const a = document.querySelector('.queue-badge'); return !!a && a.textContent.includes('Chờ gửi: 3')",
+    )
+    .await;
+    let (waiting, _) = b.queued().await;
+    assert_eq!(waiting.len(), 3);
+    let with_photo = waiting
+        .iter()
+        .find(|e| !e["photos"].as_array().unwrap().is_empty())
+        .expect("the delivery with its photo");
+    let queued_photo = with_photo["photos"][0].as_u64().unwrap();
+    eprintln!("photo: {photo_size} bytes taken, {queued_photo} bytes queued");
+    assert!(
+        queued_photo < 1_000_000 && queued_photo * 4 < photo_size,
+        "the photo was queued at {queued_photo} bytes"
+    );
+    let entries = waiting.clone();
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deliveries")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        0,
+        "nothing reached the server while offline"
+    );
+
+    // Meanwhile the district withdraws the third household's pledge.
+    sqlx::query(
+        "UPDATE sponsorships SET state = 'cancelled', cancel_reason = 'Hộ chuyển đi' WHERE id = $1",
+    )
+    .bind(doomed)
+    .execute(pool)
+    .await
+    .unwrap();
+
+    b.set_offline(false).await;
+    b.wait_for(
+        "the queue is sent when the signal returns",
+        "const a = document.querySelector('.queue-badge'); return !!a && !a.textContent.includes('Chờ gửi') && a.textContent.includes('Chưa gửi được: 1')",
+    )
+    .await;
+    let deliveries: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT sponsorship_id, item FROM deliveries ORDER BY created_at")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(deliveries, [(current, "Bò cái giống".to_string())]);
+    let visits: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM follow_up_visits WHERE sponsorship_id = $1")
+            .bind(earlier)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(visits, 1);
+    let photos: i64 = sqlx::query_scalar("SELECT count(*) FROM photos")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(photos, 1, "the delivery's photo came with it");
+    // The time it was recorded on the phone, and the server's receive time, both in the trail.
+    let (recorded, received): (String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT after->>'recorded_on_device_at', at FROM audit_log WHERE entity = 'delivery'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let recorded = chrono::DateTime::parse_from_rfc3339(&recorded).unwrap();
+    assert!(
+        recorded <= received,
+        "recorded {recorded} before received {received}"
+    );
+
+    // The refused one, with its values and the server's reason, to correct or discard.
+    b.goto("/ngoai-tuyen").await;
+    b.wait_for(
+        "the refused entry is listed",
+        "return !!document.querySelector('#chua-gui-duoc form.refused')",
+    )
+    .await;
+    let refused = b.text("#chua-gui-duoc form.refused").await;
+    assert!(refused.contains("đã bị hủy"), "{refused}");
+    let value = b
+        .script(
+            "return document.querySelector('#chua-gui-duoc input[name=vat_pham]').value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(value, json!("Lợn nái"));
+
+    // Another device replaying the same entries: stored once already, nothing new.
+    let again = crate::harness::client();
+    app.login_with(&again, &w.logins[2].0, &w.logins[2].1).await;
+    for e in &entries {
+        let mut mp = reqwest::multipart::Form::new();
+        for pair in e["fields"].as_array().unwrap() {
+            mp = mp.text(
+                pair[0].as_str().unwrap().to_string(),
+                pair[1].as_str().unwrap().to_string(),
+            );
+        }
+        let r = again
+            .post(app.url(e["url"].as_str().unwrap()))
+            .multipart(mp)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status() == 303 || r.status() == 422, "{}", r.status());
+    }
+    let counts: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM deliveries), (SELECT count(*) FROM follow_up_visits)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, (1, 1), "a replayed queue stores nothing new");
+
+    // Discarding the refused entry, then signing out: the phone keeps nothing of this account.
+    b.c.execute("window.confirm = () => true", vec![])
+        .await
+        .unwrap();
+    b.click("#chua-gui-duoc form.refused button.secondary")
+        .await;
+    b.wait_for(
+        "the refused entry is gone",
+        "return !document.querySelector('#chua-gui-duoc form.refused')",
+    )
+    .await;
+    let account = b
+        .script(
+            "return document.querySelector('meta[name=\"giupdo-account\"]').content",
+            json!([]),
+        )
+        .await;
+    b.click("details.nav-menu summary").await;
+    b.click("details.nav-menu form[action='/dang-xuat'] button")
+        .await;
+    b.wait_for(
+        "signed out",
+        "return location.pathname === '/dang-nhap' || location.pathname === '/'",
+    )
+    .await;
+    let names = b
+        .c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; indexedDB.databases().then((d) => done(d.map((x) => x.name)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        !names.as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap_or("")
+            .ends_with(account.as_str().unwrap())),
+        "the account's queue is still on the phone: {names}"
+    );
+    b.close().await;
+    let _ = std::fs::remove_file(&photo);
+}

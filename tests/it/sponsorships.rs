@@ -216,8 +216,11 @@ async fn joint_pledge_confirmed_delivered_and_counted() {
     );
     assert!(!said.contains("Chỉ xác nhận hoặc từ chối"), "{said}");
     assert!(msg.count(".flash-ok") == 1, "not an error: it succeeded");
-    x.post(&format!("/nhan-giup/{id}/tu-choi"), &[("ly_do", "trùng hộ")])
-        .await;
+    x.post(
+        &format!("/nhan-giup/{id}/tu-choi"),
+        &[("ly_do", "trùng hộ")],
+    )
+    .await;
     let msg = x.get(&format!("/nhan-giup/{id}")).await;
     assert!(msg.text_of(".flash-error").contains("đã được xác nhận rồi"));
     assert_eq!(decisions().await, before);

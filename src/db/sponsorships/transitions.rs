@@ -73,6 +73,15 @@ async fn already_recorded(
     .await
 }
 
+/// What came with a delivery or visit form besides its fields: the form's idempotency key (a
+/// retried or doubled submission, from this device or another, is stored once) and, for an entry
+/// recorded on a phone without signal and sent later, when it was recorded there.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Submission {
+    pub key: Option<Uuid>,
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Confirm, reject (with a reason) or cancel (with a reason) a sponsorship.
 pub async fn decide(
     conn: &mut PgConnection,
@@ -121,8 +130,9 @@ pub async fn deliver(
     id: Uuid,
     agency: Uuid,
     d: &Delivery,
-    submission: Option<Uuid>,
+    sent: Submission,
 ) -> Result<(State, Uuid), ChangeError> {
+    let submission = sent.key;
     let (state, delivered, target, pledged_on) = lock(conn, id).await?;
     if already_recorded(conn, Recorded::Deliveries, submission).await? {
         return Err(ChangeError::AlreadyRecorded);
@@ -183,7 +193,8 @@ pub async fn deliver(
             before: None,
             after: Some(serde_json::json!({
                 "sponsorship": id, "agency": agency, "delivery": d,
-                "delivered_total": total, "state": next.as_str()
+                "delivered_total": total, "state": next.as_str(),
+                "recorded_on_device_at": sent.recorded_at
             })),
             reason: None,
         },
@@ -202,8 +213,9 @@ pub async fn visit(
     by: &By,
     id: Uuid,
     v: &Visit,
-    submission: Option<Uuid>,
+    sent: Submission,
 ) -> Result<(State, Uuid), ChangeError> {
+    let submission = sent.key;
     let (state, ..) = lock(conn, id).await?;
     if already_recorded(conn, Recorded::Visits, submission).await? {
         return Err(ChangeError::AlreadyRecorded);
@@ -263,9 +275,10 @@ pub async fn visit(
             entity: "follow_up_visit",
             entity_id: visit_id.to_string(),
             before: Some(serde_json::json!({ "state": state.as_str() })),
-            after: Some(
-                serde_json::json!({ "sponsorship": id, "visit": v, "state": next.as_str() }),
-            ),
+            after: Some(serde_json::json!({
+                "sponsorship": id, "visit": v, "state": next.as_str(),
+                "recorded_on_device_at": sent.recorded_at
+            })),
             reason: None,
         },
     )

@@ -165,6 +165,9 @@ pub struct DeliveryForm {
     pub input: DeliveryInput,
     #[serde(default)]
     pub phieu: String,
+    /// When a phone without signal recorded it (see [`submission`]).
+    #[serde(default)]
+    pub ghi_luc: String,
 }
 
 pub async fn deliver(
@@ -203,15 +206,23 @@ pub async fn deliver(
         Ok((delivery, processed)) => {
             let mut tx = state.db.begin().await?;
             let by = By::from(&actor);
-            let result =
-                match db::deliver(&mut tx, &by, d.id, agency, &delivery, token(&f.phieu)).await {
-                    Ok((next, delivery_id)) => {
-                        let owner = photo_db::Owner::Delivery(delivery_id);
-                        photo_db::add(&mut tx, &by, d.id, owner, &processed).await?;
-                        Ok(next)
-                    }
-                    Err(e) => Err(e),
-                };
+            let result = match db::deliver(
+                &mut tx,
+                &by,
+                d.id,
+                agency,
+                &delivery,
+                submission(&f.phieu, &f.ghi_luc),
+            )
+            .await
+            {
+                Ok((next, delivery_id)) => {
+                    let owner = photo_db::Owner::Delivery(delivery_id);
+                    photo_db::add(&mut tx, &by, d.id, owner, &processed).await?;
+                    Ok(next)
+                }
+                Err(e) => Err(e),
+            };
             let ok = |next: SState| {
                 let total = format_vnd(delivery.total_value);
                 let with = with_photos(processed.len());
@@ -247,6 +258,9 @@ pub struct VisitForm {
     pub input: VisitInput,
     #[serde(default)]
     pub phieu: String,
+    /// When a phone without signal recorded it (see [`submission`]).
+    #[serde(default)]
+    pub ghi_luc: String,
 }
 
 pub async fn visit(
@@ -289,7 +303,7 @@ pub async fn visit(
                 Ok(processed) => {
                 let mut tx = state.db.begin().await?;
                 let by = By::from(&actor);
-                let result = match db::visit(&mut tx, &by, d.id, &v, token(&f.phieu)).await {
+                let result = match db::visit(&mut tx, &by, d.id, &v, submission(&f.phieu, &f.ghi_luc)).await {
                     Ok((next, visit_id)) => {
                         let owner = photo_db::Owner::Visit(visit_id);
                         photo_db::add(&mut tx, &by, d.id, owner, &processed).await?;

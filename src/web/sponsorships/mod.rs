@@ -82,3 +82,16 @@ fn may_cancel(actor: &Actor, d: &Detail) -> bool {
 fn token(s: &str) -> Option<Uuid> {
     s.trim().parse().ok()
 }
+
+/// The form's idempotency key, and when a phone recorded it offline (`ghi_luc`, RFC 3339, set by
+/// `static/offline.js` when it queues the form). A time in the future (a phone's clock ahead) is
+/// kept as now; one that does not parse is left out.
+fn submission(key: &str, recorded_at: &str) -> db::Submission {
+    let now = chrono::Utc::now();
+    db::Submission {
+        key: token(key),
+        recorded_at: chrono::DateTime::parse_from_rfc3339(recorded_at.trim())
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc).min(now)),
+    }
+}
