@@ -1434,3 +1434,154 @@ async fn deliveries_and_visits_recorded_without_signal_are_sent_once_when_it_ret
     b.close().await;
     let _ = std::fs::remove_file(&photo);
 }
+
+/// axe-core (Deque, MPL-2.0), vendored from npm: the WCAG rules run inside the page.
+const AXE: &str = include_str!("../vendor/axe-core-4.14.1/axe.min.js");
+
+impl Browser {
+    /// The WCAG 2.1 A and AA violations axe-core finds on the current page: (rule, impact, the
+    /// first elements, how many).
+    async fn axe(&self) -> Vec<(String, String, String, usize)> {
+        self.c.execute(AXE, vec![]).await.expect("load axe-core");
+        let v = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']}) \
+                   .then((r) => done(r.violations.map((x) => [x.id, x.impact || '', x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '), x.nodes.length]))) \
+                   .catch((e) => done([['axe-error', String(e), '', 1]]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x[0].as_str().unwrap_or("").to_string(),
+                    x[1].as_str().unwrap_or("").to_string(),
+                    x[2].as_str().unwrap_or("").to_string(),
+                    x[3].as_u64().unwrap_or(0) as usize,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Issue #27: every page of every role, on a desktop and on an emulated 360 px phone, has no
+/// violation of the WCAG 2.1 A and AA rules axe-core checks. The pages are the route table's (a
+/// page added later is checked too), with the world's ids filled in. The count per page, role and
+/// screen is printed.
+#[tokio::test]
+async fn every_page_of_every_role_has_no_wcag_violation_on_a_desktop_and_a_phone() {
+    use giupdo::domain::roles::{Access, Role};
+    let (app, w) = setup().await;
+    let sponsorship = crate::fixtures::confirmed_sponsorship(&app, w.household_x, w.agency_a).await;
+    sqlx::query(
+        "INSERT INTO household_profiles (household_id, review_year, standard_code, area, income_per_person, short_of, wishes)
+         VALUES ($1, 2024, 'nd07-2021', 'rural', 1200000, '{viec_lam,nha_tieu}', 'Muốn nuôi bò sinh sản')",
+    )
+    .bind(w.household_x)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let campaign: Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE is_current")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let fill = |path: &str| -> Option<String> {
+        if path.ends_with(".xlsx")
+            || path.ends_with(".csv")
+            || ["/healthz", "/sw.js"].contains(&path)
+            || path.starts_with("/anh/")
+            || path.ends_with("/nhap/{id}")
+            || path.ends_with("nhap-lich-su/{id}")
+        {
+            return None;
+        }
+        let id = if path.starts_with("/don-vi/") {
+            w.agency_a.to_string()
+        } else if path.starts_with("/dot-van-dong/") {
+            campaign.to_string()
+        } else if path.starts_with("/nhan-giup/") {
+            sponsorship.to_string()
+        } else {
+            w.household_x.to_string()
+        };
+        Some(
+            path.replace("{id}", &id)
+                .replace("{code}", crate::fixtures::COMMUNE_X),
+        )
+    };
+    // (role, login index in the world, extra pages a user reaches by searching or choosing)
+    let roles: [(Option<Role>, Option<usize>, Vec<String>); 5] = [
+        (None, None, vec![]),
+        (Some(Role::Admin), Some(0), vec![]),
+        (
+            Some(Role::Clerk),
+            Some(1),
+            vec!["/trung-ho?q=Ho%C3%A0ng".into(), "/ho?q=Ho%C3%A0ng".into()],
+        ),
+        (
+            Some(Role::Agency),
+            Some(2),
+            vec![format!("/nhan-giup/dang-ky?ho={}", w.household_x)],
+        ),
+        (
+            Some(Role::Commune),
+            Some(4),
+            vec!["/trung-ho?q=Ho%C3%A0ng".into()],
+        ),
+    ];
+    let driver = Driver::start().await;
+    let mut report = Vec::new();
+    for screen in [Screen::Desktop, Screen::Phone] {
+        for (role, login, extra) in &roles {
+            let b = Browser::open(&driver, &app, screen).await;
+            if let Some(i) = login {
+                b.login(&w.logins[*i].0, &w.logins[*i].1).await;
+            }
+            let mut pages: Vec<String> = giupdo::web::route_table()
+                .into_iter()
+                .filter(|r| r.method == axum::http::Method::GET)
+                .filter(|r| match (r.access, role) {
+                    (Access::Public, _) => true,
+                    (Access::SignedIn, r) => r.is_some(),
+                    (Access::Roles(list), Some(r)) => list.contains(r),
+                    (Access::Roles(_), None) => false,
+                })
+                .filter_map(|r| fill(r.path))
+                .collect();
+            if role.is_none() {
+                pages.retain(|p| p == "/" || p == "/dang-nhap");
+            }
+            pages.extend(extra.iter().cloned());
+            for page in pages {
+                b.goto(&page).await;
+                let found = b.axe().await;
+                let who = role.map(|r| format!("{r:?}")).unwrap_or("anonymous".into());
+                for (rule, impact, nodes, n) in &found {
+                    eprintln!(
+                        "  {page} {who} {}: {rule} ({impact}) ×{n}: {nodes}",
+                        screen.name()
+                    );
+                }
+                report.push((
+                    page,
+                    who,
+                    screen.name(),
+                    found.iter().map(|f| f.3).sum::<usize>(),
+                ));
+            }
+            b.close().await;
+        }
+    }
+    println!("| page | role | screen | WCAG 2.1 A/AA violations |\n|---|---|---|---:|");
+    for (page, who, screen, n) in &report {
+        println!("| {page} | {who} | {screen} | {n} |");
+    }
+    let total: usize = report.iter().map(|r| r.3).sum();
+    eprintln!("axe-core: {} page views, {total} violations", report.len());
+    assert_eq!(total, 0, "WCAG 2.1 A/AA violations (listed above)");
+}
