@@ -1399,6 +1399,24 @@ async fn deliveries_and_visits_recorded_without_signal_are_sent_once_when_it_ret
     .unwrap();
     assert_eq!(counts, (1, 1), "a replayed queue stores nothing new");
 
+    // Signing out with an entry not sent asks first; "no" keeps everything.
+    b.c.execute(
+        "window.confirm = (m) => { window.asked = m; return false; }",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.click("details.nav-menu summary").await;
+    b.click("details.nav-menu form[action='/dang-xuat'] button")
+        .await;
+    b.wait_for("the phone asks before signing out", "return !!window.asked")
+        .await;
+    let asked = b.script("return window.asked", json!([])).await;
+    assert!(asked.as_str().unwrap().contains("Còn 1 mục"), "{asked}");
+    assert_eq!(b.path().await, "/ngoai-tuyen");
+    assert_eq!(b.queued().await.1.len(), 1, "kept when the user says no");
+    b.click("details.nav-menu summary").await;
+
     // Discarding the refused entry, then signing out: the phone keeps nothing of this account.
     b.c.execute("window.confirm = () => true", vec![])
         .await
@@ -1608,4 +1626,232 @@ async fn every_page_of_every_role_has_no_wcag_violation_on_a_desktop_and_a_phone
     eprintln!("axe-core: {} page views, {total} violations", report.len());
     assert!(wide.is_empty(), "wider than the screen: {wide:?}");
     assert_eq!(total, 0, "WCAG 2.1 A/AA violations (listed above)");
+}
+
+impl Browser {
+    /// Press keys (WebDriver key codes for Tab, Enter, arrows…) as a keyboard does, on whatever
+    /// has the focus.
+    async fn press(&self, keys: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for k in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value: k })
+                .then(KeyAction::Up { value: k });
+        }
+        self.c.perform_actions(actions).await.expect("keys");
+    }
+
+    /// Tab (at most 150 times) until `css` has the focus; at every stop the focused element must
+    /// show a focus ring.
+    async fn tab_to(&self, css: &str) {
+        for _ in 0..150 {
+            let state = self
+                .script(
+                    "const e = document.activeElement; \
+                     if (!e || e === document.body) return 'none'; \
+                     if (e.matches(arguments[0])) return 'there'; \
+                     const s = getComputedStyle(e); \
+                     const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'; \
+                     return ring ? 'ring' : 'no ring on ' + e.outerHTML.slice(0, 160);",
+                    json!([css]),
+                )
+                .await;
+            match state.as_str() {
+                Some("there") => return,
+                Some("none") | Some("ring") => {}
+                other => panic!("focus not visible at {}: {other:?}", self.path().await),
+            }
+            self.press("\u{E004}").await;
+        }
+        panic!("{css} never got the focus on {}", self.path().await);
+    }
+
+    /// Tab to `css` and press Enter; wait for the next page when it loads one.
+    async fn tab_enter(&self, css: &str, loads: bool) {
+        self.tab_to(css).await;
+        let before: Value = self
+            .script("return performance.timeOrigin", json!([]))
+            .await;
+        self.press("\u{E007}").await;
+        if loads {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let now = self
+                    .script(
+                        "return document.readyState === 'complete' ? performance.timeOrigin : null",
+                        json!([]),
+                    )
+                    .await;
+                if now != before && !now.is_null() {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "Enter on {css} loaded no page");
+            }
+        }
+    }
+
+    /// Sign in with the keyboard alone.
+    async fn keyboard_login(&self, user: &str, password: &str) {
+        self.goto("/dang-nhap").await;
+        self.type_keys("input[name=username]", user).await;
+        self.type_keys("input[name=password]", password).await;
+        self.press("\u{E007}").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.path().await.starts_with("/dang-nhap") {
+            assert!(
+                Instant::now() < deadline,
+                "{user} not signed in with the keyboard"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn type_keys(&self, css: &str, text: &str) {
+        self.tab_to(css).await;
+        self.press(text).await;
+    }
+}
+
+/// Issue #27: the journeys with the keyboard alone — sign in, pledge, confirm, deliver, visit,
+/// export — Tab, Enter, arrows and typing, never a click; at every stop the focus is visible.
+#[tokio::test]
+async fn every_journey_can_be_done_with_the_keyboard_alone() {
+    let (app, w) = setup().await;
+    let pool = app.pool();
+    // An earlier year's sponsorship of agency A, due its visit.
+    let earlier: Uuid = sqlx::query_scalar(
+        "WITH c AS (INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+                    VALUES (2022, 'Đợt 2022', '2022-07-15', '2022-07-31', 6000000) RETURNING id),
+              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                        support_summary, pledged_value, delivered_value, pledged_on)
+                    SELECT c.id, $1, $2, 'target_reached', 'livestock', 'Bò giống', 9000000, 9000000, '2022-06-20' FROM c
+                    RETURNING id)
+         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+         SELECT id, $2, true, 9000000 FROM s RETURNING sponsorship_id",
+    )
+    .bind(w.household_y)
+    .bind(w.agency_a)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let driver = Driver::start().await;
+    // A date typed into a date input, digit by digit in the browser's order (en-US: month, day,
+    // year), as a keyboard user does.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let digits = today.format("%m%d%Y").to_string();
+
+    // Agency A pledges for household X.
+    let a = Browser::open(&driver, &app, Screen::Desktop).await;
+    a.keyboard_login(&w.logins[2].0, &w.logins[2].1).await;
+    a.tab_enter("header a[href='/nhan-giup']", true).await;
+    a.tab_enter("a[href='/nhan-giup/dang-ky']", true).await;
+    a.tab_enter(
+        &format!("a[href='/nhan-giup/dang-ky?ho={}']", w.household_x),
+        true,
+    )
+    .await;
+    a.type_keys(".pledge-form input[name=vat_pham]", "Bò cái giống")
+        .await;
+    a.press("\u{E004}1\u{E004}con\u{E004}16000000").await;
+    a.tab_enter(".pledge-form button[type=submit]", true).await;
+    let pledged: Uuid = sqlx::query_scalar(
+        "SELECT id FROM sponsorships WHERE household_id = $1 AND state = 'proposed'",
+    )
+    .bind(w.household_x)
+    .fetch_one(pool)
+    .await
+    .expect("the pledge made with the keyboard");
+    a.close().await;
+
+    // The commune confirms it.
+    let x = Browser::open(&driver, &app, Screen::Desktop).await;
+    x.keyboard_login(&w.logins[4].0, &w.logins[4].1).await;
+    x.tab_enter(&format!("main a[href='/nhan-giup/{pledged}']"), true)
+        .await;
+    x.tab_enter("form[action$='/xac-nhan'] button", true).await;
+    let state: String = sqlx::query_scalar("SELECT state FROM sponsorships WHERE id = $1")
+        .bind(pledged)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "confirmed");
+    x.close().await;
+
+    // The agency records a delivery, then a visit of last years' household.
+    let a = Browser::open(&driver, &app, Screen::Desktop).await;
+    a.keyboard_login(&w.logins[2].0, &w.logins[2].1).await;
+    a.tab_enter("header a[href='/nhan-giup']", true).await;
+    a.tab_enter(&format!("main a[href='/nhan-giup/{pledged}']"), true)
+        .await;
+    a.tab_enter("details.delivery-form summary", false).await;
+    a.type_keys(".delivery-form input[name=ngay]", &digits)
+        .await;
+    let typed = a
+        .script(
+            "return document.querySelector('.delivery-form input[name=ngay]').value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        typed,
+        json!(today.to_string()),
+        "the date typed with the keyboard"
+    );
+    a.type_keys(".delivery-form input[name=vat_pham]", "Bò cái giống")
+        .await;
+    a.press("\u{E004}1\u{E004}con\u{E004}16000000\u{E004}Hoàng Văn An")
+        .await;
+    a.tab_enter(".delivery-form button[type=submit]", true)
+        .await;
+    let delivered: i64 =
+        sqlx::query_scalar("SELECT delivered_value FROM sponsorships WHERE id = $1")
+            .bind(pledged)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(delivered, 16_000_000);
+    a.goto(&format!("/nhan-giup/{earlier}")).await;
+    a.tab_enter("details.visit-form summary", false).await;
+    a.type_keys(".visit-form input[name=ngay]", &digits).await;
+    a.type_keys(".visit-form [name=nhan_xet]", "Bò khỏe, đã đẻ một bê")
+        .await;
+    // A closed select takes the arrow keys: the first option after "—".
+    a.tab_to(".visit-form select[name=danh_gia]").await;
+    a.press("\u{E015}").await;
+    a.tab_to(".visit-form select[name=tinh_trang]").await;
+    a.press("\u{E015}").await;
+    a.tab_enter(".visit-form button[type=submit]", true).await;
+    let visits: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM follow_up_visits WHERE sponsorship_id = $1")
+            .bind(earlier)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(visits, 1, "the visit recorded with the keyboard");
+    a.close().await;
+
+    // The clerk exports the summary.
+    let c = Browser::open(&driver, &app, Screen::Desktop).await;
+    c.keyboard_login(&w.logins[1].0, &w.logins[1].1).await;
+    c.tab_enter("header a[href='/bao-cao']", true).await;
+    c.tab_enter("a[href^='/bao-cao/tong-hop.xlsx']", false)
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let done = std::fs::read_dir(&c.downloads)
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|f| f.file_name().to_string_lossy().ends_with(".xlsx"));
+        if done {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no .xlsx downloaded with the keyboard"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    c.close().await;
 }
