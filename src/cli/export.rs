@@ -144,7 +144,17 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
                 None => "Phạm vi: Toàn huyện · hộ được giúp trong mọi đợt".to_string(),
             };
             let table = export::effectiveness_table(&groups, &subtitle);
-            write(format, &output, vec![("Hiệu quả", table)])
+            let mut sheets = vec![("Hiệu quả", table)];
+            // The spreadsheet also has what was resolved per deprivation (a CSV is one table).
+            if matches!(format, ExportFormat::Xlsx) {
+                let rows = report::deprivation_effects(pool, &Scope::District, campaign).await?;
+                let standard = crate::db::profiles::standards(pool).await?.pop();
+                sheets.push((
+                    "Theo thiếu hụt",
+                    export::deprivation_table(&rows, standard.as_ref(), &subtitle),
+                ));
+            }
+            write(format, &output, sheets)
         }
     }
 }

@@ -257,20 +257,21 @@ pub async fn save_many(
     tx.commit().await
 }
 
-/// Households of a commune matched by their poor-household code or CCCD (the review form's keys),
-/// for the import: (code or CCCD) → household id. Merged records are left out.
+/// A household a review list's row may name: its id, commune, poor-household code, CCCD, head.
+pub type HouseholdKey = (Uuid, String, Option<String>, Option<String>, String);
+
+/// The households whose poor-household code or CCCD (the review form's keys) is among those given,
+/// for the import; merged records are left out. A code is unique only within a commune: the
+/// caller picks by commune.
 pub async fn household_keys(
     pool: &PgPool,
-    commune: Option<&str>,
     codes: &[String],
     cccds: &[String],
-) -> sqlx::Result<Vec<(Uuid, String, Option<String>, Option<String>, String)>> {
+) -> sqlx::Result<Vec<HouseholdKey>> {
     sqlx::query_as(
         "SELECT id, commune_code, household_code, cccd, head_name FROM households
-         WHERE merged_into IS NULL AND ($1::text IS NULL OR commune_code = $1)
-           AND (household_code = ANY($2) OR cccd = ANY($3))",
+         WHERE merged_into IS NULL AND (household_code = ANY($1) OR cccd = ANY($2))",
     )
-    .bind(commune)
     .bind(codes)
     .bind(cccds)
     .fetch_all(pool)

@@ -173,7 +173,7 @@ pub async fn check(
             cccds.push(c.as_str().to_string());
         }
     }
-    let found = profiles::household_keys(pool, None, &codes, &cccds).await?;
+    let found = profiles::household_keys(pool, &codes, &cccds).await?;
     let mut rows = Vec::new();
     let mut seen: HashMap<(Uuid, i32), usize> = HashMap::new();
     for (line, row) in &table.rows {

@@ -480,3 +480,61 @@ pub fn effectiveness_table(
         total: None,
     }
 }
+
+/// "Thiếu hụt nào được giải quyết sau khi hỗ trợ" (issue #26): one row per indicator and form of
+/// help, in the standard's order, the forms of an indicator most households first. The indicators'
+/// labels come from `standard` (the latest period's: codes are kept across periods).
+pub fn deprivation_table(
+    rows: &[crate::report::effectiveness::DeprivationRow],
+    standard: Option<&crate::domain::poverty::Standard>,
+    subtitle: &str,
+) -> Table {
+    let mut ordered: Vec<&crate::report::effectiveness::DeprivationRow> = rows.iter().collect();
+    let position = |code: &str| {
+        standard
+            .and_then(|s| s.indicators.iter().position(|i| i.code == code))
+            .unwrap_or(usize::MAX)
+    };
+    ordered.sort_by_key(|r| {
+        (
+            position(&r.indicator),
+            std::cmp::Reverse(r.short_before),
+            r.grp.clone(),
+        )
+    });
+    let label = |code: &str| {
+        standard
+            .and_then(|s| s.indicator(code))
+            .map(|i| i.label.clone())
+            .unwrap_or_else(|| code.to_string())
+    };
+    Table {
+        title: "THIẾU HỤT ĐƯỢC GIẢI QUYẾT SAU KHI HỖ TRỢ".into(),
+        subtitle: subtitle.to_string(),
+        headers: vec![
+            "Chỉ số thiếu hụt trước khi giúp",
+            "Hình thức hỗ trợ",
+            "Hộ thiếu hụt trước",
+            "Được rà soát lại",
+            "Đã hết thiếu hụt",
+            "Vẫn thiếu hụt",
+            "Đã thoát nghèo",
+        ],
+        widths: vec![36.0, 26.0, 14.0, 14.0, 14.0, 14.0, 14.0],
+        rows: ordered
+            .iter()
+            .map(|r| {
+                vec![
+                    t(label(&r.indicator)),
+                    t(crate::domain::effectiveness::group_label(&r.grp)),
+                    Cell::Number(r.short_before),
+                    Cell::Number(r.reviewed_after),
+                    Cell::Number(r.resolved),
+                    Cell::Number(r.still_short),
+                    Cell::Number(r.escaped),
+                ]
+            })
+            .collect(),
+        total: None,
+    }
+}

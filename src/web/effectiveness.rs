@@ -308,8 +308,16 @@ pub async fn xlsx(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     let (groups, subtitle) = load(&state, &actor, &p).await?;
+    let deprivations = report::deprivation_effects(&state.db, &actor.scope(), p.year()).await?;
+    let standard = crate::db::profiles::standards(&state.db).await?.pop();
     xlsx_response("hieu-qua.xlsx".into(), move || {
-        vec![("Hiệu quả", export::effectiveness_table(&groups, &subtitle))]
+        vec![
+            ("Hiệu quả", export::effectiveness_table(&groups, &subtitle)),
+            (
+                "Theo thiếu hụt",
+                export::deprivation_table(&deprivations, standard.as_ref(), &subtitle),
+            ),
+        ]
     })
     .await
 }

@@ -750,6 +750,29 @@ async fn the_pledge_page_advises_and_the_report_measures_deprivations_resolved()
             && models[0].contains("Sửa chữa nhà: 8/12 hộ đã thoát nghèo (67 %)"),
         "{models:?}"
     );
+    // The spreadsheet has the same figures on its own sheet.
+    let bytes = clerk
+        .get(app.url("/bao-cao/hieu-qua.xlsx"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "Theo thiếu hụt").expect("the sheet");
+    let table: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let housing: Vec<&Vec<String>> = table
+        .iter()
+        .filter(|r| r.first().map(String::as_str) == Some("Chất lượng nhà ở"))
+        .collect();
+    assert_eq!(housing.len(), 1, "{table:?}");
+    assert_eq!(housing[0][1], "Sửa chữa nhà");
+    assert_eq!(housing[0][2..7], ["12", "12", "8", "4", "8"]);
     // The agency that did not help them sees none of it (its own scope).
     let page = app.get("/bao-cao/hieu-qua").await;
     assert_eq!(page.count("table.deprivations"), 0);
