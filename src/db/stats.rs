@@ -9,7 +9,8 @@ pub struct RegistryCounts {
     pub agencies: i64,
     pub households: i64,
     pub poor_households: i64,
-    /// Households helped in a campaign before this one.
+    /// Households helped in a campaign before this one: those whose first year of help is
+    /// earlier, summed from the tallies the database keeps (migration 0030).
     pub helped_before: i64,
 }
 
@@ -20,8 +21,8 @@ pub async fn registry(pool: &PgPool, campaign: Uuid) -> sqlx::Result<RegistryCou
             (SELECT count(*) FROM agencies) AS "agencies!",
             (SELECT coalesce(sum(n), 0)::bigint FROM household_tallies) AS "households!",
             (SELECT coalesce(sum(n), 0)::bigint FROM household_tallies WHERE status = 'poor') AS "poor_households!",
-            (SELECT count(DISTINCT s.household_id) FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
-                WHERE c.year < (SELECT year FROM campaigns WHERE id = $1)) AS "helped_before!""#,
+            (SELECT coalesce(sum(n), 0)::bigint FROM first_help_tallies
+                WHERE first_year < (SELECT year FROM campaigns WHERE id = $1)) AS "helped_before!""#,
         campaign
     )
     .fetch_one(pool)

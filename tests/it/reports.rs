@@ -915,3 +915,136 @@ async fn a_large_export_in_progress_does_not_hold_up_other_requests() {
         "a login page waited {longest:?} during a {took:?} export ({answered} answered)"
     );
 }
+
+/// Issue #29: "Hộ đã được giúp các năm trước" is read from tallies the database keeps (each
+/// household's first year of help, and households per first year). Whatever statements change
+/// the sponsorships — a batch insert, a sponsorship moved to another household or campaign, a
+/// campaign's year corrected, deletions — the tile equals a recount of distinct households helped
+/// in earlier campaigns.
+#[tokio::test]
+async fn the_earlier_years_tile_follows_every_change_and_equals_a_recount() {
+    let app = TestApp::spawn().await;
+    let w = crate::fixtures::world(&app).await;
+    let pool = app.pool();
+    let current: (Uuid, i32) = sqlx::query_as("SELECT id, year FROM campaigns WHERE is_current")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut campaigns = Vec::new();
+    for year in [current.1 - 3, current.1 - 2, current.1 - 1] {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+             VALUES ($1, 'Đợt cũ', make_date($1, 7, 15), make_date($1, 7, 31), 6000000) RETURNING id",
+        )
+        .bind(year)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        campaigns.push(id);
+    }
+    let mut households = vec![w.household_x, w.household_y];
+    for k in 0..6 {
+        households.push(
+            crate::fixtures::household(
+                &app,
+                crate::fixtures::COMMUNE_X,
+                &format!("Hộ Cũ {k}"),
+                &format!("02019000{k:04}"),
+            )
+            .await,
+        );
+    }
+    // One statement: households 0–5 over the earlier campaigns (some twice), 6 and 7 now only.
+    sqlx::query(
+        "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+             support_summary, pledged_value, delivered_value, pledged_on)
+         SELECT c, h, $3, 'follow_up', 'cash', 'Tiền mặt', 8000000, 8000000, '2020-06-20'
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS hh (h, k), unnest($2::uuid[]) WITH ORDINALITY AS cc (c, j)
+         WHERE k <= 6 AND (j = 1 + k % 3 OR (k = 2 AND j = 3))",
+    )
+    .bind(&households)
+    .bind(&campaigns)
+    .bind(w.agency_a)
+    .execute(pool)
+    .await
+    .unwrap();
+    for h in &households[6..] {
+        crate::fixtures::confirmed_sponsorship(&app, *h, w.agency_a).await;
+    }
+    let recount = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(DISTINCT s.household_id) FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+             WHERE c.year < (SELECT year FROM campaigns WHERE is_current)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let home = app.url("/");
+    let tile = || {
+        let client = app.other_client();
+        let home = home.clone();
+        async move {
+            let page = Page::from(client.get(home).send().await.unwrap()).await;
+            page.texts("dl.figures .figure")
+                .into_iter()
+                .find(|f| f.contains("Hộ đã được giúp các năm trước"))
+                .expect("the tile")
+        }
+    };
+    assert_eq!(recount().await, 6);
+    assert!(tile().await.ends_with('6'), "{}", tile().await);
+    // A sponsorship moved from household 0 to household 6 (entered under the wrong household).
+    sqlx::query(
+        "UPDATE sponsorships SET household_id = $2 WHERE household_id = $1 AND campaign_id <> $3",
+    )
+    .bind(households[0])
+    .bind(households[6])
+    .bind(current.0)
+    .execute(pool)
+    .await
+    .unwrap();
+    // A campaign's year corrected to the current one's next: its households are no longer earlier.
+    sqlx::query("UPDATE campaigns SET year = $2 WHERE id = $1")
+        .bind(campaigns[1])
+        .bind(current.1 + 1)
+        .execute(pool)
+        .await
+        .unwrap();
+    let after_moves = recount().await;
+    // Deletions: household 2's sponsorships.
+    sqlx::query("DELETE FROM sponsorships WHERE household_id = $1")
+        .bind(households[2])
+        .execute(pool)
+        .await
+        .unwrap();
+    let n = recount().await;
+    assert!(
+        n < after_moves && after_moves != 6,
+        "the changes moved the recount: {after_moves}, {n}"
+    );
+    assert!(
+        tile().await.ends_with(&n.to_string()),
+        "{} vs {n}",
+        tile().await
+    );
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(n), 0)::bigint FROM first_help_tallies
+         WHERE first_year < (SELECT year FROM campaigns WHERE is_current)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, n);
+    // And per household: the kept first year is each household's earliest year of help.
+    let wrong: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (
+            SELECT s.household_id, min(c.year) AS y FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id GROUP BY 1) t
+         FULL JOIN household_first_help f USING (household_id)
+         WHERE t.y IS DISTINCT FROM f.first_year",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong, 0);
+}
