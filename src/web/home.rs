@@ -153,11 +153,16 @@ pub struct UnadoptedLine {
 }
 
 /// What each role's landing page shows; empty parts are not rendered.
+/// The agency's newest sponsorships the dashboard shows (the rest are on the list's pages).
+const DASHBOARD_MINE: i64 = 20;
+
 #[derive(Default)]
 pub struct Work {
     /// Agency: its quota in words and whether it is met.
     pub quota: Option<(String, bool)>,
     pub mine: Vec<WorkLine>,
+    /// The agency has more sponsorships this campaign than the dashboard shows.
+    pub more_mine: bool,
     pub follow_ups: Vec<WorkLine>,
     /// Commune: pledges waiting for its confirmation, and those it confirmed.
     pub pending: Vec<WorkLine>,
@@ -195,9 +200,20 @@ pub async fn dashboard(
         Scope::Agency(agency_id) => {
             agency_link = Some(format!("/don-vi/{agency_id}"));
             if let (Some(c), Some(year)) = (campaign_id, year) {
-                w.mine = sponsorships::of_agency(&state.db, agency_id, c)
-                    .await?
+                // The newest of this campaign; the whole list is on "Nhận giúp đỡ", a page at a time.
+                let mine = sponsorships::of_agency(
+                    &state.db,
+                    agency_id,
+                    c,
+                    &crate::domain::sponsorship::State::ALL,
+                    None,
+                    DASHBOARD_MINE + 1,
+                )
+                .await?;
+                w.more_mine = mine.len() as i64 > DASHBOARD_MINE;
+                w.mine = mine
                     .into_iter()
+                    .take(DASHBOARD_MINE as usize)
                     .map(work_line)
                     .collect();
                 let this_year = dates::today().year();

@@ -1291,3 +1291,80 @@ async fn the_state_sets_in_sql_are_the_domains() {
         .expect_err("an unknown state code");
     assert!(bad.to_string().contains("\"paid\""), "{bad}");
 }
+
+/// Issue #29: an agency's list is paged by key, newest first, 50 rows a page whatever the size of
+/// its list; the state filter is kept from page to page; the dashboard shows the newest 20 and
+/// links to the rest.
+#[tokio::test]
+async fn an_agencys_list_comes_newest_first_fifty_at_a_time_with_its_filter() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let pool = app.pool();
+    // 120 households pledged by agency A over 120 days, one in three still proposed.
+    sqlx::query(
+        "WITH h AS (
+            INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, ethnicity,
+                members, status, status_year)
+            SELECT '06073', (SELECT id FROM villages WHERE commune_code = '06073' LIMIT 1),
+                   'Hộ Thứ ' || k, 1960 + k % 40, 'male', 'tay', 4, 'poor', 2024
+            FROM generate_series(1, 120) AS k RETURNING id, head_name),
+              s AS (
+            INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                support_summary, pledged_value, delivered_value, pledged_on)
+            SELECT (SELECT id FROM campaigns WHERE is_current), h.id, $1,
+                   CASE WHEN substring(h.head_name FROM 8)::int % 3 = 0 THEN 'proposed' ELSE 'confirmed' END,
+                   'cash', 'Hộ ' || h.head_name, 8000000, 0,
+                   DATE '2024-01-01' + substring(h.head_name FROM 8)::int
+            FROM h RETURNING id)
+         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+         SELECT id, $1, true, 8000000 FROM s",
+    )
+    .bind(w.agency_a)
+    .execute(pool)
+    .await
+    .unwrap();
+    let a = browser(&app, &w, 2).await;
+    let heads = |p: &Page| -> Vec<String> { p.texts("table.sponsorships tbody td.lead a") };
+    let first = a.get("/nhan-giup").await;
+    assert!(first.text.contains("120 lượt nhận giúp đỡ"));
+    let names = heads(&first);
+    assert_eq!(names.len(), 50);
+    assert_eq!(names[0], "Hộ Thứ 120", "newest first");
+    assert_eq!(names[49], "Hộ Thứ 71");
+    let next = |p: &Page| -> Option<String> {
+        p.html()
+            .select(&scraper::Selector::parse("nav.pager a[rel=next]").unwrap())
+            .next()
+            .and_then(|e| e.value().attr("href"))
+            .map(str::to_string)
+    };
+    let second = a.get(&next(&first).expect("a next page")).await;
+    assert_eq!(heads(&second)[0], "Hộ Thứ 70");
+    assert_eq!(second.count("nav.pager a[rel=first]"), 1);
+    let third = a.get(&next(&second).unwrap()).await;
+    assert_eq!(heads(&third).len(), 20);
+    assert_eq!(heads(&third)[19], "Hộ Thứ 1");
+    assert!(next(&third).is_none(), "the last page has no next");
+    // Filtered: 40 still waiting fit one page; 80 confirmed take two, the filter kept.
+    let waiting = a.get("/nhan-giup?trang_thai=proposed").await;
+    assert!(waiting.text.contains("40 lượt nhận giúp đỡ"));
+    assert_eq!(heads(&waiting).len(), 40);
+    assert_eq!(heads(&waiting)[0], "Hộ Thứ 120");
+    assert!(next(&waiting).is_none());
+    let confirmed = a.get("/nhan-giup?trang_thai=confirmed").await;
+    assert!(confirmed.text.contains("80 lượt nhận giúp đỡ"));
+    let link = next(&confirmed).expect("a second page of confirmed ones");
+    assert!(link.contains("trang_thai=confirmed"), "{link}");
+    let rest = a.get(&link).await;
+    assert_eq!(heads(&rest).len(), 30);
+    assert_eq!(rest.count("table.sponsorships tbody tr.state-proposed"), 0);
+    // The dashboard: the newest 20, and the way to the rest.
+    let home = a.get("/bang-dieu-khien").await;
+    assert_eq!(home.count("section.mine table.sponsorships tbody tr"), 20);
+    assert!(
+        home.text
+            .contains("Xem tất cả các hộ đơn vị nhận giúp đỡ trong đợt")
+    );
+    // A forged or stale key is the first page, never an error.
+    assert_eq!(a.get("/nhan-giup?sau=hom-qua").await.status, 200);
+}

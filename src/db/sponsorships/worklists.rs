@@ -56,16 +56,82 @@ fn codes(states: &[State]) -> Vec<&'static str> {
     states.iter().map(|s| s.as_str()).collect()
 }
 
-/// An agency's sponsorships (lead or member) in one campaign.
-pub async fn of_agency(pool: &PgPool, agency: Uuid, campaign: Uuid) -> sqlx::Result<Vec<WorkRow>> {
+/// Rows of an agency's list on one page: a page reads this many, whatever the size of the list.
+pub const AGENCY_PAGE: i64 = 50;
+
+/// Where a page of a keyset-paged list starts: after the row with this pledge date and id (the
+/// list is newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    pub pledged_on: NaiveDate,
+    pub id: Uuid,
+}
+
+impl After {
+    /// `2024-06-20_<uuid>`, as a link carries it.
+    pub fn token(&self) -> String {
+        format!("{}_{}", self.pledged_on, self.id)
+    }
+
+    pub fn parse(s: &str) -> Option<After> {
+        let (date, id) = s.trim().split_once('_')?;
+        Some(After {
+            pledged_on: date.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+
+    pub fn of(r: &WorkRow) -> After {
+        After {
+            pledged_on: r.pledged_on,
+            id: r.id,
+        }
+    }
+}
+
+/// A page of an agency's sponsorships (lead or member) in one campaign, in `states`, newest first,
+/// starting after `after`: at most `limit` rows read however many the agency has (keyset paging
+/// on the pledge date and id, from the agency's memberships of the campaign).
+pub async fn of_agency(
+    pool: &PgPool,
+    agency: Uuid,
+    campaign: Uuid,
+    states: &[State],
+    after: Option<After>,
+    limit: i64,
+) -> sqlx::Result<Vec<WorkRow>> {
     work_rows!(
-        "WHERE s.campaign_id = $2
+        "WHERE s.campaign_id = $2 AND s.state = ANY($3)
            AND EXISTS (SELECT 1 FROM sponsorship_agencies x WHERE x.sponsorship_id = s.id AND x.agency_id = $1)
-         ORDER BY s.state = 'rejected', h.head_name",
+           AND ($4::date IS NULL OR (s.pledged_on, s.id) < ($4, $5))
+         ORDER BY s.pledged_on DESC, s.id DESC
+         LIMIT $6",
         agency,
-        campaign
+        campaign,
+        &codes(states) as &[&str],
+        after.map(|a| a.pledged_on) as Option<NaiveDate>,
+        after.map(|a| a.id) as Option<Uuid>,
+        limit
     )
     .fetch_all(pool)
+    .await
+}
+
+/// How many sponsorships of the agency in the campaign are in `states` (the list's heading).
+pub async fn count_of_agency(
+    pool: &PgPool,
+    agency: Uuid,
+    campaign: Uuid,
+    states: &[State],
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sponsorship_agencies x JOIN sponsorships s ON s.id = x.sponsorship_id
+           WHERE x.agency_id = $1 AND s.campaign_id = $2 AND s.state = ANY($3)"#,
+        agency,
+        campaign,
+        &codes(states) as &[&str]
+    )
+    .fetch_one(pool)
     .await
 }
 

@@ -9,6 +9,8 @@ use super::*;
 pub struct ListParams {
     pub trang_thai: Option<String>,
     pub trang: Option<String>,
+    /// An agency's list is paged by key: the page after this row (`db::After::token`).
+    pub sau: Option<String>,
 }
 
 pub struct WorkLine {
@@ -73,6 +75,9 @@ pub struct ListPage {
     pub next_link: Option<String>,
     pub can_pledge: bool,
     pub can_import: bool,
+    /// An agency's list, paged by key (newest first): "more" and "back to the newest" links.
+    pub keyed: bool,
+    pub page_size: i64,
 }
 
 pub async fn list(
@@ -94,15 +99,21 @@ pub async fn list(
         .filter(|n| (1..=100_000).contains(n))
         .unwrap_or(1);
     let campaign = campaigns::current(&state.db).await?;
+    // An agency's list: the row the next page starts after, and whether this is a later page.
+    let mut agency_next: Option<db::After> = None;
+    let mut agency_first = false;
     let (rows, total) = match (&campaign, actor.scope()) {
         (None, _) | (_, Scope::Nothing) => (Vec::new(), 0),
         (Some(c), Scope::Agency(a)) => {
-            let rows: Vec<_> = db::of_agency(&state.db, a, c.id)
-                .await?
-                .into_iter()
-                .filter(|r| states.contains(&r.state))
-                .collect();
-            let n = rows.len() as i64;
+            let after = nonblank(&p.sau).and_then(|t| db::After::parse(&t));
+            let mut rows =
+                db::of_agency(&state.db, a, c.id, &states, after, db::AGENCY_PAGE + 1).await?;
+            if rows.len() as i64 > db::AGENCY_PAGE {
+                rows.truncate(db::AGENCY_PAGE as usize);
+                agency_next = rows.last().map(db::After::of);
+            }
+            agency_first = after.is_some();
+            let n = db::count_of_agency(&state.db, a, c.id, &states).await?;
             (rows, n)
         }
         (Some(c), Scope::Commune(code)) => {
@@ -121,6 +132,27 @@ pub async fn list(
         format!("/nhan-giup{}", crate::web::forms::query_string(&pairs))
     };
     let paged = matches!(actor.scope(), Scope::District);
+    let keyed = |after: Option<db::After>| {
+        let mut pairs = Vec::new();
+        if let Some(s) = wanted {
+            pairs.push(("trang_thai", s.as_str().to_string()));
+        }
+        if let Some(a) = after {
+            pairs.push(("sau", a.token()));
+        }
+        format!("/nhan-giup{}", crate::web::forms::query_string(&pairs))
+    };
+    let (prev_link, next_link) = if paged {
+        (
+            (page > 1).then(|| link(page - 1)),
+            (page < pages).then(|| link(page + 1)),
+        )
+    } else {
+        (
+            agency_first.then(|| keyed(None)),
+            agency_next.map(|a| keyed(Some(a))),
+        )
+    };
     Ok(ListPage {
         ctx,
         year: campaign.map(|c| c.year),
@@ -132,9 +164,11 @@ pub async fn list(
         lines: rows.into_iter().map(work_line).collect(),
         total,
         page,
-        prev_link: (paged && page > 1).then(|| link(page - 1)),
-        next_link: (paged && page < pages).then(|| link(page + 1)),
+        prev_link,
+        next_link,
         can_pledge: actor.role == Role::Agency,
         can_import: actor.is_district(),
+        keyed: matches!(actor.scope(), Scope::Agency(_)),
+        page_size: db::AGENCY_PAGE,
     })
 }
