@@ -153,7 +153,7 @@ pub struct UnadoptedLine {
 }
 
 /// What each role's landing page shows; empty parts are not rendered.
-/// The agency's newest sponsorships the dashboard shows (the rest are on the list's pages).
+/// The newest sponsorships of each dashboard list (the rest are on the list's pages).
 const DASHBOARD_MINE: i64 = 20;
 
 #[derive(Default)]
@@ -164,8 +164,11 @@ pub struct Work {
     /// The agency has more sponsorships this campaign than the dashboard shows.
     pub more_mine: bool,
     pub follow_ups: Vec<WorkLine>,
-    /// Commune: pledges waiting for its confirmation, and those it confirmed.
+    /// Commune: pledges waiting for its confirmation, and those it confirmed (the newest of each,
+    /// with how many there are).
     pub pending: Vec<WorkLine>,
+    pub pending_total: i64,
+    pub confirmed_total: i64,
     pub confirmed: Vec<WorkLine>,
     pub unadopted: Vec<UnadoptedLine>,
     /// Clerk.
@@ -243,11 +246,21 @@ pub async fn dashboard(
                 let lines = |rows: Vec<sponsorships::WorkRow>| -> Vec<WorkLine> {
                     rows.into_iter().map(work_line).collect()
                 };
+                // The newest of each; the whole lists are on "Nhận giúp đỡ", a page at a time.
+                let proposed = [SState::Proposed];
                 w.pending = lines(
-                    sponsorships::of_commune(&state.db, &code, c, &[SState::Proposed]).await?,
+                    sponsorships::of_commune(&state.db, &code, c, &proposed, None, DASHBOARD_MINE)
+                        .await?,
                 );
+                w.pending_total =
+                    sponsorships::count_of_commune(&state.db, &code, c, &proposed).await?;
                 let counted: Vec<SState> = SState::ALL.into_iter().filter(|s| s.counts()).collect();
-                w.confirmed = lines(sponsorships::of_commune(&state.db, &code, c, &counted).await?);
+                w.confirmed = lines(
+                    sponsorships::of_commune(&state.db, &code, c, &counted, None, DASHBOARD_MINE)
+                        .await?,
+                );
+                w.confirmed_total =
+                    sponsorships::count_of_commune(&state.db, &code, c, &counted).await?;
                 let (_, prio) = crate::db::households::priority_context(&state.db).await?;
                 w.unadopted =
                     sponsorships::priority_unadopted(&state.db, &code, c, prio.contains(&code))

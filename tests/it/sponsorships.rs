@@ -1292,11 +1292,11 @@ async fn the_state_sets_in_sql_are_the_domains() {
     assert!(bad.to_string().contains("\"paid\""), "{bad}");
 }
 
-/// Issue #29: an agency's list is paged by key, newest first, 50 rows a page whatever the size of
-/// its list; the state filter is kept from page to page; the dashboard shows the newest 20 and
-/// links to the rest.
+/// Issue #29: an agency's and a commune's lists are paged by key, newest first, 50 rows a page
+/// whatever their size; the state filter is kept from page to page; the dashboards show the
+/// newest 20 with the counts and link to the rest.
 #[tokio::test]
-async fn an_agencys_list_comes_newest_first_fifty_at_a_time_with_its_filter() {
+async fn agency_and_commune_lists_come_newest_first_fifty_at_a_time_with_their_filter() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let pool = app.pool();
@@ -1367,4 +1367,20 @@ async fn an_agencys_list_comes_newest_first_fifty_at_a_time_with_its_filter() {
     );
     // A forged or stale key is the first page, never an error.
     assert_eq!(a.get("/nhan-giup?sau=hom-qua").await.status, 200);
+    // The commune's list the same way; its dashboard shows the newest 20 waiting of 40.
+    let x = browser(&app, &w, 4).await;
+    let list = x.get("/nhan-giup").await;
+    assert!(list.text.contains("120 lượt nhận giúp đỡ"));
+    assert_eq!(heads(&list).len(), 50);
+    assert_eq!(heads(&list)[0], "Hộ Thứ 120");
+    let later = x.get(&next(&list).expect("a next page")).await;
+    assert_eq!(heads(&later)[0], "Hộ Thứ 70");
+    let home = x.get("/bang-dieu-khien").await;
+    assert!(home.text_of("section.pending h2").contains("(40)"));
+    assert_eq!(
+        home.count("section.pending table.sponsorships tbody tr"),
+        20
+    );
+    assert!(home.text.contains("Xem tất cả 40 đăng ký chờ xác nhận"));
+    assert!(home.text_of("section.confirmed h2").contains("(80)"));
 }

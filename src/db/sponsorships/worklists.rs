@@ -156,21 +156,47 @@ pub async fn follow_ups_due(
     .await
 }
 
-/// A commune's sponsorships of one campaign in the given states.
+/// A page of a commune's sponsorships in one campaign, in `states`, newest first, starting after
+/// `after`: at most `limit` rows (keyset paging, like [`of_agency`]).
 pub async fn of_commune(
     pool: &PgPool,
     commune: &str,
     campaign: Uuid,
     states: &[State],
+    after: Option<After>,
+    limit: i64,
 ) -> sqlx::Result<Vec<WorkRow>> {
     work_rows!(
-        "WHERE s.campaign_id = $2 AND h.commune_code = $1 AND s.state = ANY($3)
-         ORDER BY s.pledged_on, h.head_name",
+        "WHERE s.campaign_id = $2 AND s.commune_code = $1 AND s.state = ANY($3)
+           AND ($4::date IS NULL OR (s.pledged_on, s.id) < ($4, $5))
+         ORDER BY s.pledged_on DESC, s.id DESC
+         LIMIT $6",
+        commune,
+        campaign,
+        &codes(states) as &[&str],
+        after.map(|a| a.pledged_on) as Option<NaiveDate>,
+        after.map(|a| a.id) as Option<Uuid>,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// How many sponsorships of the commune in the campaign are in `states`.
+pub async fn count_of_commune(
+    pool: &PgPool,
+    commune: &str,
+    campaign: Uuid,
+    states: &[State],
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sponsorships s
+           WHERE s.commune_code = $1 AND s.campaign_id = $2 AND s.state = ANY($3)"#,
         commune,
         campaign,
         &codes(states) as &[&str]
     )
-    .fetch_all(pool)
+    .fetch_one(pool)
     .await
 }
 

@@ -9,7 +9,8 @@ use super::*;
 pub struct ListParams {
     pub trang_thai: Option<String>,
     pub trang: Option<String>,
-    /// An agency's list is paged by key: the page after this row (`db::After::token`).
+    /// An agency's or a commune's list is paged by key: the page after this row
+    /// (`db::After::token`).
     pub sau: Option<String>,
 }
 
@@ -75,7 +76,8 @@ pub struct ListPage {
     pub next_link: Option<String>,
     pub can_pledge: bool,
     pub can_import: bool,
-    /// An agency's list, paged by key (newest first): "more" and "back to the newest" links.
+    /// An agency's or a commune's list, paged by key (newest first): "more" and "back to the
+    /// newest" links.
     pub keyed: bool,
     pub page_size: i64,
 }
@@ -99,26 +101,31 @@ pub async fn list(
         .filter(|n| (1..=100_000).contains(n))
         .unwrap_or(1);
     let campaign = campaigns::current(&state.db).await?;
-    // An agency's list: the row the next page starts after, and whether this is a later page.
-    let mut agency_next: Option<db::After> = None;
-    let mut agency_first = false;
+    // An agency's or a commune's list: the row the next page starts after, and whether this is a
+    // later page.
+    let mut keyed_next: Option<db::After> = None;
+    let mut keyed_later = false;
     let (rows, total) = match (&campaign, actor.scope()) {
         (None, _) | (_, Scope::Nothing) => (Vec::new(), 0),
-        (Some(c), Scope::Agency(a)) => {
+        (Some(c), scope @ (Scope::Agency(_) | Scope::Commune(_))) => {
             let after = nonblank(&p.sau).and_then(|t| db::After::parse(&t));
-            let mut rows =
-                db::of_agency(&state.db, a, c.id, &states, after, db::AGENCY_PAGE + 1).await?;
+            let limit = db::AGENCY_PAGE + 1;
+            let (mut rows, n) = match &scope {
+                Scope::Agency(a) => (
+                    db::of_agency(&state.db, *a, c.id, &states, after, limit).await?,
+                    db::count_of_agency(&state.db, *a, c.id, &states).await?,
+                ),
+                Scope::Commune(code) => (
+                    db::of_commune(&state.db, code, c.id, &states, after, limit).await?,
+                    db::count_of_commune(&state.db, code, c.id, &states).await?,
+                ),
+                _ => (Vec::new(), 0),
+            };
             if rows.len() as i64 > db::AGENCY_PAGE {
                 rows.truncate(db::AGENCY_PAGE as usize);
-                agency_next = rows.last().map(db::After::of);
+                keyed_next = rows.last().map(db::After::of);
             }
-            agency_first = after.is_some();
-            let n = db::count_of_agency(&state.db, a, c.id, &states).await?;
-            (rows, n)
-        }
-        (Some(c), Scope::Commune(code)) => {
-            let rows = db::of_commune(&state.db, &code, c.id, &states).await?;
-            let n = rows.len() as i64;
+            keyed_later = after.is_some();
             (rows, n)
         }
         (Some(c), Scope::District) => db::of_district(&state.db, c.id, &states, page).await?,
@@ -149,8 +156,8 @@ pub async fn list(
         )
     } else {
         (
-            agency_first.then(|| keyed(None)),
-            agency_next.map(|a| keyed(Some(a))),
+            keyed_later.then(|| keyed(None)),
+            keyed_next.map(|a| keyed(Some(a))),
         )
     };
     Ok(ListPage {
@@ -168,7 +175,7 @@ pub async fn list(
         next_link,
         can_pledge: actor.role == Role::Agency,
         can_import: actor.is_district(),
-        keyed: matches!(actor.scope(), Scope::Agency(_)),
+        keyed: matches!(actor.scope(), Scope::Agency(_) | Scope::Commune(_)),
         page_size: db::AGENCY_PAGE,
     })
 }
