@@ -185,8 +185,9 @@
     if (sending || !navigator.onLine) return;
     sending = true;
     let stopped = '';
+    let waiting = [];
     try {
-      const waiting = (await all(WAITING)).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
+      waiting = (await all(WAITING)).sort((a, b) => a.recordedAt.localeCompare(b.recordedAt));
       for (const entry of waiting) {
         const body = new FormData();
         for (const [name, value] of entry.fields) body.append(name, value);
@@ -217,6 +218,8 @@
     } finally {
       sending = false;
     }
+    // Nothing was waiting: nothing to say, and the lists stay as drawn (a user may be editing one).
+    if (!waiting.length) return;
     const left = await badge();
     if (stopped) say(stopped);
     else if (left.failed) say('Có ' + left.failed + ' mục chưa gửi được: xem trang “Chờ gửi”.');
