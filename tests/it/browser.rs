@@ -1167,21 +1167,7 @@ async fn deliveries_and_visits_recorded_without_signal_are_sent_once_when_it_ret
     .await;
     let doomed = crate::fixtures::confirmed_sponsorship(&app, other, w.agency_a).await;
     // An earlier year's sponsorship of agency A, due its follow-up visit.
-    let earlier: Uuid = sqlx::query_scalar(
-        "WITH c AS (INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
-                    VALUES (2022, 'Đợt 2022', '2022-07-15', '2022-07-31', 6000000) RETURNING id),
-              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
-                        support_summary, pledged_value, delivered_value, pledged_on)
-                    SELECT c.id, $1, $2, 'target_reached', 'livestock', 'Bò giống', 9000000, 9000000, '2022-06-20' FROM c
-                    RETURNING id)
-         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
-         SELECT id, $2, true, 9000000 FROM s RETURNING sponsorship_id",
-    )
-    .bind(w.household_y)
-    .bind(w.agency_a)
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let earlier = earlier_sponsorship(pool, w.household_y, w.agency_a).await;
     let photo = phone_photo();
     let photo_size = std::fs::metadata(&photo).unwrap().len();
     assert!(
@@ -1727,21 +1713,7 @@ async fn every_journey_can_be_done_with_the_keyboard_alone() {
     let (app, w) = setup().await;
     let pool = app.pool();
     // An earlier year's sponsorship of agency A, due its visit.
-    let earlier: Uuid = sqlx::query_scalar(
-        "WITH c AS (INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
-                    VALUES (2022, 'Đợt 2022', '2022-07-15', '2022-07-31', 6000000) RETURNING id),
-              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
-                        support_summary, pledged_value, delivered_value, pledged_on)
-                    SELECT c.id, $1, $2, 'target_reached', 'livestock', 'Bò giống', 9000000, 9000000, '2022-06-20' FROM c
-                    RETURNING id)
-         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
-         SELECT id, $2, true, 9000000 FROM s RETURNING sponsorship_id",
-    )
-    .bind(w.household_y)
-    .bind(w.agency_a)
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let earlier = earlier_sponsorship(pool, w.household_y, w.agency_a).await;
     let driver = Driver::start().await;
     // A date typed into a date input, digit by digit in the browser's order (en-US: month, day,
     // year), as a keyboard user does.
@@ -1860,4 +1832,24 @@ async fn every_journey_can_be_done_with_the_keyboard_alone() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     c.close().await;
+}
+
+/// A sponsorship of the 2022 campaign, `agency` the lead, delivered in full: due its follow-up
+/// visit this year.
+async fn earlier_sponsorship(pool: &sqlx::PgPool, household: Uuid, agency: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "WITH c AS (INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household)
+                    VALUES (2022, 'Đợt 2022', '2022-07-15', '2022-07-31', 6000000) RETURNING id),
+              s AS (INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+                        support_summary, pledged_value, delivered_value, pledged_on)
+                    SELECT c.id, $1, $2, 'target_reached', 'livestock', 'Bò giống', 9000000, 9000000, '2022-06-20' FROM c
+                    RETURNING id)
+         INSERT INTO sponsorship_agencies (sponsorship_id, agency_id, is_lead, share_value)
+         SELECT id, $2, true, 9000000 FROM s RETURNING sponsorship_id",
+    )
+    .bind(household)
+    .bind(agency)
+    .fetch_one(pool)
+    .await
+    .unwrap()
 }
