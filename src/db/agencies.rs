@@ -14,7 +14,6 @@ pub struct AgencyRow {
     pub name: String,
     pub kind: String,
     pub staff_count: i32,
-    pub named_school: bool,
     pub contact_person: Option<String>,
     pub phone: Option<String>,
 }
@@ -28,7 +27,7 @@ impl AgencyRow {
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<AgencyRow>> {
     sqlx::query_as!(
         AgencyRow,
-        "SELECT id, name, kind, staff_count, named_school, contact_person, phone
+        "SELECT id, name, kind, staff_count, contact_person, phone
          FROM agencies WHERE id = $1",
         id
     )
@@ -39,6 +38,13 @@ pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<AgencyRow>> {
 pub async fn name(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT name FROM agencies WHERE id = $1", id)
         .fetch_optional(pool)
+        .await
+}
+
+/// Every agency, by name (the named lists of a rule table are chosen from these).
+pub async fn names(pool: &PgPool) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("SELECT id, name FROM agencies ORDER BY name")
+        .fetch_all(pool)
         .await
 }
 
@@ -144,7 +150,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use super::audit::{self, By};
-use crate::domain::quota::{self, AgencyFacts, Quota};
+use crate::domain::quota::{self, AgencyFacts, Quota, RuleTable};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QuotaRow {
@@ -152,7 +158,6 @@ pub struct QuotaRow {
     pub name: String,
     pub kind: String,
     pub staff_count: i32,
-    pub named_school: bool,
     pub override_quota: Option<i32>,
     pub override_reason: Option<String>,
     /// Households the agency adopted this campaign (alone or in a group), not rejected/cancelled.
@@ -161,20 +166,39 @@ pub struct QuotaRow {
     pub confirmed: i64,
     /// Confirmed ones the agency leads (alone or as a group's lead).
     pub confirmed_lead: i64,
+    /// The quota the campaign's rule table gives, filled in by the query functions.
+    #[sqlx(skip)]
+    pub by_rule: Option<Quota>,
 }
 
 impl QuotaRow {
-    pub fn quota(&self) -> Quota {
-        let facts = AgencyFacts {
+    /// Fill in the quota the campaign's rules give this agency.
+    pub fn apply(&mut self, rules: &RuleTable) {
+        self.by_rule = Some(rules.quota(AgencyFacts {
+            id: self.id,
             kind: &self.kind,
             staff_count: self.staff_count,
-            named_school: self.named_school,
-        };
-        quota::effective(
-            facts,
-            self.override_quota
-                .map(|q| (q, self.override_reason.as_deref().unwrap_or(""))),
-        )
+        }));
+    }
+
+    pub fn quota(&self) -> Quota {
+        match (self.override_quota, &self.by_rule) {
+            (Some(q), _) => quota::effective(
+                &RuleTable::default(),
+                AgencyFacts {
+                    id: self.id,
+                    kind: &self.kind,
+                    staff_count: self.staff_count,
+                },
+                Some((q, self.override_reason.as_deref().unwrap_or(""))),
+            ),
+            (None, Some(q)) => q.clone(),
+            (None, None) => RuleTable::default().quota(AgencyFacts {
+                id: self.id,
+                kind: &self.kind,
+                staff_count: self.staff_count,
+            }),
+        }
     }
     /// Households counted toward the quota (R2, R3): confirmed sponsorships the agency leads;
     /// an agency whose rule is to join a group (fewer than 10 staff) also counts each confirmed
@@ -215,8 +239,8 @@ async fn quota_rows(
     kind: Option<&str>,
     agency: Option<Uuid>,
 ) -> sqlx::Result<Vec<QuotaRow>> {
-    sqlx::query_as(
-        "SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
+    let mut rows: Vec<QuotaRow> = sqlx::query_as(
+        "SELECT a.id, a.name, a.kind, a.staff_count,
                 o.quota AS override_quota, o.reason AS override_reason,
                 count(s.id) FILTER (WHERE sponsorship_is_live(s.state)) AS adopted,
                 count(s.id) FILTER (WHERE sponsorship_counts(s.state)) AS confirmed,
@@ -238,7 +262,12 @@ async fn quota_rows(
     .bind(kind)
     .bind(agency)
     .fetch_all(pool)
-    .await
+    .await?;
+    let rules = super::campaign_rules::table(pool, campaign).await?;
+    for r in &mut rows {
+        r.apply(&rules);
+    }
+    Ok(rows)
 }
 
 /// An agency as typed and checked (see `web::agencies`).
@@ -247,7 +276,6 @@ pub struct AgencyDraft {
     pub name: String,
     pub kind: String,
     pub staff_count: i32,
-    pub named_school: bool,
     pub commune_code: Option<String>,
     pub contact_person: Option<String>,
     pub phone: Option<String>,
@@ -256,16 +284,15 @@ pub struct AgencyDraft {
 /// Write a draft under `id`: inserted when new, updated when it exists.
 async fn upsert(conn: &mut PgConnection, id: Uuid, d: &AgencyDraft) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO agencies (id, name, kind, staff_count, named_school, commune_code, contact_person, phone)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO agencies (id, name, kind, staff_count, commune_code, contact_person, phone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, staff_count = excluded.staff_count,
-             named_school = excluded.named_school, commune_code = excluded.commune_code,
+             commune_code = excluded.commune_code,
              contact_person = excluded.contact_person, phone = excluded.phone, updated_at = now()",
         id,
         &d.name,
         &d.kind,
         d.staff_count,
-        d.named_school,
         d.commune_code.as_deref(),
         d.contact_person.as_deref(),
         d.phone.as_deref()
@@ -379,7 +406,7 @@ pub async fn get_full(
     id: Uuid,
 ) -> sqlx::Result<Option<(AgencyRow, Option<String>)>> {
     let row: Option<FullRow> = sqlx::query_as(
-        "SELECT id, name, kind, staff_count, named_school, contact_person, phone, commune_code FROM agencies WHERE id = $1",
+        "SELECT id, name, kind, staff_count, contact_person, phone, commune_code FROM agencies WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)

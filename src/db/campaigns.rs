@@ -213,3 +213,113 @@ pub async fn save(
     audit::write(conn, by, entry).await?;
     Ok(Some(id))
 }
+
+/// Why a copy was not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyRefused {
+    NoSource,
+    /// A campaign of that year exists (its name).
+    YearTaken(String),
+}
+
+/// Shift a date by whole years (29/02 becomes 28/02 in a year without it).
+fn shift_years(d: NaiveDate, years: i32) -> NaiveDate {
+    use chrono::Datelike;
+    let y = d.year() + years;
+    d.with_year(y)
+        .or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))
+        .unwrap_or(d)
+}
+
+/// Next year's campaign as a copy of `source` (issue #28): deadlines shifted to `year`, the name's
+/// year replaced, the target, priority communes, rule table with its named lists, and forms of
+/// support copied; not current, no overrides (a clerk decides those per year). Audited.
+pub async fn copy(
+    pool: &PgPool,
+    by: &By,
+    source: Uuid,
+    year: i32,
+) -> sqlx::Result<Result<Uuid, CopyRefused>> {
+    let mut tx = pool.begin().await?;
+    let Some(src) = get_draft(pool, source).await? else {
+        return Ok(Err(CopyRefused::NoSource));
+    };
+    // Serialise concurrent copies onto one year: the unique year constraint refuses the second.
+    if let Some(name) =
+        sqlx::query_scalar::<_, String>("SELECT name FROM campaigns WHERE year = $1")
+            .bind(year)
+            .fetch_optional(&mut *tx)
+            .await?
+    {
+        return Ok(Err(CopyRefused::YearTaken(name)));
+    }
+    let shift = year - src.year;
+    let name = if src.name.contains(&src.year.to_string()) {
+        src.name.replace(&src.year.to_string(), &year.to_string())
+    } else {
+        format!("{} năm {year}", src.name)
+    };
+    let d = CampaignDraft {
+        year,
+        name,
+        registration_deadline: shift_years(src.registration_deadline, shift),
+        report_deadline: shift_years(src.report_deadline, shift),
+        target_per_household: src.target_per_household,
+        is_current: false,
+        priority: src.priority.clone(),
+    };
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household, is_current)
+         VALUES ($1, $2, $3, $4, $5, $6, false) ON CONFLICT (year) DO NOTHING",
+    )
+    .bind(id)
+    .bind(d.year)
+    .bind(&d.name)
+    .bind(d.registration_deadline)
+    .bind(d.report_deadline)
+    .bind(d.target_per_household)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Err(CopyRefused::YearTaken(String::new())));
+    }
+    // The insert trigger gave the new campaign the nearest campaign's rules; the copy is of the
+    // source's, whichever that was.
+    sqlx::query("DELETE FROM campaign_quota_rules WHERE campaign_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM campaign_support_forms WHERE campaign_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT campaign_copy_rules($1, $2)")
+        .bind(source)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO campaign_priority_communes (campaign_id, commune_code, reason)
+         SELECT $2, commune_code, reason FROM campaign_priority_communes WHERE campaign_id = $1",
+    )
+    .bind(source)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    audit::write(
+        &mut tx,
+        by,
+        audit::Entry {
+            action: audit::Action::Create,
+            entity: "campaign",
+            entity_id: id.to_string(),
+            before: None,
+            after: audit::json(&serde_json::json!({ "copied_from": src.year, "campaign": d })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}

@@ -4,6 +4,7 @@
 
 pub mod agencies;
 pub mod audit;
+pub mod campaign_rules;
 pub mod campaigns;
 pub mod codes;
 pub mod constraints;

@@ -152,16 +152,15 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Report> {
             .await?;
 
     // Agencies.
-    for (idx, (name, kind, staff, named, commune)) in AGENCIES.iter().enumerate() {
+    for (idx, (name, kind, staff, _named, commune)) in AGENCIES.iter().enumerate() {
         let phone = format!("0205 3{:06}", 830_100 + idx * 7);
         let r = sqlx::query(
-            "INSERT INTO agencies (name, kind, staff_count, named_school, commune_code, contact_person, phone)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO agencies (name, kind, staff_count, commune_code, contact_person, phone)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(kind)
         .bind(staff)
-        .bind(named)
         .bind(commune)
         .bind(format!("Cán bộ đầu mối {}", idx + 1))
         .bind(phone)
@@ -169,6 +168,17 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Report> {
         .await?;
         report.agencies += r.rows_affected();
     }
+    // The 2024 letter names three schools: they are the named list of each campaign's named rule
+    // (seeded by migration 0031 with the letter's rules).
+    let named: Vec<&str> = AGENCIES.iter().filter(|a| a.3).map(|a| a.0).collect();
+    sqlx::query(
+        "INSERT INTO campaign_quota_rule_agencies (rule_id, campaign_id, agency_id)
+         SELECT r.id, r.campaign_id, a.id FROM campaign_quota_rules r JOIN agencies a ON a.name = ANY($1)
+         WHERE r.named ON CONFLICT DO NOTHING",
+    )
+    .bind(&named)
+    .execute(&mut *tx)
+    .await?;
     let agencies: HashMap<String, Uuid> =
         sqlx::query_as::<_, (String, Uuid)>("SELECT name, id FROM agencies")
             .fetch_all(&mut *tx)

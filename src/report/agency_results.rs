@@ -13,7 +13,6 @@ pub struct AgencyRow {
     pub name: String,
     pub kind: String,
     pub staff_count: i32,
-    pub named_school: bool,
     pub override_quota: Option<i32>,
     pub override_reason: Option<String>,
     pub adopted: i64,
@@ -26,6 +25,9 @@ pub struct AgencyRow {
     pub effective: i64,
     pub partly: i64,
     pub not_effective: i64,
+    /// The quota the campaign's rules give, filled in by `agency_results`.
+    #[sqlx(skip)]
+    pub by_rule: Option<crate::domain::quota::Quota>,
 }
 
 impl AgencyRow {
@@ -35,12 +37,12 @@ impl AgencyRow {
             name: self.name.clone(),
             kind: self.kind.clone(),
             staff_count: self.staff_count,
-            named_school: self.named_school,
             override_quota: self.override_quota,
             override_reason: self.override_reason.clone(),
             adopted: self.adopted,
             confirmed: self.confirmed,
             confirmed_lead: self.confirmed_lead,
+            by_rule: self.by_rule.clone(),
         }
     }
     pub fn quota(&self) -> crate::domain::quota::Quota {
@@ -67,7 +69,7 @@ pub async fn agency_results(
     if nothing {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
+    let mut rows: Vec<AgencyRow> = sqlx::query_as(
         "WITH mine AS (
             SELECT m.agency_id, count(*) AS adopted,
                    count(*) FILTER (WHERE sponsorship_counts(s.state)) AS confirmed,
@@ -93,7 +95,7 @@ pub async fn agency_results(
               AND extract(year FROM fv.visited_on) = (SELECT year FROM campaigns WHERE id = $1)
               AND ($4::text IS NULL OR s.commune_code = $4)
             GROUP BY m.agency_id)
-         SELECT a.id, a.name, a.kind, a.staff_count, a.named_school,
+         SELECT a.id, a.name, a.kind, a.staff_count,
                 o.quota AS override_quota, o.reason AS override_reason,
                 coalesce(mi.adopted, 0) AS adopted, coalesce(mi.confirmed, 0) AS confirmed,
                 coalesce(mi.confirmed_lead, 0) AS confirmed_lead,
@@ -115,5 +117,14 @@ pub async fn agency_results(
     .bind(agency)
     .bind(&commune)
     .fetch_all(pool)
-    .await
+    .await?;
+    let rules = crate::db::campaign_rules::table(pool, campaign).await?;
+    for r in &mut rows {
+        r.by_rule = Some(rules.quota(crate::domain::quota::AgencyFacts {
+            id: r.id,
+            kind: &r.kind,
+            staff_count: r.staff_count,
+        }));
+    }
+    Ok(rows)
 }

@@ -51,7 +51,7 @@ pub fn summary_list(s: &Summary, subtitle: &str) -> Table {
                 t(&a.agencies),
                 t(&a.head_name),
                 t(format!("{}, {}", a.village, a.commune)),
-                t(labels::support_form(&a.form)),
+                t(s.form_label(&a.form)),
                 t(&a.quantity),
                 Cell::Money(a.pledged),
                 Cell::Money(a.delivered),

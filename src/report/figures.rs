@@ -230,7 +230,14 @@ fn add(map: &mut BTreeMap<String, Breakdown>, order: &str, key: &str, label: &st
 
 /// Folds the groups; `merged` groups 2024 communes into the communes of 01/07/2025. Communes are
 /// listed by name, kinds and forms by their code. `totals.agencies` is left for the caller.
-pub fn fold(groups: &[Group], merged: bool) -> Folded {
+///
+/// Forms are added up under the campaign's report groups (`forms`, in their order); a form the
+/// campaign does not list (a record kept under an earlier list) under its usual label.
+pub fn fold(
+    groups: &[Group],
+    merged: bool,
+    forms: &[crate::db::campaign_rules::SupportForm],
+) -> Folded {
     let mut totals = Totals::default();
     let mut by_commune: BTreeMap<String, Breakdown> = BTreeMap::new();
     let mut by_kind: BTreeMap<String, Breakdown> = BTreeMap::new();
@@ -263,13 +270,17 @@ pub fn fold(groups: &[Group], merged: bool) -> Folded {
             labels::agency_kind(&g.lead_kind),
             g,
         );
-        add(
-            &mut by_form,
-            &g.form,
-            &g.form,
-            labels::support_form(&g.form),
-            g,
-        );
+        let (order, group) = match forms.iter().find(|f| f.form == g.form) {
+            Some(f) => {
+                let first = forms
+                    .iter()
+                    .position(|o| o.report_group == f.report_group)
+                    .unwrap_or(0);
+                (format!("{first:03}"), f.report_group.as_str())
+            }
+            None => (format!("999{}", g.form), labels::support_form(&g.form)),
+        };
+        add(&mut by_form, &order, group, group, g);
     }
     Folded {
         totals,

@@ -124,9 +124,15 @@ pub struct Summary {
     pub by_form: Vec<Breakdown>,
     pub short: Vec<Short>,
     pub list: Vec<Adopted>,
+    /// The campaign's forms of support, whose labels the list shows.
+    pub forms: Vec<crate::db::campaign_rules::SupportForm>,
 }
 
 impl Summary {
+    /// A stored form in the campaign's words.
+    pub fn form_label(&self, code: &str) -> String {
+        crate::db::campaign_rules::label_of(&self.forms, code).to_string()
+    }
     /// Share of confirmed households in priority communes, in whole percent.
     pub fn priority_share(&self) -> i64 {
         percent(self.totals.priority_households, self.totals.confirmed)
@@ -265,8 +271,9 @@ pub async fn summary(
         agencies::list_with_quota(pool, f.campaign, f.kind.as_deref()).await
     };
     // Independent queries: run them at once on separate connections.
-    let (groups, whole, taking_part, quota_rows, commune_order) =
-        tokio::try_join!(groups, whole, taking_part, quota_rows, commune_order)?;
+    let forms = crate::db::campaign_rules::support_forms(pool, f.campaign);
+    let (groups, whole, taking_part, quota_rows, commune_order, forms) =
+        tokio::try_join!(groups, whole, taking_part, quota_rows, commune_order, forms)?;
     let taking_part =
         taking_part.unwrap_or_else(|| quota_rows.iter().filter(|r| r.confirmed > 0).count() as i64);
     let short: Vec<Short> = quota_rows
@@ -330,7 +337,7 @@ pub async fn summary(
         by_commune,
         by_kind,
         by_form,
-    } = figures::fold(&groups, f.merged);
+    } = figures::fold(&groups, f.merged, &forms);
     totals.agencies = taking_part;
     Ok(Some(Summary {
         campaign,
@@ -340,5 +347,6 @@ pub async fn summary(
         by_form,
         short,
         list,
+        forms,
     }))
 }

@@ -168,8 +168,6 @@ pub struct AgencyForm {
     #[serde(default)]
     pub staff_count: String,
     #[serde(default)]
-    pub named_school: String,
-    #[serde(default)]
     pub commune_code: String,
     #[serde(default)]
     pub contact_person: String,
@@ -212,13 +210,6 @@ impl AgencyForm {
                 0
             }
         };
-        let named_school = !self.named_school.is_empty();
-        if named_school && self.kind != "school" {
-            e.0.insert(
-                "named_school",
-                "Chỉ trường học mới được đánh dấu là trường được giao từ 02 hộ.".into(),
-            );
-        }
         let commune_code =
             (self.kind == "commune_committee").then(|| self.commune_code.trim().to_string());
         if commune_code.as_deref() == Some("") {
@@ -250,7 +241,6 @@ impl AgencyForm {
             name,
             kind: self.kind.clone(),
             staff_count: staff,
-            named_school,
             commune_code,
             contact_person,
             phone,
@@ -314,11 +304,6 @@ pub async fn edit_form(
         name: a.name,
         kind: a.kind,
         staff_count: a.staff_count.to_string(),
-        named_school: if a.named_school {
-            "on".into()
-        } else {
-            String::new()
-        },
         commune_code: commune.unwrap_or_default(),
         contact_person: a.contact_person.unwrap_or_default(),
         phone: a.phone.unwrap_or_default(),

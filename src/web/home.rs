@@ -74,7 +74,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<HomePag
                 stats::registry(&state.db, id),
                 figures::groups(&state.db, id, &Scope::District)
             )?;
-            let t = figures::fold(&groups, false).totals;
+            let t = figures::fold(&groups, false, &[]).totals;
             let figures = vec![
                 Figure {
                     label: "Cơ quan, đơn vị",

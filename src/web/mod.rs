@@ -6,6 +6,7 @@ pub mod admin;
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod campaign_rules;
 pub mod campaigns;
 pub mod client_ip;
 pub mod download;

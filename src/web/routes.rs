@@ -6,8 +6,9 @@ use axum::routing::MethodRouter;
 
 use super::AppState;
 use super::{
-    accounts, admin, agencies, audit, auth, campaigns, duplicates, effectiveness, health, history,
-    home, households, imports, offline, photos, places, profiles, reports, sponsorships,
+    accounts, admin, agencies, audit, auth, campaign_rules, campaigns, duplicates, effectiveness,
+    health, history, home, households, imports, offline, photos, places, profiles, reports,
+    sponsorships,
 };
 use crate::domain::roles::{ADMIN, Access, DISTRICT, Role};
 
@@ -171,6 +172,31 @@ pub(super) fn routes() -> Routes {
             "/dot-van-dong/{id}",
             Access::Roles(DISTRICT),
             post(campaigns::update),
+        ),
+        // The campaign's rule table and forms of support, and next year's copy (issue #28)
+        r(
+            Method::GET,
+            "/dot-van-dong/{id}/quy-tac",
+            Access::Roles(DISTRICT),
+            get(campaign_rules::show),
+        ),
+        r(
+            Method::POST,
+            "/dot-van-dong/{id}/quy-tac",
+            Access::Roles(DISTRICT),
+            post(campaign_rules::save),
+        ),
+        r(
+            Method::GET,
+            "/dot-van-dong/{id}/sao-chep",
+            Access::Roles(DISTRICT),
+            get(campaign_rules::copy_form),
+        ),
+        r(
+            Method::POST,
+            "/dot-van-dong/{id}/sao-chep",
+            Access::Roles(DISTRICT),
+            post(campaign_rules::copy),
         ),
         // Agencies (R2)
         r(

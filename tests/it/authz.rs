@@ -194,6 +194,28 @@ fn cases(w: &World, victim: Uuid, campaign: Uuid, sponsorship: Uuid, photo: Uuid
             vec![],
             "L 422 422 403 403 403 403",
         ),
+        get(
+            "/dot-van-dong/{id}/quy-tac",
+            format!("/dot-van-dong/{campaign}/quy-tac"),
+            "L 200 200 403 403 403 403",
+        ),
+        post(
+            "/dot-van-dong/{id}/quy-tac",
+            format!("/dot-van-dong/{campaign}/quy-tac"),
+            vec![],
+            "L 422 422 403 403 403 403",
+        ),
+        get(
+            "/dot-van-dong/{id}/sao-chep",
+            format!("/dot-van-dong/{campaign}/sao-chep"),
+            "L 200 200 403 403 403 403",
+        ),
+        post(
+            "/dot-van-dong/{id}/sao-chep",
+            format!("/dot-van-dong/{campaign}/sao-chep"),
+            vec![],
+            "L 422 422 403 403 403 403",
+        ),
         // Agencies
         get("/don-vi", "/don-vi".into(), "L 200 200 403 403 403 403"),
         get(

@@ -406,18 +406,6 @@ async fn bad_agency_input_is_refused_with_messages() {
         assert!(page.text_of("#err-staff_count").contains(msg), "{staff}");
         assert_eq!(page.count("input[name=name][value='Phòng Thử']"), 1);
     }
-    let page = app
-        .post(
-            "/don-vi",
-            &[
-                ("name", "Phòng Thử"),
-                ("kind", "department"),
-                ("staff_count", "12"),
-                ("named_school", "on"),
-            ],
-        )
-        .await;
-    assert!(page.text_of("#err-named_school").contains("Chỉ trường học"));
     assert_eq!(count(&app, "SELECT count(*) FROM agencies").await, 0);
 }
 

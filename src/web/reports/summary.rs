@@ -2,7 +2,6 @@
 
 use super::{Chart, Params, delivered_chart, load_summary, years_of_campaigns};
 use crate::domain::dates::{format_date, today};
-use crate::domain::labels;
 use crate::domain::money::{format_vnd, group_thousands};
 use crate::domain::roles::Scope;
 use crate::report::export;
@@ -23,7 +22,7 @@ pub struct ListLine {
     pub agencies: String,
     pub head_name: String,
     pub place: String,
-    pub form: &'static str,
+    pub form: String,
     pub quantity: String,
     pub pledged: String,
     pub delivered: String,
@@ -142,7 +141,7 @@ pub async fn summary(
             agencies: a.agencies.clone(),
             head_name: a.head_name.clone(),
             place: format!("{}, {}", a.village, a.commune),
-            form: labels::support_form(&a.form),
+            form: s.form_label(&a.form),
             quantity: a.quantity.clone(),
             pledged: format_vnd(a.pledged),
             delivered: format_vnd(a.delivered),
@@ -259,7 +258,7 @@ pub async fn summary_print(
             agencies: a.agencies.clone(),
             head_name: a.head_name.clone(),
             place: format!("{}, {}", a.village, a.commune),
-            form: labels::support_form(&a.form),
+            form: s.form_label(&a.form),
             quantity: a.quantity.clone(),
             pledged: crate::domain::money::group_thousands(a.pledged),
             delivered: crate::domain::money::group_thousands(a.delivered),

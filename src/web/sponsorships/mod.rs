@@ -28,7 +28,7 @@ use crate::domain::labels;
 use crate::domain::money::format_vnd;
 use crate::domain::roles::{self, Actor, Role, Scope};
 use crate::domain::sponsorship::{
-    self, DeliveryInput, Event, FORMS, LineInput, State as SState, VisitInput,
+    self, DeliveryInput, Event, LineInput, State as SState, VisitInput,
 };
 
 /// Lines shown on the pledge form.

@@ -127,7 +127,8 @@ pub struct PledgePage {
     pub f: PledgeInput,
     pub errors: Vec<String>,
     pub agencies: Vec<(Uuid, String)>,
-    pub forms: Vec<(&'static str, &'static str)>,
+    /// The campaign's forms of support: (stored code, the campaign's label).
+    pub forms: Vec<(String, String)>,
     pub quota_note: String,
 }
 
@@ -267,9 +268,10 @@ async fn pledge_page(
         f,
         errors,
         agencies,
-        forms: FORMS
-            .iter()
-            .map(|f| (*f, labels::support_form(f)))
+        forms: crate::db::campaign_rules::support_forms(&state.db, c.id)
+            .await?
+            .into_iter()
+            .map(|f| (f.form, f.label))
             .collect(),
         quota_note,
     })
@@ -327,6 +329,18 @@ pub async fn pledge(
     let lines = sponsorship::parse_lines(&f.lines)
         .map_err(|e| errors.extend(e))
         .ok();
+    // Only the forms this campaign offers (its letter's list).
+    let offered = crate::db::campaign_rules::support_forms(&state.db, c.id).await?;
+    for (n, l) in lines.iter().flatten().enumerate() {
+        if !offered.iter().any(|o| o.form == l.form) {
+            errors.push(format!(
+                "Dòng {}: đợt vận động năm {} không có hình thức “{}”; hãy chọn hình thức khác.",
+                n + 1,
+                c.year,
+                labels::support_form(l.form)
+            ));
+        }
+    }
     let mut members = Vec::new();
     for m in f.members.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
         match m.parse::<Uuid>() {
