@@ -1,4 +1,4 @@
-//! The command line: `giupdo serve|migrate|demo|db|backup|restore|import|export|dedupe|user`.
+//! The command line: `giupdo serve|migrate|demo|db|backup|restore|import|export|dedupe|places|user`.
 //! The top of the layers: it parses flags into settings and calls `server`, `db`, `import`,
 //! `report` and `demo`; nothing below names it.
 
@@ -6,6 +6,7 @@ mod db;
 pub mod dedupe;
 mod export;
 mod import;
+mod places;
 mod users;
 
 use std::io::IsTerminal as _;
@@ -25,6 +26,7 @@ pub use db::DbAction;
 pub use dedupe::DedupeWhat;
 pub use export::{ExportFormat, ExportWhat};
 pub use import::ImportWhat;
+pub use places::PlacesAction;
 pub use users::UserAction;
 
 #[derive(Debug, Parser)]
@@ -100,6 +102,11 @@ pub enum Command {
     Dedupe {
         #[command(subcommand)]
         what: DedupeWhat,
+    },
+    /// Danh mục đơn vị hành chính theo thời gian (tỉnh, huyện, xã và đơn vị kế tiếp).
+    Places {
+        #[command(subcommand)]
+        action: PlacesAction,
     },
     /// Quản lý tài khoản người dùng.
     User {
@@ -294,6 +301,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             with_db(&source, |pool| async move {
                 dedupe::run(&pool, what, thresholds).await
             })
+            .await
+        }
+        Command::Places { action } => {
+            with_db(
+                &source,
+                |pool| async move { places::run(&pool, action).await },
+            )
             .await
         }
         Command::User { action } => {

@@ -341,3 +341,148 @@ pub async fn undo_village_merge(
     .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Administrative units as dated data (issue #28).
+
+/// What loading a units file did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnitsLoaded {
+    pub units: usize,
+    pub provinces: usize,
+    pub districts: usize,
+    pub communes: usize,
+    pub successors: usize,
+    /// Communes new to the registry (households can now be registered in them).
+    pub new_communes: usize,
+}
+
+/// Load checked units (`domain::places::read`) in one transaction: each code's periods replaced
+/// by the file's, successors with them; commune-level codes become communes of the registry
+/// (existing ones keep their name), each with the commune it is today. Audited as one import.
+pub async fn load_units(
+    pool: &PgPool,
+    by: &By,
+    units: &[crate::domain::places::Unit],
+) -> sqlx::Result<UnitsLoaded> {
+    let mut tx = pool.begin().await?;
+    let codes: Vec<String> = units
+        .iter()
+        .map(|u| u.code.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    sqlx::query("DELETE FROM admin_units WHERE code = ANY($1)")
+        .bind(&codes)
+        .execute(&mut *tx)
+        .await?;
+    let mut done = UnitsLoaded::default();
+    for u in units {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO admin_units (code, name, level, parent_code, valid_from, valid_to)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&u.code)
+        .bind(&u.name)
+        .bind(u.level)
+        .bind(&u.parent)
+        .bind(u.valid_from)
+        .bind(u.valid_to)
+        .fetch_one(&mut *tx)
+        .await?;
+        for s in &u.successors {
+            sqlx::query(
+                "INSERT INTO admin_unit_successors (unit_id, successor_code) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(s)
+            .execute(&mut *tx)
+            .await?;
+            done.successors += 1;
+        }
+        done.units += 1;
+        match u.level {
+            "province" => done.provinces += 1,
+            "district" => done.districts += 1,
+            _ => done.communes += 1,
+        }
+    }
+    // Commune-level codes as communes of the registry: the latest period's name, its district
+    // (while there was one) and province.
+    for code in &codes {
+        let Some(latest) = units
+            .iter()
+            .filter(|u| &u.code == code && u.level == "commune")
+            .max_by_key(|u| u.valid_from)
+        else {
+            continue;
+        };
+        let inserted = sqlx::query(
+            "WITH p AS (SELECT level, code, parent_code FROM admin_units
+                        WHERE code = $3 AND $5::date BETWEEN valid_from AND coalesce(valid_to, 'infinity'))
+             INSERT INTO communes (code, name, kind, district_code, province_code, merged_into_code, merged_into_name)
+             SELECT $1, $2, $4,
+                    (SELECT code FROM p WHERE level = 'district'),
+                    coalesce((SELECT parent_code FROM p WHERE level = 'district'), (SELECT code FROM p)),
+                    $1, $2
+             ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(code)
+        .bind(&latest.name)
+        .bind(&latest.parent)
+        .bind(latest.commune_kind())
+        .bind(latest.valid_from)
+        .execute(&mut *tx)
+        .await?;
+        done.new_communes += inserted.rows_affected() as usize;
+    }
+    // Each commune's commune of today, following successors.
+    sqlx::query(
+        "UPDATE communes c SET merged_into_code = t.code, merged_into_name = t.name
+         FROM (SELECT c2.code AS old, u.code, u.name FROM communes c2
+               JOIN admin_units u ON u.code = commune_on(c2.code, current_date)
+                AND current_date BETWEEN u.valid_from AND coalesce(u.valid_to, 'infinity')
+               WHERE c2.code = ANY($1) OR commune_on(c2.code, current_date) = ANY($1)) t
+         WHERE c.code = t.old AND (c.merged_into_code, c.merged_into_name) IS DISTINCT FROM (t.code, t.name)",
+    )
+    .bind(&codes)
+    .execute(&mut *tx)
+    .await?;
+    audit::write(
+        &mut tx,
+        by,
+        audit::Entry {
+            action: audit::Action::Import,
+            entity: "admin_units",
+            entity_id: codes.first().cloned().unwrap_or_default(),
+            before: None,
+            after: audit::json(&done),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// The commune a code stands for on a day (following successors): `commune_on` in SQL.
+pub async fn commune_on(pool: &PgPool, code: &str, day: chrono::NaiveDate) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT commune_on($1, $2)")
+        .bind(code)
+        .bind(day)
+        .fetch_one(pool)
+        .await
+}
+
+/// The codes a commune of today covers: itself and every code whose successor chain reaches it
+/// (a commune official of the new commune sees its predecessors' households).
+pub async fn covered_codes(pool: &PgPool, code: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT c.code FROM communes c WHERE c.code = $1 OR commune_on(c.code, current_date) = $1
+         ORDER BY c.code",
+    )
+    .bind(code)
+    .fetch_all(pool)
+    .await
+}

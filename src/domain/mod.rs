@@ -8,6 +8,7 @@ pub mod effectiveness;
 pub mod household;
 pub mod labels;
 pub mod money;
+pub mod places;
 pub mod poverty;
 pub mod quota;
 pub mod roles;
