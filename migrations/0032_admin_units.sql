@@ -75,3 +75,31 @@ INSERT INTO admin_unit_successors (unit_id, successor_code)
 SELECT id, '20' FROM admin_units WHERE code = '181';
 
 UPDATE campaigns SET organiser_code = '181';
+
+-- A commune official's covered codes are read on every request: the communes whose commune of
+-- today is theirs.
+CREATE INDEX communes_merged_into_idx ON communes (merged_into_code);
+
+-- The communes of the registry (old codes and new) in a campaign's area: those whose commune on
+-- the campaign's day is the organiser or lies under it (its district or province, as valid that
+-- day). The day is the registration deadline, or the organiser's last day when it ended before
+-- (a campaign kept open past its organiser's end keeps its area). A campaign without an organiser
+-- covers every commune.
+CREATE FUNCTION campaign_area(campaign uuid) RETURNS SETOF text LANGUAGE sql STABLE AS $$
+    WITH c0 AS (SELECT organiser_code AS org, registration_deadline AS d0 FROM campaigns WHERE id = campaign),
+    c AS (
+        SELECT c0.org, CASE
+            WHEN EXISTS (SELECT 1 FROM admin_units u WHERE u.code = c0.org
+                         AND c0.d0 BETWEEN u.valid_from AND coalesce(u.valid_to, 'infinity')) THEN c0.d0
+            ELSE coalesce((SELECT max(u.valid_to) FROM admin_units u WHERE u.code = c0.org AND u.valid_to < c0.d0), c0.d0)
+        END AS d
+        FROM c0)
+    SELECT co.code FROM communes co, c
+    WHERE c.org IS NULL OR EXISTS (
+        SELECT 1 FROM admin_units u
+        LEFT JOIN admin_units p ON p.code = u.parent_code
+                               AND c.d BETWEEN p.valid_from AND coalesce(p.valid_to, 'infinity')
+        WHERE u.code = commune_on(co.code, c.d)
+          AND c.d BETWEEN u.valid_from AND coalesce(u.valid_to, 'infinity')
+          AND c.org IN (u.code, u.parent_code, p.parent_code))
+$$;

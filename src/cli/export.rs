@@ -130,7 +130,8 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
         }
         ExportWhat::Years { format, output } => {
             let rows = report::years(pool, &Scope::District).await?;
-            let table = export::years_table(&rows, "Phạm vi: Toàn huyện");
+            let totals = report::years_totals(pool, &Scope::District).await?;
+            let table = export::years_table(&rows, &totals, "Phạm vi: Toàn huyện");
             write(format, &output, vec![("Qua các năm", table)])
         }
         ExportWhat::Effectiveness {

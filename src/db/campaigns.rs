@@ -97,12 +97,16 @@ pub struct CampaignDraft {
     pub is_current: bool,
     /// (commune code, reason)
     pub priority: Vec<(String, String)>,
+    /// The unit organising it (a district in 2024; a province or a commune after the 2025
+    /// reform): its area is what lies under it on the registration deadline.
+    pub organiser: Option<String>,
 }
 
 pub async fn get_draft(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignDraft>> {
     let row = sqlx::query!(
         r#"SELECT year, name, registration_deadline AS "registration_deadline: NaiveDate",
-                report_deadline AS "report_deadline: NaiveDate", target_per_household, is_current
+                report_deadline AS "report_deadline: NaiveDate", target_per_household, is_current,
+                organiser_code
          FROM campaigns WHERE id = $1"#,
         id
     )
@@ -129,6 +133,7 @@ pub async fn get_draft(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignD
         target_per_household: c.target_per_household,
         is_current: c.is_current,
         priority,
+        organiser: c.organiser_code,
     }))
 }
 
@@ -167,18 +172,20 @@ pub async fn save(
     // One statement for both: a new campaign gets a new id, an existing one (checked above) is updated.
     let id = id.unwrap_or_else(Uuid::now_v7);
     sqlx::query!(
-        "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household, is_current)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household, is_current, organiser_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (id) DO UPDATE SET year = excluded.year, name = excluded.name,
              registration_deadline = excluded.registration_deadline, report_deadline = excluded.report_deadline,
-             target_per_household = excluded.target_per_household, is_current = excluded.is_current, updated_at = now()",
+             target_per_household = excluded.target_per_household, is_current = excluded.is_current,
+             organiser_code = excluded.organiser_code, updated_at = now()",
         id,
         d.year,
         d.name,
         d.registration_deadline as NaiveDate,
         d.report_deadline as NaiveDate,
         d.target_per_household,
-        d.is_current
+        d.is_current,
+        d.organiser.as_deref()
     )
     .execute(&mut *conn)
     .await?;
@@ -259,19 +266,33 @@ pub async fn copy(
     } else {
         format!("{} năm {year}", src.name)
     };
+    let registration_deadline = shift_years(src.registration_deadline, shift);
+    // The organiser as it is in the new year: a district gone since 01/07/2025 is followed to
+    // its successor (Huyện Bình Gia → Tỉnh Lạng Sơn).
+    let organiser = match &src.organiser {
+        Some(o) => Some(
+            sqlx::query_scalar::<_, String>("SELECT commune_on($1, $2)")
+                .bind(o)
+                .bind(registration_deadline)
+                .fetch_one(&mut *tx)
+                .await?,
+        ),
+        None => None,
+    };
     let d = CampaignDraft {
         year,
         name,
-        registration_deadline: shift_years(src.registration_deadline, shift),
+        registration_deadline,
         report_deadline: shift_years(src.report_deadline, shift),
         target_per_household: src.target_per_household,
         is_current: false,
         priority: src.priority.clone(),
+        organiser,
     };
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
-        "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household, is_current)
-         VALUES ($1, $2, $3, $4, $5, $6, false) ON CONFLICT (year) DO NOTHING",
+        "INSERT INTO campaigns (id, year, name, registration_deadline, report_deadline, target_per_household, is_current, organiser_code)
+         VALUES ($1, $2, $3, $4, $5, $6, false, $7) ON CONFLICT (year) DO NOTHING",
     )
     .bind(id)
     .bind(d.year)
@@ -279,6 +300,7 @@ pub async fn copy(
     .bind(d.registration_deadline)
     .bind(d.report_deadline)
     .bind(d.target_per_household)
+    .bind(&d.organiser)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -322,4 +344,41 @@ pub async fn copy(
     .await?;
     tx.commit().await?;
     Ok(Ok(id))
+}
+
+/// A unit that may organise a campaign: (code, name with its period, level).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrganiserOption {
+    pub code: String,
+    pub label: String,
+}
+
+/// Provinces, districts and communes of the map with their periods, for the campaign form.
+pub async fn organiser_options(pool: &PgPool) -> sqlx::Result<Vec<OrganiserOption>> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (code) code,
+                name || CASE WHEN valid_to IS NOT NULL THEN ' (đến ' || to_char(valid_to, 'DD/MM/YYYY') || ')'
+                             WHEN valid_from > DATE '1900-01-01' THEN ' (từ ' || to_char(valid_from, 'DD/MM/YYYY') || ')'
+                             ELSE '' END AS label
+         FROM admin_units
+         ORDER BY code, valid_from DESC",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The name of the unit `code` valid on `day`, if any: a campaign's organiser must be.
+pub async fn unit_valid_on(
+    pool: &PgPool,
+    code: &str,
+    day: NaiveDate,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT name FROM admin_units WHERE code = $1
+           AND $2 BETWEEN valid_from AND coalesce(valid_to, 'infinity')",
+    )
+    .bind(code)
+    .bind(day)
+    .fetch_optional(pool)
+    .await
 }

@@ -219,8 +219,10 @@ fn push_filters<'a>(
 ) {
     b.push(" WHERE h.merged_into IS NULL");
     match scope {
-        Scope::Commune(code) => {
-            b.push(" AND h.commune_code = ").push_bind(code);
+        Scope::Commune(codes) => {
+            b.push(" AND h.commune_code = ANY(")
+                .push_bind(codes)
+                .push(")");
         }
         Scope::Nothing => {
             b.push(" AND false");
@@ -332,12 +334,12 @@ async fn count(
     if by_tally {
         let own_commune = match scope {
             Scope::Nothing => return Ok(Total::Exact(0)),
-            Scope::Commune(code) => Some(code),
+            Scope::Commune(codes) => Some(codes.as_slice()),
             Scope::District | Scope::Agency(_) => None,
         };
         let n = sqlx::query_scalar!(
             r#"SELECT coalesce(sum(n), 0)::bigint AS "n!" FROM household_tallies
-             WHERE ($1::text IS NULL OR commune_code = $1) AND ($2::text IS NULL OR commune_code = $2)
+             WHERE ($1::text[] IS NULL OR commune_code = ANY($1)) AND ($2::text IS NULL OR commune_code = $2)
                AND ($3::text IS NULL OR status = $3)"#,
             own_commune,
             q.commune.as_deref(),

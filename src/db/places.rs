@@ -475,11 +475,18 @@ pub async fn commune_on(pool: &PgPool, code: &str, day: chrono::NaiveDate) -> sq
         .await
 }
 
-/// The codes a commune of today covers: itself and every code whose successor chain reaches it
-/// (a commune official of the new commune sees its predecessors' households).
+/// The codes a commune official's commune covers in the campaign in progress: itself and every
+/// code that is part of it on the current campaign's registration deadline (in a 2026 campaign
+/// the new Xã Hoa Thám covers the old Xã Hưng Đạo; in 2024 it did not). Only the communes that
+/// share its commune of today (`merged_into_code`, indexed) are followed through the successors.
 pub async fn covered_codes(pool: &PgPool, code: &str) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT c.code FROM communes c WHERE c.code = $1 OR commune_on(c.code, current_date) = $1
+        "SELECT c.code FROM communes c,
+                (SELECT coalesce((SELECT registration_deadline FROM campaigns WHERE is_current),
+                                 current_date) AS d) k
+         WHERE c.code = $1
+            OR (c.merged_into_code = (SELECT merged_into_code FROM communes WHERE code = $1)
+                AND commune_on(c.code, k.d) = $1)
          ORDER BY c.code",
     )
     .bind(code)

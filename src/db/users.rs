@@ -29,6 +29,7 @@ impl UserRow {
             role: Role::parse(&self.role)?,
             agency_id: self.agency_id,
             commune_code: self.commune_code.clone(),
+            communes: self.commune_code.iter().cloned().collect(),
         })
     }
 }

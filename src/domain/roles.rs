@@ -54,10 +54,21 @@ pub struct Actor {
     pub full_name: String,
     pub role: Role,
     pub agency_id: Option<Uuid>,
+    /// A commune official's commune: the one new records are made in.
     pub commune_code: Option<String>,
+    /// The codes a commune official's commune covers: its own and, since the 2025 merger, its
+    /// predecessors' (`db::places::covered_codes`); empty for other roles.
+    pub communes: Vec<String>,
 }
 
 impl Actor {
+    /// Is `code` this commune official's commune, or one of its predecessors?
+    pub fn covers(&self, code: &str) -> bool {
+        self.role == Role::Commune
+            && (self.commune_code.as_deref() == Some(code)
+                || self.communes.iter().any(|c| c == code))
+    }
+
     pub fn is_district(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Clerk)
     }
@@ -67,7 +78,11 @@ impl Actor {
         match (self.role, &self.agency_id, &self.commune_code) {
             (Role::Admin | Role::Clerk, _, _) => Scope::District,
             (Role::Agency, Some(id), _) => Scope::Agency(*id),
-            (Role::Commune, _, Some(code)) => Scope::Commune(code.clone()),
+            (Role::Commune, _, Some(code)) => Scope::Commune(if self.communes.is_empty() {
+                vec![code.clone()]
+            } else {
+                self.communes.clone()
+            }),
             // A role without its binding sees nothing (the database forbids this state).
             _ => Scope::Nothing,
         }
@@ -78,7 +93,8 @@ impl Actor {
 pub enum Scope {
     District,
     Agency(Uuid),
-    Commune(String),
+    /// The commune official's covered codes, in code order.
+    Commune(Vec<String>),
     Nothing,
 }
 
@@ -117,21 +133,19 @@ pub fn can_view_agency(actor: &Actor, agency_id: Uuid) -> bool {
 pub fn can_view_household(actor: &Actor, commune_code: &str) -> bool {
     match actor.role {
         Role::Admin | Role::Clerk | Role::Agency => true,
-        Role::Commune => actor.commune_code.as_deref() == Some(commune_code),
+        Role::Commune => actor.covers(commune_code),
     }
 }
 
 /// May this user see a household's CCCD in full? Only those who need it: district staff and
 /// the officials of the household's own commune.
 pub fn can_see_full_cccd(actor: &Actor, commune_code: &str) -> bool {
-    actor.is_district()
-        || actor.role == Role::Commune && actor.commune_code.as_deref() == Some(commune_code)
+    actor.is_district() || actor.covers(commune_code)
 }
 
 /// May this user change households of `commune_code`?
 pub fn can_edit_household(actor: &Actor, commune_code: &str) -> bool {
-    actor.is_district()
-        || actor.role == Role::Commune && actor.commune_code.as_deref() == Some(commune_code)
+    actor.is_district() || actor.covers(commune_code)
 }
 
 /// `020123456789` → `020******789`: province code and last three digits stay readable.
@@ -157,6 +171,7 @@ mod tests {
             role,
             agency_id: agency,
             commune_code: commune.map(str::to_string),
+            communes: commune.into_iter().map(str::to_string).collect(),
         }
     }
 
@@ -179,6 +194,20 @@ mod tests {
         assert!(!can_view_household(&hoa_tham, "06091"));
         assert!(can_see_full_cccd(&hoa_tham, "06073"));
         assert!(!can_edit_household(&hoa_tham, "06091"));
+        assert!(!can_view_household(&hoa_tham, "06067"));
+        // The new Xã Hoa Thám (since 01/07/2025) covers the old Xã Hưng Đạo.
+        let new_hoa_tham = Actor {
+            communes: vec!["06067".into(), "06073".into()],
+            ..hoa_tham.clone()
+        };
+        assert!(
+            can_view_household(&new_hoa_tham, "06067")
+                && can_edit_household(&new_hoa_tham, "06067")
+        );
+        assert_eq!(
+            new_hoa_tham.scope(),
+            Scope::Commune(vec!["06067".into(), "06073".into()])
+        );
         let clerk = actor(Role::Clerk, None, None);
         assert!(can_view_agency(&clerk, b) && can_see_full_cccd(&clerk, "06091"));
         assert_eq!(agency_a.scope(), Scope::Agency(a));

@@ -76,12 +76,12 @@ pub async fn agency_results(
                    count(*) FILTER (WHERE m.is_lead AND sponsorship_counts(s.state)) AS confirmed_lead
             FROM sponsorship_agencies m JOIN sponsorships s ON s.id = m.sponsorship_id AND s.campaign_id = $1
             WHERE m.campaign_id = $1 AND sponsorship_is_live(s.state)
-              AND ($4::text IS NULL OR s.commune_code = $4)
+              AND ($4::text[] IS NULL OR s.commune_code = ANY($4))
             GROUP BY m.agency_id),
          given AS (
             SELECT d.agency_id, sum(d.total_value)::bigint AS delivered
             FROM deliveries d JOIN sponsorships s ON s.id = d.sponsorship_id
-            WHERE s.campaign_id = $1 AND sponsorship_counts(s.state) AND ($4::text IS NULL OR s.commune_code = $4)
+            WHERE s.campaign_id = $1 AND sponsorship_counts(s.state) AND ($4::text[] IS NULL OR s.commune_code = ANY($4))
             GROUP BY d.agency_id),
          visited AS (
             SELECT m.agency_id, count(*) AS visits,
@@ -93,7 +93,7 @@ pub async fn agency_results(
             JOIN sponsorship_agencies m ON m.sponsorship_id = s.id
             WHERE ec.year < (SELECT year FROM campaigns WHERE id = $1)
               AND extract(year FROM fv.visited_on) = (SELECT year FROM campaigns WHERE id = $1)
-              AND ($4::text IS NULL OR s.commune_code = $4)
+              AND ($4::text[] IS NULL OR s.commune_code = ANY($4))
             GROUP BY m.agency_id)
          SELECT a.id, a.name, a.kind, a.staff_count,
                 o.quota AS override_quota, o.reason AS override_reason,
@@ -108,7 +108,7 @@ pub async fn agency_results(
          LEFT JOIN given g ON g.agency_id = a.id
          LEFT JOIN visited vi ON vi.agency_id = a.id
          WHERE ($2::text IS NULL OR a.kind = $2) AND ($3::uuid IS NULL OR a.id = $3)
-           AND ($4::text IS NULL OR mi.agency_id IS NOT NULL)
+           AND ($4::text[] IS NULL OR mi.agency_id IS NOT NULL)
          ORDER BY a.kind, a.name",
     )
     .persistent(false)

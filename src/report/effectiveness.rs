@@ -76,7 +76,7 @@ pub async fn effectiveness(
              WHERE sponsorship_counts(f.state)
                AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
                                                 WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
-               AND ($2::text IS NULL OR f.commune_code = $2)
+               AND ($2::text[] IS NULL OR f.commune_code = ANY($2))
                AND ($3::int IS NULL OR f.year = $3)
              GROUP BY 1",
     )
@@ -185,7 +185,7 @@ pub async fn deprivation_effects(
          WHERE sponsorship_counts(f.state) AND f.short_before <> '{}'
            AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
                                             WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
-           AND ($2::text IS NULL OR f.commune_code = $2)
+           AND ($2::text[] IS NULL OR f.commune_code = ANY($2))
            AND ($3::int IS NULL OR f.year = $3)
          GROUP BY 1, 2",
     )
@@ -224,7 +224,7 @@ pub async fn profile_results(
          WHERE sponsorship_counts(f.state) AND f.short_before IS NOT NULL
            AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
                                             WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
-           AND ($2::text IS NULL OR f.commune_code = $2)
+           AND ($2::text[] IS NULL OR f.commune_code = ANY($2))
            AND ($3::int IS NULL OR f.year = $3)
          GROUP BY 1, 2",
     )

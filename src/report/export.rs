@@ -294,7 +294,7 @@ pub fn agencies_table(rows: &[AgencyRow], year: i32, subtitle: &str) -> Table {
     }
 }
 
-pub fn years_table(rows: &[YearRow], subtitle: &str) -> Table {
+pub fn years_table(rows: &[YearRow], totals: &super::years::YearTotals, subtitle: &str) -> Table {
     Table {
         title: "HỘ ĐƯỢC GIÚP ĐỠ QUA CÁC NĂM VÀ KẾT QUẢ THOÁT NGHÈO".into(),
         subtitle: subtitle.to_string(),
@@ -320,16 +320,14 @@ pub fn years_table(rows: &[YearRow], subtitle: &str) -> Table {
                 ]
             })
             .collect(),
+        // Each household once, however many years it was helped.
         total: Some(vec![
-            t("Tổng cộng"),
-            Cell::Number(rows.iter().map(|r| r.helped).sum()),
-            Cell::Money(rows.iter().map(|r| r.delivered).sum()),
-            Cell::Number(rows.iter().map(|r| r.near_poor_later).sum()),
-            Cell::Number(rows.iter().map(|r| r.escaped_later).sum()),
-            Cell::Number(percent(
-                rows.iter().map(|r| r.escaped_later).sum(),
-                rows.iter().map(|r| r.helped).sum(),
-            )),
+            t("Tổng cộng (mỗi hộ một lần)"),
+            Cell::Number(totals.households),
+            Cell::Money(totals.delivered),
+            Cell::Number(totals.near_poor_later),
+            Cell::Number(totals.escaped_later),
+            Cell::Number(percent(totals.escaped_later, totals.households)),
         ]),
     }
 }

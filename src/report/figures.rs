@@ -17,7 +17,7 @@ use crate::domain::roles::Scope;
 #[derive(Debug, Clone, Default)]
 pub(super) struct ScopeParams {
     pub agency: Option<Uuid>,
-    pub commune: Option<String>,
+    pub commune: Option<Vec<String>>,
     pub nothing: bool,
 }
 
@@ -50,8 +50,10 @@ impl ScopeParams {
             .push_bind(agency)
             .push(")");
         }
-        if let Some(commune) = &self.commune {
-            b.push(" AND s.commune_code = ").push_bind(commune.clone());
+        if let Some(communes) = &self.commune {
+            b.push(" AND s.commune_code = ANY(")
+                .push_bind(communes.clone())
+                .push(")");
         }
     }
 }

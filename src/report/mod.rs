@@ -48,11 +48,17 @@ pub struct CampaignInfo {
     pub name: String,
     pub target: i64,
     pub report_deadline: chrono::NaiveDate,
+    /// The map changed before this campaign (a commune ended before its registration deadline,
+    /// as on 01/07/2025): its reports group communes as they are after the change.
+    pub after_map_change: bool,
 }
 
 pub async fn campaign_by_year(pool: &PgPool, year: i32) -> sqlx::Result<Option<CampaignInfo>> {
     sqlx::query_as(
-        "SELECT id, year, name, target_per_household AS target, report_deadline FROM campaigns WHERE year = $1",
+        "SELECT id, year, name, target_per_household AS target, report_deadline,
+                EXISTS (SELECT 1 FROM admin_units u WHERE u.level = 'commune'
+                        AND u.valid_to < c.registration_deadline) AS after_map_change
+         FROM campaigns c WHERE year = $1",
     )
     .persistent(false)
     .bind(year)
@@ -62,7 +68,10 @@ pub async fn campaign_by_year(pool: &PgPool, year: i32) -> sqlx::Result<Option<C
 
 pub async fn campaign(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignInfo>> {
     sqlx::query_as(
-        "SELECT id, year, name, target_per_household AS target, report_deadline FROM campaigns WHERE id = $1",
+        "SELECT id, year, name, target_per_household AS target, report_deadline,
+                EXISTS (SELECT 1 FROM admin_units u WHERE u.level = 'commune'
+                        AND u.valid_to < c.registration_deadline) AS after_map_change
+         FROM campaigns c WHERE id = $1",
     )
     .persistent(false)
     .bind(id)
@@ -151,7 +160,7 @@ pub fn percent(part: i64, whole: i64) -> i64 {
 }
 
 /// The scope as SQL parameters: (agency, commune, sees nothing).
-fn scope_params(scope: &Scope) -> (Option<Uuid>, Option<String>, bool) {
+fn scope_params(scope: &Scope) -> (Option<Uuid>, Option<Vec<String>>, bool) {
     let p = ScopeParams::of(scope);
     (p.agency, p.commune, p.nothing)
 }

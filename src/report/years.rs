@@ -51,3 +51,41 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
     );
     b.build_query_as().persistent(false).fetch_all(pool).await
 }
+
+/// The bottom line of the multi-year view: each household once, however many years it was helped
+/// (a household of an old commune helped again under its new commune is one household).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct YearTotals {
+    pub households: i64,
+    pub delivered: i64,
+    pub near_poor_later: i64,
+    pub escaped_later: i64,
+}
+
+pub async fn years_totals(pool: &PgPool, scope: &Scope) -> sqlx::Result<YearTotals> {
+    let scope = ScopeParams::of(scope);
+    if scope.nothing {
+        return Ok(YearTotals::default());
+    }
+    let mut b = QueryBuilder::new(
+        "WITH st AS (
+            SELECT household_id,
+                   max(year) FILTER (WHERE status = 'escaped') AS escaped,
+                   max(year) FILTER (WHERE status = 'near_poor') AS near_poor
+            FROM household_status_history WHERE source = 'official' GROUP BY household_id),
+         helped AS (
+            SELECT s.household_id, min(c.year) AS first_year, sum(s.delivered_value) AS delivered
+            FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
+            WHERE sponsorship_counts(s.state)",
+    );
+    scope.push_where(&mut b);
+    b.push(
+        " GROUP BY s.household_id)
+         SELECT count(*) AS households, coalesce(sum(hp.delivered), 0)::bigint AS delivered,
+                count(*) FILTER (WHERE st.near_poor > hp.first_year
+                                   AND NOT coalesce(st.escaped > hp.first_year, false)) AS near_poor_later,
+                count(*) FILTER (WHERE st.escaped > hp.first_year) AS escaped_later
+         FROM helped hp LEFT JOIN st ON st.household_id = hp.household_id",
+    );
+    b.build_query_as().persistent(false).fetch_one(pool).await
+}

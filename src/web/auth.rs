@@ -58,7 +58,15 @@ pub async fn load_actor(
         let valid =
             row.filter(|u| !u.disabled && fp.as_deref() == Some(&fingerprint(&u.password_hash)));
         match valid.and_then(|u| u.actor()) {
-            Some(actor) => {
+            Some(mut actor) => {
+                // A commune official of a merged commune sees its predecessors' records too.
+                if let Some(code) = actor.commune_code.clone() {
+                    match crate::db::places::covered_codes(&state.db, &code).await {
+                        Ok(codes) if !codes.is_empty() => actor.communes = codes,
+                        Ok(_) => {}
+                        Err(e) => return AppError::from(e).into_response(),
+                    }
+                }
                 keep_alive(&session, state.config.session_touch).await;
                 req.extensions_mut().insert(actor);
             }

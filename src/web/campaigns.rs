@@ -65,6 +65,7 @@ pub struct CampaignForm {
     pub is_current: bool,
     pub priority: Vec<(String, String)>,
     pub reasons: std::collections::HashMap<String, String>,
+    pub organiser: String,
 }
 
 impl CampaignForm {
@@ -79,6 +80,7 @@ impl CampaignForm {
                 "report_deadline" => f.report_deadline = v,
                 "target" => f.target = v,
                 "is_current" => f.is_current = true,
+                "organiser" => f.organiser = v,
                 "uu_tien" => chosen.push(v),
                 k if k.starts_with("ly_do_") => {
                     f.reasons.insert(k["ly_do_".len()..].to_string(), v);
@@ -106,6 +108,7 @@ impl CampaignForm {
             is_current: d.is_current,
             priority: d.priority.clone(),
             reasons: d.priority.iter().cloned().collect(),
+            organiser: d.organiser.clone().unwrap_or_default(),
         }
     }
 
@@ -176,6 +179,7 @@ impl CampaignForm {
                     .iter()
                     .map(|(c, r)| (c.clone(), r.trim().to_string()))
                     .collect(),
+                organiser: Some(self.organiser.trim().to_string()).filter(|o| !o.is_empty()),
             }),
             _ => Err(e),
         }
@@ -191,6 +195,7 @@ pub struct FormPage {
     pub f: CampaignForm,
     pub errors: Errors,
     pub communes: Vec<(String, String)>,
+    pub organisers: Vec<campaigns::OrganiserOption>,
 }
 
 pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<FormPage> {
@@ -202,6 +207,7 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Form
         f,
         errors: Errors::default(),
         communes: crate::db::users::communes_for_select(&state.db).await?,
+        organisers: campaigns::organiser_options(&state.db).await?,
     })
 }
 
@@ -221,6 +227,7 @@ pub async fn edit_form(
         f: CampaignForm::from_draft(&d),
         errors: Errors::default(),
         communes: crate::db::users::communes_for_select(&state.db).await?,
+        organisers: campaigns::organiser_options(&state.db).await?,
     })
 }
 
@@ -271,7 +278,27 @@ async fn save(
     f: CampaignForm,
 ) -> AppResult<Response> {
     let communes = crate::db::users::communes_for_select(&state.db).await?;
-    let errors = match f.parse(&communes) {
+    let mut parsed = f.parse(&communes);
+    // The organiser must exist on the registration deadline (no district after 30/06/2025).
+    if let Ok(d) = &parsed
+        && let Some(o) = &d.organiser
+        && campaigns::unit_valid_on(&state.db, o, d.registration_deadline)
+            .await?
+            .is_none()
+    {
+        parsed = Err(Errors(
+            [(
+                "organiser",
+                format!(
+                    "Đơn vị mã {o} không có hiệu lực ngày {} (hạn đăng ký): hãy chọn đơn vị tổ chức còn tồn tại khi đó — từ 01/07/2025 không còn cấp huyện.",
+                    crate::domain::dates::format_date(d.registration_deadline)
+                ),
+            )]
+            .into_iter()
+            .collect(),
+        ));
+    }
+    let errors = match parsed {
         Err(e) => e,
         Ok(draft) => {
             let mut tx = state.db.begin().await?;
@@ -309,6 +336,7 @@ async fn save(
         f,
         errors,
         communes,
+        organisers: campaigns::organiser_options(&state.db).await?,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

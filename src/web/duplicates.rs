@@ -231,7 +231,9 @@ fn review_commune(
     communes: &[(String, String)],
 ) -> Option<String> {
     match actor.scope() {
-        Scope::Commune(own) => Some(own),
+        Scope::Commune(covered) => asked
+            .filter(|c| covered.contains(c))
+            .or_else(|| actor.commune_code.clone()),
         _ => asked
             .filter(|c| communes.iter().any(|(code, _)| code == c))
             .or_else(|| communes.first().map(|c| c.0.clone())),
@@ -245,8 +247,8 @@ pub async fn review(
     Query(p): Query<ReviewParams>,
 ) -> AppResult<ReviewPage> {
     let mut communes = crate::db::users::communes_for_select(&state.db).await?;
-    if let Scope::Commune(own) = actor.scope() {
-        communes.retain(|(c, _)| *c == own);
+    if let Scope::Commune(covered) = actor.scope() {
+        communes.retain(|(c, _)| covered.contains(c));
     }
     let commune = review_commune(&actor, nonblank(&p.xa), &communes).unwrap_or_default();
     let pairs = duplicates::scan(&state.db, Some(&commune), state.config.duplicates, false).await?;

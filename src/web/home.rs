@@ -241,7 +241,7 @@ pub async fn dashboard(
                 .await?
                 .unwrap_or_default()
         }
-        Scope::Commune(code) => {
+        Scope::Commune(codes) => {
             if let Some(c) = campaign_id {
                 let lines = |rows: Vec<sponsorships::WorkRow>| -> Vec<WorkLine> {
                     rows.into_iter().map(work_line).collect()
@@ -249,33 +249,42 @@ pub async fn dashboard(
                 // The newest of each; the whole lists are on "Nhận giúp đỡ", a page at a time.
                 let proposed = [SState::Proposed];
                 w.pending = lines(
-                    sponsorships::of_commune(&state.db, &code, c, &proposed, None, DASHBOARD_MINE)
+                    sponsorships::of_commune(&state.db, &codes, c, &proposed, None, DASHBOARD_MINE)
                         .await?,
                 );
                 w.pending_total =
-                    sponsorships::count_of_commune(&state.db, &code, c, &proposed).await?;
+                    sponsorships::count_of_commune(&state.db, &codes, c, &proposed).await?;
                 let counted: Vec<SState> = SState::ALL.into_iter().filter(|s| s.counts()).collect();
                 w.confirmed = lines(
-                    sponsorships::of_commune(&state.db, &code, c, &counted, None, DASHBOARD_MINE)
+                    sponsorships::of_commune(&state.db, &codes, c, &counted, None, DASHBOARD_MINE)
                         .await?,
                 );
                 w.confirmed_total =
-                    sponsorships::count_of_commune(&state.db, &code, c, &counted).await?;
+                    sponsorships::count_of_commune(&state.db, &codes, c, &counted).await?;
                 let (_, prio) = crate::db::households::priority_context(&state.db).await?;
-                w.unadopted =
-                    sponsorships::priority_unadopted(&state.db, &code, c, prio.contains(&code))
-                        .await?
-                        .into_iter()
-                        .map(|u| UnadoptedLine {
-                            id: u.id,
-                            head_name: u.head_name,
-                            village: u.village,
-                            status: labels::household_status(&u.status),
-                            helped_before: u.helped_before,
-                        })
-                        .collect();
+                // The commune's code and its predecessors' (since the 2025 merger), each with
+                // its own priority.
+                let mut unadopted = Vec::new();
+                for code in &codes {
+                    unadopted.extend(
+                        sponsorships::priority_unadopted(&state.db, code, c, prio.contains(code))
+                            .await?,
+                    );
+                }
+                unadopted.truncate(sponsorships::UNADOPTED_SHOWN as usize);
+                w.unadopted = unadopted
+                    .into_iter()
+                    .map(|u| UnadoptedLine {
+                        id: u.id,
+                        head_name: u.head_name,
+                        village: u.village,
+                        status: labels::household_status(&u.status),
+                        helped_before: u.helped_before,
+                    })
+                    .collect();
             }
-            let name = agencies::commune_name(&state.db, &code)
+            let own = actor.commune_code.clone().unwrap_or_default();
+            let name = agencies::commune_name(&state.db, &own)
                 .await?
                 .unwrap_or_default();
             format!("UBND {name}")

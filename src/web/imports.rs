@@ -39,8 +39,8 @@ async fn upload_page(
     error: Option<String>,
 ) -> AppResult<UploadPage> {
     let mut communes = crate::db::users::communes_for_select(&state.db).await?;
-    if let Scope::Commune(own) = actor.scope() {
-        communes.retain(|(c, _)| *c == own);
+    if actor.role == crate::domain::roles::Role::Commune {
+        communes.retain(|(c, _)| actor.commune_code.as_deref() == Some(c.as_str()));
     }
     Ok(UploadPage {
         ctx,
@@ -237,8 +237,9 @@ async fn load_batch(state: &AppState, actor: &Actor, id: &str) -> AppResult<(Uui
 }
 
 fn target(actor: &Actor, commune: Option<String>) -> Target {
+    // New households go to the commune as it is now, the official's own.
     let only = match actor.scope() {
-        Scope::Commune(own) => Some(own),
+        Scope::Commune(_) => actor.commune_code.clone(),
         _ => None,
     };
     Target {

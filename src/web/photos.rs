@@ -176,7 +176,7 @@ pub async fn of_household(
 ) -> AppResult<Vec<PhotoView>> {
     let agency = match actor.scope() {
         Scope::District => None,
-        Scope::Commune(code) if code == commune_code => None,
+        Scope::Commune(codes) if codes.iter().any(|c| c == commune_code) => None,
         Scope::Agency(agency) => Some(agency),
         _ => return Ok(Vec::new()),
     };
@@ -208,7 +208,7 @@ async fn visible(state: &AppState, actor: &Actor, id: &str) -> AppResult<PhotoRo
     let ok = match actor.scope() {
         Scope::District => true,
         Scope::Agency(agency) => sponsorships::is_member(&state.db, d.id, agency).await?,
-        Scope::Commune(code) => d.commune_code == code,
+        Scope::Commune(codes) => codes.contains(&d.commune_code),
         Scope::Nothing => false,
     };
     if ok { Ok(p) } else { Err(AppError::NotFound) }

@@ -30,8 +30,8 @@ pub async fn communes(
     ctx: Ctx,
 ) -> AppResult<CommunesPage> {
     let mut communes = places::communes(&state.db).await?;
-    if let Scope::Commune(own) = actor.scope() {
-        communes.retain(|c| c.code == own);
+    if let Scope::Commune(covered) = actor.scope() {
+        communes.retain(|c| covered.contains(&c.code));
     }
     Ok(CommunesPage { ctx, communes })
 }
@@ -57,7 +57,7 @@ impl CommunePage {
 }
 
 fn may_manage(actor: &Actor, code: &str) -> bool {
-    actor.is_district() || actor.commune_code.as_deref() == Some(code)
+    actor.is_district() || actor.covers(code)
 }
 
 pub async fn commune(

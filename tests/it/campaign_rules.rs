@@ -69,7 +69,7 @@ async fn quotas(app: &TestApp, campaign: Uuid) -> BTreeMap<String, (i32, bool, S
 }
 
 /// The form's fields as a browser sends them: text inputs, ticked boxes, chosen options.
-fn form_values(page: &Page, form: &str) -> Vec<(String, String)> {
+pub(crate) fn form_values(page: &Page, form: &str) -> Vec<(String, String)> {
     let html = page.html();
     let form_sel = Selector::parse(form).unwrap();
     let input = Selector::parse("input[name], select[name]").unwrap();
@@ -96,7 +96,7 @@ fn form_values(page: &Page, form: &str) -> Vec<(String, String)> {
     out
 }
 
-fn set(values: &mut [(String, String)], name: &str, value: &str) {
+pub(crate) fn set(values: &mut [(String, String)], name: &str, value: &str) {
     let slot = values
         .iter_mut()
         .find(|(k, _)| k == name)
@@ -104,7 +104,7 @@ fn set(values: &mut [(String, String)], name: &str, value: &str) {
     slot.1 = value.into();
 }
 
-async fn post_pairs(app: &TestApp, path: &str, pairs: &[(String, String)]) -> Page {
+pub(crate) async fn post_pairs(app: &TestApp, path: &str, pairs: &[(String, String)]) -> Page {
     let borrowed: Vec<(&str, &str)> = pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

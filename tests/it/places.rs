@@ -36,6 +36,128 @@ fn places_import(app: &TestApp, file: &std::path::Path, dry: bool) -> (bool, Str
     )
 }
 
+/// The 2024 campaign copied to 2026 by the signed-in clerk ("Sao chép sang năm sau").
+async fn copy_2024_to_2026(app: &TestApp) -> uuid::Uuid {
+    let c2024: uuid::Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE year = 2024")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let copied = app
+        .post(
+            &format!("/dot-van-dong/{c2024}/sao-chep"),
+            &[("year", "2026")],
+        )
+        .await;
+    assert_eq!(copied.status, 303);
+    sqlx::query_scalar("SELECT id FROM campaigns WHERE year = 2026")
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+/// The campaign form sent back as shown, made current and organised by `organiser`.
+async fn make_current(
+    app: &TestApp,
+    campaign: uuid::Uuid,
+    organiser: &str,
+) -> crate::harness::Page {
+    use crate::campaign_rules::{form_values, post_pairs, set};
+    let edit = app.get(&format!("/dot-van-dong/{campaign}/sua")).await;
+    let mut values = form_values(&edit, "form[action^='/dot-van-dong/']");
+    values.push(("is_current".into(), "on".into()));
+    set(&mut values, "organiser", organiser);
+    post_pairs(app, &format!("/dot-van-dong/{campaign}"), &values).await
+}
+
+/// The 2024 campaign copied to 2026, organised by `organiser` and made current.
+async fn campaign_2026(app: &TestApp, organiser: &str) -> uuid::Uuid {
+    let c2026 = copy_2024_to_2026(app).await;
+    let saved = make_current(app, c2026, organiser).await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    c2026
+}
+
+/// An agency's staff find `household` by its head's name (`head`) among the choices of the
+/// current campaign and pledge it through the pledge form; the official of `commune` has it on
+/// the list and confirms it. The sponsorship's id and the pledge form as the staff saw it.
+async fn pledged_and_confirmed(
+    app: &TestApp,
+    campaign: uuid::Uuid,
+    (household, head): (uuid::Uuid, &str),
+    agency: uuid::Uuid,
+    commune: &str,
+) -> (uuid::Uuid, crate::harness::Page) {
+    let staff_name = format!("can.bo.{}", &agency.to_string()[..8]);
+    let (_, apw) = app
+        .user(&staff_name, Role::Agency, Some(agency), None)
+        .await;
+    let staff = crate::harness::client();
+    app.login_with(&staff, &staff_name, &apw).await;
+    let page = |path: String| {
+        let req = staff.get(app.url(&path));
+        async move { crate::harness::Page::from(req.send().await.unwrap()).await }
+    };
+    let choose = page(format!("/nhan-giup/dang-ky?q={head}")).await;
+    assert!(
+        choose.text.contains(&format!("?ho={household}")),
+        "in the area"
+    );
+    let form = page(format!("/nhan-giup/dang-ky?ho={household}")).await;
+    let pledge = [
+        ("ho", household.to_string()),
+        ("hinh_thuc", "livestock".into()),
+        ("vat_pham", "Bò cái sinh sản".into()),
+        ("so_luong", "1".into()),
+        ("don_vi", "con".into()),
+        ("gia_tri", "16.000.000".into()),
+        (
+            "ly_do_giup_lai",
+            "Hộ chưa thoát nghèo, cần thêm bò giống".into(),
+        ),
+        ("phieu", uuid::Uuid::new_v4().to_string()),
+    ];
+    let done = staff
+        .post(app.url("/nhan-giup"))
+        .form(&pledge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        done.status().as_u16(),
+        303,
+        "{}",
+        done.text().await.unwrap_or_default()
+    );
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM sponsorships WHERE campaign_id = $1 AND household_id = $2",
+    )
+    .bind(campaign)
+    .bind(household)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let official_name = format!("xa.{commune}");
+    let (_, opw) = app
+        .user(&official_name, Role::Commune, None, Some(commune))
+        .await;
+    let official = crate::harness::client();
+    app.login_with(&official, &official_name, &opw).await;
+    let list =
+        crate::harness::Page::from(official.get(app.url("/nhan-giup")).send().await.unwrap()).await;
+    assert!(
+        list.text.contains(&format!("/nhan-giup/{id}")),
+        "on the official's list"
+    );
+    let confirmed = official
+        .post(app.url(&format!("/nhan-giup/{id}/xac-nhan")))
+        .form(&[("x", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status().as_u16(), 303);
+    (id, form)
+}
+
 async fn scalar_i64(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
 }
@@ -56,13 +178,22 @@ async fn bình_gia_codes_follow_their_successors_by_date() {
     assert_eq!(on("06067", "2025-07-01").await, "06073");
     assert_eq!(on("06073", "2026-07-15").await, "06073");
     assert_eq!(on("06121", "2026-07-15").await, "06115");
-    // The new Xã Hoa Thám covers its predecessor's codes.
-    assert_eq!(
-        giupdo::db::places::covered_codes(app.pool(), "06073")
-            .await
-            .unwrap(),
-        ["06067", "06073"]
-    );
+    // In the 2024 campaign Xã Hoa Thám is itself; once a 2026 campaign is in progress the new
+    // Xã Hoa Thám covers its predecessor's code.
+    let covered = || giupdo::db::places::covered_codes(app.pool(), "06073");
+    assert_eq!(covered().await.unwrap(), ["06073"]);
+    sqlx::query("UPDATE campaigns SET is_current = false")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO campaigns (year, name, registration_deadline, report_deadline, target_per_household, is_current)
+         VALUES (2026, 'Đợt 2026', '2026-07-15', '2026-07-31', 8000000, true)",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(covered().await.unwrap(), ["06067", "06073"]);
 }
 
 #[tokio::test]
@@ -116,22 +247,40 @@ async fn a_second_provinces_units_load_from_a_csv_and_its_households_are_helped_
         6
     );
 
-    // A household of the old Xã Nà Thử, helped and confirmed, reported under the commune it is
-    // in today when the report groups by the new map.
+    // A campaign organised by the new province, run end to end on its map: a household of the
+    // old Xã Nà Thử pledged by an agency, confirmed by the official of Xã Thử Mới (99903),
+    // reported under the commune it is in now.
     let agency = fixtures::agency(&app, "Ban Chỉ huy Quân sự tỉnh Thử", "armed_forces", 40).await;
     let household = fixtures::household(&app, "99901", "Hoàng Văn Thử", "099085001234").await;
-    fixtures::confirmed_sponsorship(&app, household, agency).await;
     let (_, pw) = app.user("chuyen.vien", Role::Clerk, None, None).await;
     app.login("chuyen.vien", &pw).await;
-    let by_2024 = app.get("/bao-cao?nam=2024").await;
+    let c2026 = campaign_2026(&app, "99").await;
+    let (id, _) =
+        pledged_and_confirmed(&app, c2026, (household, "hoang van thu"), agency, "99903").await;
+    let bình_gia_official = {
+        let (_, opw) = app
+            .user("xa.hoatham", Role::Commune, None, Some("06073"))
+            .await;
+        let c = crate::harness::client();
+        app.login_with(&c, "xa.hoatham", &opw).await;
+        c
+    };
+    let page = bình_gia_official
+        .get(app.url(&format!("/nhan-giup/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 404, "another province's official");
+    let report = app.get("/bao-cao?nam=2026").await;
+    let rows = report.texts("section.by-commune tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].starts_with("Xã Thử Mới"), "{rows:?}");
+    // Bình Gia's households are outside this campaign's area.
+    let outside = fixtures::household(&app, "06073", "Lý Văn Ngoài", "020085004444").await;
     assert!(
-        by_2024.text.contains("Xã Nà Thử"),
-        "the commune it was registered in"
-    );
-    let by_new_map = app.get("/bao-cao?nam=2024&gop=1").await;
-    assert!(
-        by_new_map.text.contains("Xã Thử Mới"),
-        "the commune it is in today"
+        !giupdo::db::sponsorships::in_area(app.pool(), c2026, outside)
+            .await
+            .unwrap()
     );
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -179,4 +328,88 @@ async fn a_units_file_with_a_cycle_or_a_unit_in_two_parents_is_refused_by_row() 
         communes_before
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue #28's must-show: a household registered in an old commune (Xã Hưng Đạo, 06067, merged
+/// into Xã Hoa Thám on 01/07/2025), helped in 2024, is found with its history by an agency in a
+/// 2026 campaign organised by the province, confirmed by the official of the new Xã Hoa Thám,
+/// reported under the new commune, and counted once in the multi-year view.
+#[tokio::test]
+async fn a_household_of_an_old_commune_is_helped_under_its_new_commune_in_the_provinces_2026_campaign()
+ {
+    let app = TestApp::spawn().await;
+    let (_, pw) = app.user("chuyen.vien", Role::Clerk, None, None).await;
+    app.login("chuyen.vien", &pw).await;
+    let army = fixtures::agency(&app, "Ban Chỉ huy Quân sự huyện", "armed_forces", 40).await;
+    let household = fixtures::household(&app, "06067", "Hoàng Văn Hưng", "020085009876").await;
+    fixtures::confirmed_sponsorship(&app, household, army).await;
+
+    // Next year's letter comes from the province: the copy follows the district, gone since
+    // 01/07/2025, to its successor; the district is refused as organiser.
+    let c2026 = copy_2024_to_2026(&app).await;
+    let organiser: Option<String> =
+        sqlx::query_scalar("SELECT organiser_code FROM campaigns WHERE id = $1")
+            .bind(c2026)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(organiser.as_deref(), Some("20"));
+    let refused = make_current(&app, c2026, "181").await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .text_of("#err-organiser")
+            .contains("không có hiệu lực ngày 15/07/2026"),
+        "{}",
+        refused.text_of("#err-organiser")
+    );
+    assert_eq!(make_current(&app, c2026, "20").await.status, 303);
+
+    // An agency finds the household in the province's campaign, with its 2024 help; the
+    // official of the new Xã Hoa Thám (06073) has it on the list and confirms it.
+    let (id, form) =
+        pledged_and_confirmed(&app, c2026, (household, "hoang van hung"), army, "06073").await;
+    assert!(form.text.contains("2024"), "its history is shown");
+    let state: String = sqlx::query_scalar("SELECT state FROM sponsorships WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "confirmed");
+    // An official of another commune does not see it.
+    let (_, xpw) = app
+        .user("xa.thienthuat", Role::Commune, None, Some("06091"))
+        .await;
+    let other = crate::harness::client();
+    app.login_with(&other, "xa.thienthuat", &xpw).await;
+    let seen = other
+        .get(app.url(&format!("/nhan-giup/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seen.status().as_u16(), 404);
+
+    // The 2026 report groups communes as they are since the merger; 2024 as they were.
+    let by_commune = |page: &crate::harness::Page| page.texts("section.by-commune tbody tr");
+    let r2026 = app.get("/bao-cao?nam=2026").await;
+    assert_eq!(by_commune(&r2026).len(), 1);
+    assert!(
+        by_commune(&r2026)[0].starts_with("Xã Hoa Thám"),
+        "{:?}",
+        by_commune(&r2026)
+    );
+    let r2024 = app.get("/bao-cao?nam=2024").await;
+    assert!(
+        by_commune(&r2024)[0].starts_with("Xã Hưng Đạo"),
+        "{:?}",
+        by_commune(&r2024)
+    );
+
+    // Helped in 2024 and in 2026: one household in the multi-year total.
+    let years = app.get("/bao-cao/nhieu-nam").await;
+    let rows = years.texts("table.years tbody tr");
+    for y in ["2024 1", "2026 1"] {
+        assert!(rows.iter().any(|r| r.starts_with(y)), "{y}: {rows:?}");
+    }
+    assert_eq!(years.text_of("#households-once"), "1");
 }

@@ -156,22 +156,23 @@ pub async fn follow_ups_due(
     .await
 }
 
-/// A page of a commune's sponsorships in one campaign, in `states`, newest first, starting after
-/// `after`: at most `limit` rows (keyset paging, like [`of_agency`]).
+/// A page of a commune's sponsorships in one campaign (`communes`: its code and, since the 2025
+/// merger, its predecessors'), in `states`, newest first, starting after `after`: at most
+/// `limit` rows (keyset paging, like [`of_agency`]).
 pub async fn of_commune(
     pool: &PgPool,
-    commune: &str,
+    communes: &[String],
     campaign: Uuid,
     states: &[State],
     after: Option<After>,
     limit: i64,
 ) -> sqlx::Result<Vec<WorkRow>> {
     work_rows!(
-        "WHERE s.campaign_id = $2 AND s.commune_code = $1 AND s.state = ANY($3)
+        "WHERE s.campaign_id = $2 AND s.commune_code = ANY($1) AND s.state = ANY($3)
            AND ($4::date IS NULL OR (s.pledged_on, s.id) < ($4, $5))
          ORDER BY s.pledged_on DESC, s.id DESC
          LIMIT $6",
-        commune,
+        communes,
         campaign,
         &codes(states) as &[&str],
         after.map(|a| a.pledged_on) as Option<NaiveDate>,
@@ -185,14 +186,14 @@ pub async fn of_commune(
 /// How many sponsorships of the commune in the campaign are in `states`.
 pub async fn count_of_commune(
     pool: &PgPool,
-    commune: &str,
+    communes: &[String],
     campaign: Uuid,
     states: &[State],
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM sponsorships s
-           WHERE s.commune_code = $1 AND s.campaign_id = $2 AND s.state = ANY($3)"#,
-        commune,
+           WHERE s.commune_code = ANY($1) AND s.campaign_id = $2 AND s.state = ANY($3)"#,
+        communes,
         campaign,
         &codes(states) as &[&str]
     )
@@ -292,8 +293,12 @@ pub async fn choices(
     b.push(
         ") AND sponsorship_is_live(e.state)) AS helped_before
             FROM households h JOIN villages v ON v.id = h.village_id JOIN communes co ON co.code = h.commune_code
-            WHERE h.merged_into IS NULL AND h.status <> 'escaped'",
+            WHERE h.merged_into IS NULL AND h.status <> 'escaped'
+              AND h.commune_code = ANY(ARRAY(SELECT campaign_area(",
     );
+    // The campaign's area: the communes under its organiser that year (old codes included).
+    b.push_bind(campaign);
+    b.push(")))");
     if let Some(q) = q {
         b.push(
             " AND (h.head_name_key = ANY(ARRAY(SELECT n.key FROM name_keys n
@@ -320,6 +325,18 @@ pub async fn choices(
     );
     b.push_bind(limit);
     b.build_query_as().fetch_all(pool).await
+}
+
+/// Is the household in the campaign's area (its commune under the campaign's organiser)?
+pub async fn in_area(pool: &PgPool, campaign: Uuid, household: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM households h
+                        WHERE h.id = $2 AND h.commune_code IN (SELECT campaign_area($1)))",
+    )
+    .bind(campaign)
+    .bind(household)
+    .fetch_one(pool)
+    .await
 }
 
 /// Pledges per page of the district's list.
@@ -362,7 +379,7 @@ pub async fn sheet_batch(
     pool: &PgPool,
     agency: Uuid,
     year: i32,
-    commune: Option<&str>,
+    communes: Option<&[String]>,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<Uuid>> {
@@ -372,13 +389,13 @@ pub async fn sheet_batch(
          JOIN sponsorship_agencies x ON x.sponsorship_id = s.id AND x.agency_id = $1
          JOIN households h ON h.id = s.household_id
          JOIN villages v ON v.id = h.village_id
-         WHERE c.year = $2 AND sponsorship_counts(s.state) AND ($3::text IS NULL OR s.commune_code = $3)
+         WHERE c.year = $2 AND sponsorship_counts(s.state) AND ($3::text[] IS NULL OR s.commune_code = ANY($3))
          ORDER BY s.commune_code, v.name, h.head_name, s.id
          LIMIT $4 OFFSET $5",
     )
     .bind(agency)
     .bind(year)
-    .bind(commune)
+    .bind(communes)
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)

@@ -95,11 +95,17 @@ async fn form_page(
 ) -> AppResult<FormPage> {
     let Checked { errors, dups } = checked;
     let mut communes = crate::db::users::communes_for_select(&state.db).await?;
-    if let Scope::Commune(own) = actor.scope() {
-        communes.retain(|(c, _)| *c == own);
+    if let Scope::Commune(covered) = actor.scope() {
+        communes.retain(|(c, _)| covered.contains(c));
     }
     let commune = if f.commune_code.is_empty() {
-        communes.first().map(|c| c.0.clone()).unwrap_or_default()
+        // A commune official's own commune first (not a predecessor it covers).
+        actor
+            .commune_code
+            .clone()
+            .filter(|own| communes.iter().any(|(c, _)| c == own))
+            .or_else(|| communes.first().map(|c| c.0.clone()))
+            .unwrap_or_default()
     } else {
         f.commune_code.clone()
     };

@@ -105,7 +105,10 @@ pub async fn list(
 ) -> AppResult<ListPage> {
     let scope = actor.scope();
     let commune = match &scope {
-        Scope::Commune(own) => Some(own.clone()),
+        // The official's commune covers its predecessors: one of them may be chosen.
+        Scope::Commune(covered) => nonblank(&p.xa)
+            .filter(|c| covered.contains(c))
+            .or_else(|| (covered.len() == 1).then(|| covered[0].clone())),
         _ => nonblank(&p.xa).filter(|c| c.len() == 5 && c.chars().all(|d| d.is_ascii_digit())),
     };
     let q = ListQuery {

@@ -74,7 +74,8 @@ fn filter(actor: &Actor, p: &Params, campaign: &CampaignInfo) -> Filter {
         campaign: campaign.id,
         commune,
         kind,
-        merged: p.gop.as_deref() == Some("1"),
+        // After the 2025 merger the old communes no longer exist: always the new map.
+        merged: p.gop.as_deref() == Some("1") || campaign.after_map_change,
     }
 }
 
@@ -87,10 +88,13 @@ pub(super) async fn describe(state: &AppState, actor: &Actor, f: &Filter) -> App
                 .await?
                 .unwrap_or_default(),
         ),
-        Scope::Commune(c) => parts.push(
-            crate::db::agencies::commune_name(&state.db, &c)
-                .await?
-                .unwrap_or_default(),
+        Scope::Commune(_) => parts.push(
+            crate::db::agencies::commune_name(
+                &state.db,
+                actor.commune_code.as_deref().unwrap_or_default(),
+            )
+            .await?
+            .unwrap_or_default(),
         ),
         _ => parts.push("Toàn huyện".into()),
     }

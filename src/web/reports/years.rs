@@ -34,10 +34,14 @@ pub struct YearsPage {
     pub total_escaped: i64,
 }
 
-async fn load_years(state: &AppState, actor: &Actor) -> AppResult<(Vec<YearRow>, String)> {
+async fn load_years(
+    state: &AppState,
+    actor: &Actor,
+) -> AppResult<(Vec<YearRow>, report::YearTotals, String)> {
     let rows = report::years(&state.db, &actor.scope()).await?;
+    let totals = report::years_totals(&state.db, &actor.scope()).await?;
     let subtitle = describe(state, actor, &Filter::default()).await?;
-    Ok((rows, subtitle))
+    Ok((rows, totals, subtitle))
 }
 
 pub async fn years(
@@ -45,7 +49,7 @@ pub async fn years(
     CurrentUser(actor): CurrentUser,
     ctx: Ctx,
 ) -> AppResult<YearsPage> {
-    let (rows, subtitle) = load_years(&state, &actor).await?;
+    let (rows, totals, subtitle) = load_years(&state, &actor).await?;
     let chart = Chart::new(
         "Hộ được giúp đỡ mỗi năm đã thoát nghèo về sau",
         rows.iter()
@@ -67,8 +71,8 @@ pub async fn years(
     Ok(YearsPage {
         ctx,
         subtitle,
-        total_helped: rows.iter().map(|r| r.helped).sum(),
-        total_escaped: rows.iter().map(|r| r.escaped_later).sum(),
+        total_helped: totals.households,
+        total_escaped: totals.escaped_later,
         lines: rows
             .iter()
             .map(|r| YearLine {
@@ -88,9 +92,9 @@ pub async fn years_csv(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Response> {
-    let (rows, subtitle) = load_years(&state, &actor).await?;
+    let (rows, totals, subtitle) = load_years(&state, &actor).await?;
     csv_response("nhieu-nam.csv".into(), move || {
-        export::years_table(&rows, &subtitle)
+        export::years_table(&rows, &totals, &subtitle)
     })
     .await
 }
@@ -99,9 +103,12 @@ pub async fn years_xlsx(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Response> {
-    let (rows, subtitle) = load_years(&state, &actor).await?;
+    let (rows, totals, subtitle) = load_years(&state, &actor).await?;
     xlsx_response("nhieu-nam.xlsx".into(), move || {
-        vec![("Qua các năm", export::years_table(&rows, &subtitle))]
+        vec![(
+            "Qua các năm",
+            export::years_table(&rows, &totals, &subtitle),
+        )]
     })
     .await
 }

@@ -115,9 +115,9 @@ pub async fn list(
                     db::of_agency(&state.db, *a, c.id, &states, after, limit).await?,
                     db::count_of_agency(&state.db, *a, c.id, &states).await?,
                 ),
-                Scope::Commune(code) => (
-                    db::of_commune(&state.db, code, c.id, &states, after, limit).await?,
-                    db::count_of_commune(&state.db, code, c.id, &states).await?,
+                Scope::Commune(codes) => (
+                    db::of_commune(&state.db, codes, c.id, &states, after, limit).await?,
+                    db::count_of_commune(&state.db, codes, c.id, &states).await?,
                 ),
                 _ => (Vec::new(), 0),
             };

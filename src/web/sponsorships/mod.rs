@@ -59,7 +59,7 @@ async fn visible(state: &AppState, actor: &Actor, id: &str) -> AppResult<Detail>
     let ok = match actor.scope() {
         Scope::District => true,
         Scope::Agency(agency) => db::is_member(&state.db, id, agency).await?,
-        Scope::Commune(code) => d.commune_code == code,
+        Scope::Commune(codes) => codes.contains(&d.commune_code),
         Scope::Nothing => false,
     };
     if ok { Ok(d) } else { Err(AppError::NotFound) }
@@ -71,7 +71,7 @@ fn is_lead(actor: &Actor, d: &Detail) -> bool {
 
 /// The commune's official confirms or rejects (R3).
 fn may_decide(actor: &Actor, d: &Detail) -> bool {
-    actor.role == Role::Commune && actor.commune_code.as_deref() == Some(d.commune_code.as_str())
+    actor.covers(&d.commune_code)
 }
 
 /// The lead agency or a clerk withdraws a pledge.

@@ -325,6 +325,13 @@ pub async fn pledge(
     };
     if chosen.is_none() {
         errors.push("Hãy chọn một hộ trong danh sách.".to_string());
+    } else if let Some(h) = household
+        && !db::in_area(&state.db, c.id, h).await?
+    {
+        errors.push(
+            "Hộ này ở ngoài địa bàn của đợt vận động (xã không thuộc đơn vị tổ chức đợt): hãy chọn hộ khác."
+                .to_string(),
+        );
     }
     let lines = sponsorship::parse_lines(&f.lines)
         .map_err(|e| errors.extend(e))

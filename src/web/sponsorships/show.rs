@@ -164,8 +164,7 @@ pub(super) async fn show_page(
     let may_deliver = actor.role == Role::Agency
         && member_of
         && sponsorship::next(st, Event::Deliver { reached: false }).is_ok();
-    let commune_own =
-        actor.role == Role::Commune && actor.commune_code.as_deref() == Some(&d.commune_code);
+    let commune_own = actor.covers(&d.commune_code);
     let may_visit = !d.campaign_is_current
         && (member_of || commune_own || actor.is_district())
         && sponsorship::next(st, Event::Visit).is_ok();
