@@ -17,6 +17,7 @@ CREATE TABLE admin_units (
     CONSTRAINT admin_units_one_period EXCLUDE USING gist (code WITH =, daterange(valid_from, valid_to, '[]') WITH &&)
 );
 CREATE INDEX admin_units_parent_idx ON admin_units (parent_code);
+CREATE INDEX admin_units_code_idx ON admin_units (code, valid_from);
 
 CREATE TABLE admin_unit_successors (
     unit_id        uuid NOT NULL CONSTRAINT admin_unit_successors_unit_fkey REFERENCES admin_units (id) ON DELETE CASCADE,
@@ -28,21 +29,28 @@ CREATE TABLE admin_unit_successors (
 -- first, by code), the unit that took its place. Records keep the code they were made under;
 -- views by year ask this function. Depth-limited: the import refuses cycles, this never loops.
 CREATE FUNCTION commune_on(c text, d date) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    WITH RECURSIVE chain (code, depth) AS (
-        SELECT c, 0
-        UNION ALL
-        SELECT s.code, chain.depth + 1
-        FROM chain
-        CROSS JOIN LATERAL (
-            SELECT min(x.successor_code) AS code
-            FROM admin_units u JOIN admin_unit_successors x ON x.unit_id = u.id
-            WHERE u.code = chain.code AND u.valid_to < d
-              AND NOT EXISTS (SELECT 1 FROM admin_units v WHERE v.code = chain.code
-                              AND d BETWEEN v.valid_from AND coalesce(v.valid_to, 'infinity'))
-        ) s
-        WHERE s.code IS NOT NULL AND s.code <> chain.code AND chain.depth < 20
-    )
-    SELECT code FROM chain ORDER BY depth DESC LIMIT 1
+    SELECT CASE
+        -- Most codes are themselves on the day asked (or not on the map at all): no chain.
+        WHEN EXISTS (SELECT 1 FROM admin_units v WHERE v.code = c
+                     AND d BETWEEN v.valid_from AND coalesce(v.valid_to, 'infinity'))
+          OR NOT EXISTS (SELECT 1 FROM admin_units v WHERE v.code = c) THEN c
+        ELSE (
+            WITH RECURSIVE chain (code, depth) AS (
+                SELECT c, 0
+                UNION ALL
+                SELECT s.code, chain.depth + 1
+                FROM chain
+                CROSS JOIN LATERAL (
+                    SELECT min(x.successor_code) AS code
+                    FROM admin_units u JOIN admin_unit_successors x ON x.unit_id = u.id
+                    WHERE u.code = chain.code AND u.valid_to < d
+                      AND NOT EXISTS (SELECT 1 FROM admin_units v WHERE v.code = chain.code
+                                      AND d BETWEEN v.valid_from AND coalesce(v.valid_to, 'infinity'))
+                ) s
+                WHERE s.code IS NOT NULL AND s.code <> chain.code AND chain.depth < 20
+            )
+            SELECT code FROM chain ORDER BY depth DESC LIMIT 1)
+    END
 $$;
 
 -- A campaign names its organiser: a district (2024), a province or a commune after 2025. Its
@@ -103,3 +111,8 @@ CREATE FUNCTION campaign_area(campaign uuid) RETURNS SETOF text LANGUAGE sql STA
           AND c.d BETWEEN u.valid_from AND coalesce(u.valid_to, 'infinity')
           AND c.org IN (u.code, u.parent_code, p.parent_code))
 $$;
+
+-- A provincial clerk: since the 2025 reform the province organises the campaign; its staff have
+-- the district clerk's rights over everything this deployment holds (the province's map).
+ALTER TABLE users DROP CONSTRAINT users_role_valid;
+ALTER TABLE users ADD CONSTRAINT users_role_valid CHECK (role IN ('admin', 'clerk', 'province', 'agency', 'commune'));

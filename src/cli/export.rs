@@ -69,9 +69,21 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
             .await?
             .with_context(|| format!("Không có đợt vận động năm {year}."))
     };
-    let write = |format: ExportFormat, output: &PathBuf, tables: Vec<(&str, export::Table)>| {
+    // The organiser's words ("Toàn huyện", "ỦY BAN NHÂN DÂN HUYỆN BÌNH GIA"): of the campaign
+    // asked for, else of the current one.
+    let area_of = |campaign: Option<uuid::Uuid>| async move {
+        anyhow::Ok(crate::domain::area::Area::new(
+            crate::db::campaigns::organiser_of(pool, campaign).await?,
+        ))
+    };
+    let write = |format: ExportFormat,
+                 output: &PathBuf,
+                 tables: Vec<(&str, export::Table)>,
+                 area: &crate::domain::area::Area| {
         let bytes = match format {
-            ExportFormat::Xlsx => export::xlsx(&tables)?,
+            ExportFormat::Xlsx => {
+                export::xlsx(&tables, &format!("ỦY BAN NHÂN DÂN {}", area.issuer()))?
+            }
             ExportFormat::Csv => {
                 // A CSV holds one table: the main one (the list, or the only table).
                 tables
@@ -110,11 +122,9 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
                 "Đợt {}: {} hộ đã xác nhận, cam kết {} đồng, đã trao {} đồng.",
                 s.campaign.year, s.totals.confirmed, s.totals.pledged, s.totals.delivered
             );
-            write(
-                format,
-                &output,
-                export::summary_tables(&s, "Phạm vi: Toàn huyện"),
-            )
+            let area = area_of(Some(c.id)).await?;
+            let scope = format!("Phạm vi: {}", area.whole());
+            write(format, &output, export::summary_tables(&s, &scope), &area)
         }
         ExportWhat::Agencies {
             campaign,
@@ -125,14 +135,18 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
             let c = campaign_of(campaign).await?;
             let rows =
                 report::agency_results(pool, c.id, kind.as_deref(), &Scope::District).await?;
-            let table = export::agencies_table(&rows, c.year, "Phạm vi: Toàn huyện");
-            write(format, &output, vec![("Kết quả đơn vị", table)])
+            let area = area_of(Some(c.id)).await?;
+            let scope = format!("Phạm vi: {}", area.whole());
+            let table = export::agencies_table(&rows, c.year, &scope);
+            write(format, &output, vec![("Kết quả đơn vị", table)], &area)
         }
         ExportWhat::Years { format, output } => {
             let rows = report::years(pool, &Scope::District).await?;
             let totals = report::years_totals(pool, &Scope::District).await?;
-            let table = export::years_table(&rows, &totals, "Phạm vi: Toàn huyện");
-            write(format, &output, vec![("Qua các năm", table)])
+            let area = area_of(None).await?;
+            let scope = format!("Phạm vi: {}", area.whole());
+            let table = export::years_table(&rows, &totals, &scope);
+            write(format, &output, vec![("Qua các năm", table)], &area)
         }
         ExportWhat::Effectiveness {
             campaign,
@@ -140,9 +154,13 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
             output,
         } => {
             let groups = report::effectiveness(pool, &Scope::District, campaign).await?;
+            let area = match campaign {
+                Some(y) => area_of(Some(campaign_of(y).await?.id)).await?,
+                None => area_of(None).await?,
+            };
             let subtitle = match campaign {
-                Some(y) => format!("Phạm vi: Toàn huyện · hộ được giúp trong đợt {y}"),
-                None => "Phạm vi: Toàn huyện · hộ được giúp trong mọi đợt".to_string(),
+                Some(y) => format!("Phạm vi: {} · hộ được giúp trong đợt {y}", area.whole()),
+                None => format!("Phạm vi: {} · hộ được giúp trong mọi đợt", area.whole()),
             };
             let table = export::effectiveness_table(&groups, &subtitle);
             let mut sheets = vec![("Hiệu quả", table)];
@@ -155,7 +173,7 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
                     export::deprivation_table(&rows, standard.as_ref(), &subtitle),
                 ));
             }
-            write(format, &output, sheets)
+            write(format, &output, sheets, &area)
         }
     }
 }

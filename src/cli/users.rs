@@ -19,7 +19,7 @@ pub enum UserAction {
         username: String,
         #[arg(long)]
         full_name: String,
-        /// admin | clerk | agency | commune
+        /// admin | clerk | province | agency | commune
         #[arg(long)]
         role: String,
         /// Tên hoặc mã của cơ quan (với vai trò agency).

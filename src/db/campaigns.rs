@@ -382,3 +382,20 @@ pub async fn unit_valid_on(
     .fetch_optional(pool)
     .await
 }
+
+/// The unit organising a campaign (the current one when `campaign` is None): its name and level
+/// as on the registration deadline, or as last valid before it.
+pub async fn organiser_of(
+    pool: &PgPool,
+    campaign: Option<Uuid>,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "SELECT u.name, u.level FROM campaigns c
+         JOIN admin_units u ON u.code = c.organiser_code AND u.valid_from <= c.registration_deadline
+         WHERE CASE WHEN $1::uuid IS NULL THEN c.is_current ELSE c.id = $1 END
+         ORDER BY u.valid_from DESC LIMIT 1",
+    )
+    .bind(campaign)
+    .fetch_optional(pool)
+    .await
+}

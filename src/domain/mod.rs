@@ -1,6 +1,7 @@
 //! The rules of the campaign, independent of HTTP and SQL.
 
 pub mod accounts;
+pub mod area;
 pub mod cccd;
 pub mod dates;
 pub mod duplicates;

@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub enum Role {
     Admin,
     Clerk,
+    /// The province's staff since the 2025 reform: the clerk's rights (issue #28).
+    Province,
     Agency,
     Commune,
 }
@@ -22,6 +24,7 @@ impl Role {
         match s {
             "admin" => Some(Role::Admin),
             "clerk" => Some(Role::Clerk),
+            "province" => Some(Role::Province),
             "agency" => Some(Role::Agency),
             "commune" => Some(Role::Commune),
             _ => None,
@@ -31,6 +34,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Clerk => "clerk",
+            Role::Province => "province",
             Role::Agency => "agency",
             Role::Commune => "commune",
         }
@@ -39,11 +43,18 @@ impl Role {
         match self {
             Role::Admin => "Quản trị",
             Role::Clerk => "Chuyên viên Phòng LĐTBXH-DT",
+            Role::Province => "Chuyên viên cấp tỉnh",
             Role::Agency => "Cán bộ cơ quan, đơn vị",
             Role::Commune => "Cán bộ UBND xã, thị trấn",
         }
     }
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Clerk, Role::Agency, Role::Commune];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Clerk,
+        Role::Province,
+        Role::Agency,
+        Role::Commune,
+    ];
 }
 
 /// The signed-in user as the policy sees it.
@@ -70,13 +81,13 @@ impl Actor {
     }
 
     pub fn is_district(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Clerk)
+        matches!(self.role, Role::Admin | Role::Clerk | Role::Province)
     }
 
     /// What this user's list queries are limited to.
     pub fn scope(&self) -> Scope {
         match (self.role, &self.agency_id, &self.commune_code) {
-            (Role::Admin | Role::Clerk, _, _) => Scope::District,
+            (Role::Admin | Role::Clerk | Role::Province, _, _) => Scope::District,
             (Role::Agency, Some(id), _) => Scope::Agency(*id),
             (Role::Commune, _, Some(code)) => Scope::Commune(if self.communes.is_empty() {
                 vec![code.clone()]
@@ -109,7 +120,7 @@ pub enum Access {
 }
 
 pub const ADMIN: &[Role] = &[Role::Admin];
-pub const DISTRICT: &[Role] = &[Role::Admin, Role::Clerk];
+pub const DISTRICT: &[Role] = &[Role::Admin, Role::Clerk, Role::Province];
 
 impl Access {
     pub fn allows(self, actor: Option<&Actor>) -> bool {
@@ -132,7 +143,7 @@ pub fn can_view_agency(actor: &Actor, agency_id: Uuid) -> bool {
 /// only their own commune.
 pub fn can_view_household(actor: &Actor, commune_code: &str) -> bool {
     match actor.role {
-        Role::Admin | Role::Clerk | Role::Agency => true,
+        Role::Admin | Role::Clerk | Role::Province | Role::Agency => true,
         Role::Commune => actor.covers(commune_code),
     }
 }

@@ -346,7 +346,7 @@ pub fn csv(table: &Table) -> Vec<u8> {
 /// Where the header row of each sheet is (0-based): after the issuing body, title and subtitle.
 pub const HEADER_ROW: u32 = 4;
 
-fn sheet(ws: &mut Worksheet, table: &Table) -> Result<(), XlsxError> {
+fn sheet(ws: &mut Worksheet, table: &Table, issuer: &str) -> Result<(), XlsxError> {
     let body = Format::new().set_bold().set_align(FormatAlign::Left);
     let title = Format::new().set_bold().set_font_size(13);
     let head = Format::new()
@@ -364,7 +364,7 @@ fn sheet(ws: &mut Worksheet, table: &Table) -> Result<(), XlsxError> {
         .set_border(rust_xlsxwriter::FormatBorder::Thin);
     let total_money = money.clone().set_bold();
     let total_text = cell.clone().set_bold();
-    ws.write_string_with_format(0, 0, "ỦY BAN NHÂN DÂN HUYỆN BÌNH GIA", &body)?;
+    ws.write_string_with_format(0, 0, issuer, &body)?;
     ws.write_string_with_format(1, 0, &table.title, &title)?;
     ws.write_string(2, 0, &table.subtitle)?;
     for (c, h) in table.headers.iter().enumerate() {
@@ -403,12 +403,14 @@ fn sheet(ws: &mut Worksheet, table: &Table) -> Result<(), XlsxError> {
 }
 
 /// A workbook with one sheet per table.
-pub fn xlsx(tables: &[(&str, Table)]) -> Result<Vec<u8>, XlsxError> {
+/// `issuer`: the committee's line atop every sheet ("ỦY BAN NHÂN DÂN HUYỆN BÌNH GIA"), from the
+/// campaign's organiser.
+pub fn xlsx(tables: &[(&str, Table)], issuer: &str) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     for (name, table) in tables {
         let ws = wb.add_worksheet();
         ws.set_name(*name)?;
-        sheet(ws, table)?;
+        sheet(ws, table, issuer)?;
     }
     wb.save_to_buffer()
 }

@@ -42,6 +42,8 @@ pub async fn load_actor(
     if path.starts_with("/static/") || path == "/healthz" {
         return next.run(req).await;
     }
+    let area = state.area.get(&state.db).await;
+    req.extensions_mut().insert(super::Area(area));
     let uid = match session.get::<Uuid>(USER_KEY).await {
         Ok(v) => v,
         Err(e) => {

@@ -305,6 +305,7 @@ async fn save(
             match campaigns::save(&mut tx, &By::from(&actor), id, &draft).await {
                 Ok(Some(_)) => {
                     tx.commit().await?;
+                    state.area.forget();
                     flash(
                         &session,
                         "ok",

@@ -18,12 +18,18 @@ pub fn download(bytes: Vec<u8>, filename: &str, content_type: &'static str) -> R
     resp
 }
 
-/// An .xlsx download, its tables built and written on the blocking pool.
-pub async fn xlsx_response<F>(name: String, tables: F) -> AppResult<Response>
+/// An .xlsx download, its tables built and written on the blocking pool, under the organiser's
+/// committee (`area`).
+pub async fn xlsx_response<F>(
+    name: String,
+    area: &crate::domain::area::Area,
+    tables: F,
+) -> AppResult<Response>
 where
     F: FnOnce() -> Vec<(&'static str, Table)> + Send + 'static,
 {
-    let bytes = offload(move || export::xlsx(&tables()))
+    let issuer = format!("ỦY BAN NHÂN DÂN {}", area.issuer());
+    let bytes = offload(move || export::xlsx(&tables(), &issuer))
         .await?
         .map_err(|e| AppError::Other(e.into()))?;
     Ok(download(

@@ -310,7 +310,8 @@ pub async fn xlsx(
     let (groups, subtitle) = load(&state, &actor, &p).await?;
     let deprivations = report::deprivation_effects(&state.db, &actor.scope(), p.year()).await?;
     let standard = crate::db::profiles::standards(&state.db).await?.pop();
-    xlsx_response("hieu-qua.xlsx".into(), move || {
+    let area = super::reports::area(&state, &Filter::default()).await?;
+    xlsx_response("hieu-qua.xlsx".into(), &area, move || {
         vec![
             ("Hiệu quả", export::effectiveness_table(&groups, &subtitle)),
             (

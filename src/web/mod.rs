@@ -65,6 +65,8 @@ pub struct AppState {
     /// The session store's own pool ([`crate::db::sessions_pool`]).
     pub sessions: PgPool,
     pub config: Arc<WebConfig>,
+    /// The current campaign's organiser, named on every page.
+    pub area: Arc<AreaName>,
 }
 
 impl AppState {
@@ -73,9 +75,54 @@ impl AppState {
             sessions: crate::db::sessions_pool(&db),
             db,
             config: Arc::new(config),
+            area: Arc::default(),
         }
     }
 }
+
+/// The name of the current campaign's organiser ("Huyện Bình Gia", "Tỉnh Lạng Sơn"), read at most
+/// once a minute: the brand and the titles of every page come from data, not from the code.
+#[derive(Debug, Default)]
+pub struct AreaName {
+    slot: std::sync::Mutex<Option<(std::time::Instant, String)>>,
+}
+
+impl AreaName {
+    const FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+    pub async fn get(&self, db: &PgPool) -> String {
+        let cached = self.slot.lock().ok().and_then(|s| s.clone());
+        if let Some((at, name)) = &cached
+            && at.elapsed() < Self::FRESH
+        {
+            return name.clone();
+        }
+        match crate::db::campaigns::organiser_of(db, None).await {
+            Ok(found) => {
+                let name = found.map(|(n, _)| n).unwrap_or_default();
+                if let Ok(mut s) = self.slot.lock() {
+                    *s = Some((std::time::Instant::now(), name.clone()));
+                }
+                name
+            }
+            // The page still renders, with the last name known.
+            Err(_) => cached.map(|(_, n)| n).unwrap_or_default(),
+        }
+    }
+}
+
+impl AreaName {
+    /// Read again at the next request (a campaign was saved: the current one may have changed).
+    pub fn forget(&self) {
+        if let Ok(mut s) = self.slot.lock() {
+            *s = None;
+        }
+    }
+}
+
+/// The area's name for this request (see [`AreaName`]).
+#[derive(Debug, Clone)]
+pub struct Area(pub String);
 
 /// The session store, on its own pool ([`crate::db::sessions_pool`]).
 pub fn session_store(sessions: PgPool) -> PostgresStore {

@@ -37,6 +37,8 @@ pub struct NavItem {
 pub struct Ctx {
     pub actor: Option<Actor>,
     pub flash: Option<Flash>,
+    /// The current campaign's organiser ("Huyện Bình Gia"), or empty.
+    pub area: String,
 }
 
 impl Ctx {
@@ -80,7 +82,7 @@ impl Ctx {
             href: "/trung-ho",
             label: "Kiểm tra trùng hộ",
         });
-        if matches!(actor.role, Role::Admin | Role::Clerk) {
+        if actor.is_district() {
             items.push(NavItem {
                 href: "/don-vi",
                 label: "Cơ quan, đơn vị",
@@ -100,7 +102,7 @@ impl Ctx {
                 label: "Xã, thôn",
             });
         }
-        if matches!(actor.role, Role::Admin | Role::Clerk) {
+        if actor.is_district() {
             items.push(NavItem {
                 href: "/nhat-ky",
                 label: "Nhật ký",
@@ -133,7 +135,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             },
             None => None,
         };
-        Ok(Ctx { actor, flash })
+        let area = parts
+            .extensions
+            .get::<super::Area>()
+            .map(|a| a.0.clone())
+            .unwrap_or_default();
+        Ok(Ctx { actor, flash, area })
     }
 }
 

@@ -13,13 +13,13 @@ use super::{
 use crate::domain::roles::{ADMIN, Access, DISTRICT, Role};
 
 /// Those who keep the household registry: the district and the commune officials.
-const REGISTRY: &[Role] = &[Role::Admin, Role::Clerk, Role::Commune];
+const REGISTRY: &[Role] = &[Role::Admin, Role::Clerk, Role::Province, Role::Commune];
 /// Agency staff: they pledge and deliver.
 const AGENCY: &[Role] = &[Role::Agency];
 /// Commune officials: they confirm or reject (R3).
 const COMMUNE: &[Role] = &[Role::Commune];
 /// Who may withdraw a pledge: the lead agency or the district.
-const CANCELLERS: &[Role] = &[Role::Admin, Role::Clerk, Role::Agency];
+const CANCELLERS: &[Role] = &[Role::Admin, Role::Clerk, Role::Province, Role::Agency];
 
 /// One row of the route table: what the authorization test matrix iterates over.
 #[derive(Debug, Clone)]

@@ -365,6 +365,14 @@ async fn a_household_of_an_old_commune_is_helped_under_its_new_commune_in_the_pr
     );
     assert_eq!(make_current(&app, c2026, "20").await.status, 303);
 
+    // Every page now names the province, the organiser of the campaign in progress.
+    let home = app.get("/").await;
+    assert!(home.text_of("title").ends_with("— Tỉnh Lạng Sơn"));
+    assert_eq!(
+        home.text_of("main h1"),
+        "Tỉnh Lạng Sơn: đợt vận động hiện tại"
+    );
+
     // An agency finds the household in the province's campaign, with its 2024 help; the
     // official of the new Xã Hoa Thám (06073) has it on the list and confirms it.
     let (id, form) =
@@ -403,6 +411,59 @@ async fn a_household_of_an_old_commune_is_helped_under_its_new_commune_in_the_pr
         by_commune(&r2024)[0].starts_with("Xã Hưng Đạo"),
         "{:?}",
         by_commune(&r2024)
+    );
+
+    // A provincial clerk, made with the command line, sees the province's report, headed by the
+    // province's committee; the 2024 paper stays the district's.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_giupdo"))
+        .env("DATABASE_URL", &app.db.url)
+        .args([
+            "user",
+            "create",
+            "--username",
+            "so.tinh",
+            "--full-name",
+            "Nông Thị Tỉnh",
+        ])
+        .args(["--role", "province"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"Mat-khau-tinh-2026\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let province = crate::harness::client();
+    app.login_with(&province, "so.tinh", "Mat-khau-tinh-2026")
+        .await;
+    let page = |path: &str| {
+        let req = province.get(app.url(path));
+        async move { crate::harness::Page::from(req.send().await.unwrap()).await }
+    };
+    let report = page("/bao-cao?nam=2026").await;
+    assert!(
+        report.text_of("#scope").starts_with("Phạm vi: Toàn tỉnh"),
+        "{}",
+        report.text_of("#scope")
+    );
+    let paper = page("/bao-cao/in?nam=2026").await;
+    assert!(paper.text_of(".issuer").contains("TỈNH LẠNG SƠN"));
+    assert!(paper.text_of("#ngay").starts_with("Lạng Sơn, ngày"));
+    let paper_2024 = page("/bao-cao/in?nam=2024").await;
+    assert!(paper_2024.text_of(".issuer").contains("HUYỆN BÌNH GIA"));
+    assert_eq!(
+        page("/dot-van-dong").await.status,
+        200,
+        "the clerk's rights"
     );
 
     // Helped in 2024 and in 2026: one household in the multi-year total.

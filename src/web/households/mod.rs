@@ -189,7 +189,7 @@ pub async fn list(
         communes: crate::db::users::communes_for_select(&state.db).await?,
         villages,
         sorts,
-        can_add: matches!(actor.role, Role::Admin | Role::Clerk | Role::Commune),
+        can_add: actor.is_district() || actor.role == Role::Commune,
         ctx,
         p,
     })

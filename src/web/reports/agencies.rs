@@ -156,8 +156,17 @@ pub async fn agencies_xlsx(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     let (campaign, rows, subtitle) = load_agencies(&state, &actor, &p).await?;
+    let area = super::area(
+        &state,
+        &crate::report::Filter {
+            campaign: campaign.id,
+            ..Default::default()
+        },
+    )
+    .await?;
     xlsx_response(
         file_name("ket-qua-don-vi", campaign.year, "xlsx"),
+        &area,
         move || {
             vec![(
                 "Kết quả đơn vị",

@@ -79,6 +79,14 @@ fn filter(actor: &Actor, p: &Params, campaign: &CampaignInfo) -> Filter {
     }
 }
 
+/// The organiser of the report's campaign (the current one for reports over every year).
+pub(crate) async fn area(state: &AppState, f: &Filter) -> AppResult<crate::domain::area::Area> {
+    let campaign = (!f.campaign.is_nil()).then_some(f.campaign);
+    Ok(crate::domain::area::Area::new(
+        crate::db::campaigns::organiser_of(&state.db, campaign).await?,
+    ))
+}
+
 /// The report's scope and filters in words (the subtitle of every format).
 pub(super) async fn describe(state: &AppState, actor: &Actor, f: &Filter) -> AppResult<String> {
     let mut parts = Vec::new();
@@ -96,7 +104,7 @@ pub(super) async fn describe(state: &AppState, actor: &Actor, f: &Filter) -> App
             .await?
             .unwrap_or_default(),
         ),
-        _ => parts.push("Toàn huyện".into()),
+        _ => parts.push(area(state, f).await?.whole().into()),
     }
     if let Some(c) = &f.commune {
         let name = if f.merged {

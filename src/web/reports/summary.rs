@@ -208,7 +208,8 @@ pub async fn summary_xlsx(
 ) -> AppResult<Response> {
     let (s, _, subtitle) = load_summary(&state, &actor, &p, Rows::All).await?;
     let name = file_name("bao-cao-tong-hop", s.campaign.year, "xlsx");
-    xlsx_response(name, move || export::summary_tables(&s, &subtitle)).await
+    let area = super::area(&state, &of_campaign(s.campaign.id)).await?;
+    xlsx_response(name, &area, move || export::summary_tables(&s, &subtitle)).await
 }
 
 pub async fn summary_csv(
@@ -239,6 +240,17 @@ pub struct PrintPage {
     pub total_delivered: String,
     pub deadline: String,
     pub asset_version: &'static str,
+    /// The organiser's words: "HUYỆN BÌNH GIA" atop, "Bình Gia, ngày …".
+    pub issuer: String,
+    pub place: String,
+}
+
+/// A filter naming only the campaign (to find its organiser).
+fn of_campaign(campaign: uuid::Uuid) -> crate::report::Filter {
+    crate::report::Filter {
+        campaign,
+        ..Default::default()
+    }
 }
 
 /// The summary in the official document layout (Nghị định 30/2020/NĐ-CP), to print on A4.
@@ -248,6 +260,7 @@ pub async fn summary_print(
     Query(p): Query<Params>,
 ) -> AppResult<PrintPage> {
     let (s, _, subtitle) = load_summary(&state, &actor, &p, Rows::All).await?;
+    let area = super::area(&state, &of_campaign(s.campaign.id)).await?;
     let now = today();
     let list = s
         .list
@@ -281,5 +294,7 @@ pub async fn summary_print(
         deadline: format_date(s.campaign.report_deadline),
         s_totals: s.totals,
         asset_version: crate::web::page::ASSET_VERSION,
+        issuer: area.issuer(),
+        place: area.place(),
     })
 }

@@ -104,7 +104,8 @@ pub async fn years_xlsx(
     CurrentUser(actor): CurrentUser,
 ) -> AppResult<Response> {
     let (rows, totals, subtitle) = load_years(&state, &actor).await?;
-    xlsx_response("nhieu-nam.xlsx".into(), move || {
+    let area = super::area(&state, &Filter::default()).await?;
+    xlsx_response("nhieu-nam.xlsx".into(), &area, move || {
         vec![(
             "Qua các năm",
             export::years_table(&rows, &totals, &subtitle),

@@ -195,6 +195,7 @@ pub async fn progress_sheets(
             let ctx = Ctx {
                 actor: ctx.actor.clone(),
                 flash: None,
+                area: ctx.area.clone(),
             };
             sheets.push(sheet(&state, &actor, ctx, d).await?);
         }
