@@ -11,7 +11,7 @@
 //! - [`demo`]: the demo data set of Bình Gia 2024.
 //! - [`photo`]: photos of deliveries and visits decoded, turned upright, stripped and downsized.
 //! - [`ha`]: PgBouncer and pg_auto_failover started for the benches and tests that prove the
-//!   README's "beyond one machine" section.
+//!   deployment guide (docs/deployment.md).
 
 pub mod backup;
 pub mod cli;

@@ -1,5 +1,5 @@
 //! Real components in front of and beside PostgreSQL, started under a scratch directory for the
-//! benchmarks and tests that prove the README's "beyond one machine" section: Debian's PgBouncer,
+//! benchmarks and tests that prove the deployment guide (docs/deployment.md): Debian's PgBouncer,
 //! and pg_auto_failover (a monitor and two nodes, synchronous replication). Nothing is downloaded:
 //! both come from Debian's packages (`pgbouncer`, `postgresql-15-auto-failover`).
 //! [`AutoFailover`] is in `auto_failover.rs`, the measured failover under load in `failover.rs`.

@@ -154,12 +154,13 @@ async fn a_log_redirected_to_a_file_has_no_escape_sequences_and_json_gives_one_o
     assert!(!json.contains('\u{1b}'));
 }
 
-/// The README's national plan: every table of the schema with its Citus distribution column or
+/// The national plan (docs/deployment.md): every table of the schema with its Citus distribution column or
 /// "reference" / "coordinator". A table added without a line there fails this test.
 #[tokio::test]
 async fn every_table_is_classified_in_the_national_citus_plan() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/deployment.md"))
+            .unwrap();
     let start = readme
         .find("<!-- citus:start -->")
         .expect("citus table start marker");
@@ -201,7 +202,7 @@ async fn every_table_is_classified_in_the_national_citus_plan() {
     let unclassified: Vec<_> = tables.difference(&planned).collect();
     assert!(
         unclassified.is_empty(),
-        "tables missing from the README's Citus plan: {unclassified:?}"
+        "tables missing from the Citus plan in docs/deployment.md: {unclassified:?}"
     );
     let stale: Vec<_> = planned.difference(&tables).collect();
     assert!(

@@ -13,7 +13,7 @@
 //! - *possible*: it reaches [`Thresholds::possible`] — shown.
 //!
 //! The thresholds were chosen on the precision/recall curve of the generated set's fit half
-//! (`giupdo dedupe evaluate`, docs in the README).
+//! (`giupdo dedupe evaluate`, docs/duplicates.md).
 
 use serde::Serialize;
 
@@ -57,7 +57,7 @@ impl Level {
 }
 
 /// The weights (bits of evidence, the sum of a pair's field weights) from which a pair is
-/// probable and possible. Chosen on the fit half's precision/recall curve (README).
+/// probable and possible. Chosen on the fit half's precision/recall curve (docs/duplicates.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     pub probable: f32,
