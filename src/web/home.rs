@@ -348,10 +348,15 @@ pub async fn dashboard(
                     .collect();
             }
             match actor.role {
-                Role::Admin => "Quản trị hệ thống",
-                _ => "Phòng Lao động - Thương binh và Xã hội - Dân tộc huyện Bình Gia",
+                Role::Admin => "Quản trị hệ thống".to_string(),
+                Role::Province => format!("Chuyên viên cấp tỉnh — {}", ctx.area),
+                _ => format!(
+                    "Phòng Lao động - Thương binh và Xã hội - Dân tộc {}",
+                    ctx.area_in_sentence()
+                )
+                .trim_end()
+                .to_string(),
             }
-            .to_string()
         }
         Scope::Nothing => String::new(),
     };

@@ -42,6 +42,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The area inside a sentence: "huyện Bình Gia", "tỉnh Lạng Sơn".
+    pub fn area_in_sentence(&self) -> String {
+        let mut c = self.area.chars();
+        match c.next() {
+            Some(first) => first.to_lowercase().chain(c).collect(),
+            None => String::new(),
+        }
+    }
+
     pub fn user_name(&self) -> &str {
         self.actor
             .as_ref()

@@ -372,6 +372,7 @@ async fn a_household_of_an_old_commune_is_helped_under_its_new_commune_in_the_pr
         home.text_of("main h1"),
         "Tỉnh Lạng Sơn: đợt vận động hiện tại"
     );
+    assert!(home.text_of("footer").starts_with("UBND tỉnh Lạng Sơn"));
 
     // An agency finds the household in the province's campaign, with its 2024 help; the
     // official of the new Xã Hoa Thám (06073) has it on the list and confirms it.
