@@ -338,6 +338,23 @@ mod tests {
     }
 
     #[test]
+    fn headers_and_levels_read_as_phones_and_old_office_files_write_them() {
+        use unicode_normalization::UnicodeNormalization;
+        // Decomposed marks (NFD, as some phones paste), upper case, no marks at all.
+        let file: String = "MÃ;Tên đơn vị;Cấp;Mã cha;Hiệu lực từ;Hiệu lực đến;Kế tiếp\n\
+             20;Tỉnh Lạng Sơn;TỈNH;;01/01/1900;;\n\
+             181;Huyện Bình Gia;huyen;20;01/01/1900;30/06/2025;20\n"
+            .nfd()
+            .collect();
+        let units = read(file.as_bytes()).expect("reads");
+        assert_eq!(
+            units.iter().map(|u| u.level).collect::<Vec<_>>(),
+            ["province", "district"]
+        );
+        assert_eq!(units[0].name, "Tỉnh Lạng Sơn", "stored composed (NFC)");
+    }
+
+    #[test]
     fn a_cycle_and_two_parents_at_once_are_refused_by_row() {
         let cycle = format!(
             "{HEAD}20,Tỉnh A,Tỉnh,,2000-01-01,,\n00001,Xã Một,Xã,20,2000-01-01,2025-06-30,00002\n\

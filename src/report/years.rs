@@ -17,6 +17,14 @@ pub struct YearRow {
     pub escaped_later: i64,
 }
 
+/// Each household's latest official "escaped" and "near-poor" years, folded once per household:
+/// the start of both multi-year queries (the per-year rows and the once-per-household total).
+const STATUS_LATER: &str = "WITH st AS (
+            SELECT household_id,
+                   max(year) FILTER (WHERE status = 'escaped') AS escaped,
+                   max(year) FILTER (WHERE status = 'near_poor') AS near_poor
+            FROM household_status_history WHERE source = 'official' GROUP BY household_id),";
+
 pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
     let scope = ScopeParams::of(scope);
     if scope.nothing {
@@ -25,12 +33,9 @@ pub async fn years(pool: &PgPool, scope: &Scope) -> sqlx::Result<Vec<YearRow>> {
     // A household is adopted at most once per campaign (R4), so the confirmed sponsorships of a
     // year are its helped households. Status years are folded once per household: escaped (or
     // near-poor) "later" means its latest such year is after the year it was helped.
-    let mut b = QueryBuilder::new(
-        "WITH st AS (
-            SELECT household_id,
-                   max(year) FILTER (WHERE status = 'escaped') AS escaped,
-                   max(year) FILTER (WHERE status = 'near_poor') AS near_poor
-            FROM household_status_history WHERE source = 'official' GROUP BY household_id),
+    let mut b = QueryBuilder::new(STATUS_LATER);
+    b.push(
+        "
          helped AS (
             SELECT c.year, s.household_id, s.delivered_value
             FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
@@ -67,12 +72,9 @@ pub async fn years_totals(pool: &PgPool, scope: &Scope) -> sqlx::Result<YearTota
     if scope.nothing {
         return Ok(YearTotals::default());
     }
-    let mut b = QueryBuilder::new(
-        "WITH st AS (
-            SELECT household_id,
-                   max(year) FILTER (WHERE status = 'escaped') AS escaped,
-                   max(year) FILTER (WHERE status = 'near_poor') AS near_poor
-            FROM household_status_history WHERE source = 'official' GROUP BY household_id),
+    let mut b = QueryBuilder::new(STATUS_LATER);
+    b.push(
+        "
          helped AS (
             SELECT s.household_id, min(c.year) AS first_year, sum(s.delivered_value) AS delivered
             FROM sponsorships s JOIN campaigns c ON c.id = s.campaign_id
