@@ -19,7 +19,6 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
-pub mod ha;
 pub mod import;
 pub mod pgcluster;
 pub mod photo;

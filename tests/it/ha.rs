@@ -8,9 +8,9 @@ use std::time::Duration;
 use giupdo::config::{DbSource, Secret, WebConfig};
 use giupdo::db::Database;
 use giupdo::domain::roles::Role;
-use giupdo::ha::{self, PgBouncer, PoolMode};
 use giupdo::pgcluster::Cluster;
 use giupdo::web::AppState;
+use giupdo_bench::ha::{self, PgBouncer, PoolMode};
 
 use crate::harness::{self, TestDb};
 

@@ -1,11 +1,9 @@
 //! Integration tests: one binary (one link step) with a module per area.
 
 mod harness;
-/// The benchmarks' load generator, synthetic households and measured failover, shared with the
-/// `giupdo-bench` binary (which uses parts the tests do not).
-#[allow(dead_code)]
-#[path = "../../src/bin/giupdo-bench/kit/mod.rs"]
-mod kit;
+/// The benchmarks' load generator, synthetic households and measured failover (the `giupdo-bench`
+/// crate, a dev-dependency: none of it is in the production build).
+use giupdo_bench::kit;
 
 mod accounts;
 mod authz;
@@ -18,6 +16,7 @@ mod effectiveness;
 mod fixtures;
 mod foundation;
 mod ha;
+mod latency;
 mod ops;
 mod photos;
 mod places;

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use sqlx::PgPool;
 
-use crate::kit::{Latency, latency};
+use giupdo_bench::kit::{Latency, latency};
 
 /// A synthetic phone photo of `w` × `h`: smooth light and colour with fine grain (what a camera
 /// gives a field of grass or a cow's coat), saved as the camera would (JPEG quality 92).

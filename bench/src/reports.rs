@@ -6,8 +6,8 @@ use std::time::Instant;
 use sqlx::PgPool;
 
 use crate::fill;
-use crate::kit::{Latency, latency};
 use crate::registry::{signed_in_app, time_get};
+use giupdo_bench::kit::{Latency, latency};
 
 /// Reports at scale: households, and sponsorships spread over the campaigns 2014–2024 with the
 /// current one holding `current` of them (its lines, members and deliveries too).

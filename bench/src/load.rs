@@ -9,8 +9,8 @@ use sqlx::PgPool;
 use giupdo::domain::roles::Role;
 
 use crate::fill;
-use crate::kit::serve::serve_local;
-use crate::kit::{Latency, latency};
+use giupdo_bench::kit::serve::serve_local;
+use giupdo_bench::kit::{Latency, latency};
 
 pub(crate) async fn load_bench(
     url: &str,
@@ -20,7 +20,7 @@ pub(crate) async fn load_bench(
     households: usize,
     compare_seconds: u64,
 ) -> anyhow::Result<()> {
-    use crate::kit::load;
+    use giupdo_bench::kit::load;
     let t = Instant::now();
     fill(pool, households).await?;
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM households")
@@ -109,7 +109,7 @@ pub(crate) async fn export_bench(
     seconds: u64,
     rows: usize,
 ) -> anyhow::Result<()> {
-    use crate::kit::load;
+    use giupdo_bench::kit::load;
     let t = Instant::now();
     fill(pool, rows * 2).await?;
     // `rows` counted sponsorships in the current campaign, one line each.

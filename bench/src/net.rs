@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sqlx::PgPool;
 
-use crate::kit::failover::failover_run;
-use crate::kit::load::{self, Outcome, Plan};
-use crate::kit::{Latency, latency};
-use giupdo::ha::{self, PgBouncer, PoolMode};
+use giupdo_bench::ha::{self, PgBouncer, PoolMode};
+use giupdo_bench::kit::failover::failover_run;
+use giupdo_bench::kit::load::{self, Outcome, Plan};
+use giupdo_bench::kit::{Latency, latency};
 
 /// `giupdo serve` as its own process on a free port, on `url` — so that the app, PostgreSQL and
 /// the load generator each show their own CPU time.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sqlx::Connection as _;
 
-use giupdo::ha::AutoFailover;
+use crate::ha::AutoFailover;
 
 /// What one failover under load showed.
 #[derive(Debug)]

@@ -3,7 +3,6 @@
 //! A binary of its own, so the production `giupdo` holds no benchmark code.
 
 mod duplicates;
-mod kit;
 mod load;
 mod net;
 mod photos;
@@ -17,6 +16,7 @@ use clap::{Parser, Subcommand};
 
 use giupdo::config::DbSource;
 use giupdo::pgcluster::Cluster;
+use giupdo_bench::kit;
 
 use kit::synthetic::fill;
 

@@ -17,8 +17,8 @@ use giupdo::domain::roles::Role;
 use giupdo::web::{self, AppState};
 
 use crate::fill;
-use crate::kit::synthetic::{csv_file, xlsx_file};
-use crate::kit::{Latency, latency};
+use giupdo_bench::kit::synthetic::{csv_file, xlsx_file};
+use giupdo_bench::kit::{Latency, latency};
 
 async fn time_import(
     pool: &PgPool,

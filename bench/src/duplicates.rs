@@ -5,7 +5,7 @@ use std::time::Instant;
 use sqlx::PgPool;
 
 use crate::fill;
-use crate::kit::{Latency, latency};
+use giupdo_bench::kit::{Latency, latency};
 
 pub(crate) async fn duplicates_bench(
     pool: &PgPool,

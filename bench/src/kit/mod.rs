@@ -1,7 +1,6 @@
-//! What the benchmarks share with the integration tests (which include this directory by path):
-//! the load generator, synthetic households, the app on a local port, the measured failover, and
-//! latency percentiles. It names the library as `giupdo::` and its own parts as `super::`, so it
-//! compiles the same in both crates.
+//! What the benchmarks share with the app's integration tests (a dev-dependency there): the load
+//! generator, synthetic households, the app on a local port, the measured failover, and latency
+//! percentiles.
 
 pub mod failover;
 pub mod load;
@@ -41,26 +40,5 @@ pub fn latency(times: &[Duration]) -> Latency {
         p95: ms(h.value_at_quantile(0.95)),
         p99: ms(h.value_at_quantile(0.99)),
         max: ms(h.max()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_of_known_timings() {
-        let times: Vec<Duration> = (1..=1000).map(Duration::from_millis).collect();
-        let l = latency(&times);
-        assert_eq!(l.count, 1000);
-        assert!((l.p50 - 500.0).abs() <= 1.0, "{l:?}");
-        assert!((l.p95 - 950.0).abs() <= 1.0, "{l:?}");
-        assert!((l.p99 - 990.0).abs() <= 1.0, "{l:?}");
-        assert!((l.max - 1000.0).abs() <= 1.0, "{l:?}");
-    }
-
-    #[test]
-    fn no_timings_give_zeros_instead_of_a_panic() {
-        assert_eq!(latency(&[]), Latency::default());
     }
 }

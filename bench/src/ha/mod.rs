@@ -26,11 +26,11 @@ pub fn free_port() -> anyhow::Result<u16> {
 /// that one signal reaches every process it starts), with PostgreSQL's binaries on the PATH.
 fn service_command(program: &Path) -> anyhow::Result<Command> {
     let mut cmd = Command::new(program);
-    if let Some((uid, gid)) = crate::pgcluster::service_account() {
+    if let Some((uid, gid)) = giupdo::pgcluster::service_account() {
         cmd.uid(uid).gid(gid);
     }
     let bindir =
-        crate::pgcluster::find_bindir().context("không tìm thấy PostgreSQL (initdb, pg_ctl)")?;
+        giupdo::pgcluster::find_bindir().context("không tìm thấy PostgreSQL (initdb, pg_ctl)")?;
     let path = std::env::var("PATH").unwrap_or_default();
     cmd.env("PATH", format!("{}:{path}", bindir.display()))
         .env("PG_CONFIG", bindir.join("pg_config"))
@@ -48,7 +48,7 @@ fn scratch_dir(dir: &Path) -> anyhow::Result<()> {
         fs::remove_dir_all(dir).with_context(|| format!("xoá {}", dir.display()))?;
     }
     fs::create_dir_all(dir).with_context(|| format!("tạo {}", dir.display()))?;
-    if let Some((uid, gid)) = crate::pgcluster::service_account() {
+    if let Some((uid, gid)) = giupdo::pgcluster::service_account() {
         std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
     }
     Ok(())

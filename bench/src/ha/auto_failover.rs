@@ -78,20 +78,18 @@ impl AutoFailover {
             .await?;
         {
             let mut c = sqlx::PgConnection::connect(&admin).await?;
-            for setting in [
-                "pgautofailover.health_check_period = 1000",
-                "pgautofailover.health_check_timeout = 1000",
-                "pgautofailover.health_check_max_retries = 1",
-                "pgautofailover.health_check_retry_delay = 500",
-                "pgautofailover.node_considered_unhealthy_timeout = 3000",
+            for statement in [
+                "ALTER SYSTEM SET pgautofailover.health_check_period = 1000",
+                "ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000",
+                "ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1",
+                "ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500",
+                "ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 3000",
                 // A primary that stops answering is demoted by its own keeper after the keepers'
                 // network_partition_timeout (set to 5 s below); the monitor waits this long
                 // before it promotes the standby, so that two primaries never take writes.
-                "pgautofailover.primary_demote_timeout = 8000",
+                "ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 8000",
             ] {
-                sqlx::query(&format!("ALTER SYSTEM SET {setting}"))
-                    .execute(&mut c)
-                    .await?;
+                sqlx::query(statement).execute(&mut c).await?;
             }
             sqlx::query("SELECT pg_reload_conf()")
                 .execute(&mut c)
@@ -177,7 +175,7 @@ impl AutoFailover {
             .create(true)
             .append(true)
             .open(&path)?;
-        if let Some((uid, gid)) = crate::pgcluster::service_account() {
+        if let Some((uid, gid)) = giupdo::pgcluster::service_account() {
             std::os::unix::fs::chown(&path, Some(uid), Some(gid))?;
         }
         self.autoctl(args)?
