@@ -37,11 +37,6 @@ pub async fn ensure_first_admin(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     }
     let password = random_password();
     let hash = crate::domain::accounts::hash_password(password.clone()).await?;
-    let mut tx = pool.begin().await?;
-    // Another instance may be doing the same right now: the lock makes one of them win.
-    if !users::none_yet_locked(&mut tx).await? {
-        return Ok(());
-    }
     let new = users::NewUser {
         username: "admin".into(),
         full_name: "Quản trị hệ thống".into(),
@@ -50,8 +45,13 @@ pub async fn ensure_first_admin(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         agency_id: None,
         commune_code: None,
     };
-    users::create(&mut tx, &By::system("first-run"), &new).await?;
-    tx.commit().await?;
+    // Another instance may be doing the same right now: the lock makes one of them win.
+    if users::create_first(pool, &By::system("first-run"), &new)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
     println!("================================================================");
     println!(" Đã tạo tài khoản quản trị đầu tiên.");
     println!("   Tên đăng nhập: admin");

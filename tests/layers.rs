@@ -29,7 +29,8 @@ fn offenders(dir: &str, words: &[&str]) -> Vec<String> {
     )
 }
 
-/// The lines of the files under `root` that contain any of `words`, comments set aside.
+/// The lines of the files under `root` that contain any of `words`, comments set aside and
+/// grouped paths spelled out (`use crate::{db, web::X}` names `crate::db` and `crate::web`).
 fn offenders_in(root: &Path, words: &[&str]) -> Vec<String> {
     let files = if root.is_dir() {
         sources(root)
@@ -39,10 +40,9 @@ fn offenders_in(root: &Path, words: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("source file");
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
+        for (n, line) in spelled_out(&text).iter().enumerate() {
             for w in words {
-                if names(code, w) {
+                if names(line, w) {
                     out.push(format!(
                         "{}:{}: names `{w}`: {}",
                         file.display(),
@@ -56,6 +56,89 @@ fn offenders_in(root: &Path, words: &[&str]) -> Vec<String> {
     out
 }
 
+/// The file's lines without comments, each `crate::{a, b::c}` / `super::{…}` group (across lines,
+/// nested) written out as `crate::a crate::b::c` on the line where it starts; a line the group
+/// spanned is left empty, so line numbers stay those of the file.
+fn spelled_out(text: &str) -> Vec<String> {
+    let code: Vec<&str> = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect();
+    let joined = code.join("\n");
+    let mut out = String::with_capacity(joined.len());
+    let mut rest = joined.as_str();
+    while let Some(at) = ["crate::{", "super::{"]
+        .iter()
+        .filter_map(|p| rest.find(p).map(|i| (i, *p)))
+        .min()
+    {
+        let (i, prefix) = at;
+        out.push_str(&rest[..i]);
+        let inner_start = i + prefix.len();
+        let mut depth = 1;
+        let mut end = inner_start;
+        for (j, c) in rest[inner_start..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = inner_start + j;
+                break;
+            }
+        }
+        if depth != 0 {
+            out.push_str(&rest[i..]);
+            rest = "";
+            break;
+        }
+        let root = &prefix[..prefix.len() - 1];
+        let inner = &rest[inner_start..end];
+        let items = expand(root, inner);
+        out.push_str(&items.join(" "));
+        out.push_str(&"\n".repeat(inner.matches('\n').count()));
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out.split('\n').map(str::to_string).collect()
+}
+
+/// `a, b::{c, d}, e as f` under `root` → `root::a`, `root::b::c`, `root::b::d`, `root::e`.
+fn expand(root: &str, inner: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    let flat: String = inner
+        .chars()
+        .map(|c| if c == '\n' { ' ' } else { c })
+        .collect();
+    let mut parts = Vec::new();
+    for (j, c) in flat.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&flat[start..j]);
+                start = j + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&flat[start..]);
+    for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let path = part.split(" as ").next().unwrap_or(part).trim();
+        match path.find("::{") {
+            Some(k) if path.ends_with('}') => {
+                let sub = format!("{root}{}::", &path[..k]);
+                items.extend(expand(&sub, &path[k + 3..path.len() - 1]));
+            }
+            _ => items.push(format!("{root}{path}")),
+        }
+    }
+    items
+}
+
 /// `code` contains `word`, not as the start of a longer name (`super::cli` is not `super::client_ip`).
 fn names(code: &str, word: &str) -> bool {
     let ends_in_name = word.ends_with(|c: char| c.is_alphanumeric() || c == '_');
@@ -65,8 +148,8 @@ fn names(code: &str, word: &str) -> bool {
     })
 }
 
-const WEB: &[&str] = &["crate::web", "crate::{web", "super::web", "crate::server"];
-const CLI: &[&str] = &["crate::cli", "super::cli", "crate::{cli"];
+const WEB: &[&str] = &["crate::web", "super::web", "crate::server", "giupdo::web"];
+const CLI: &[&str] = &["crate::cli", "super::cli", "giupdo::cli"];
 const UPPER_MIDDLE: &[&str] = &["crate::import", "crate::report"];
 const HTTP: &[&str] = &["axum::", "tower_sessions", "tower_http"];
 const SQL: &[&str] = &[
@@ -124,6 +207,64 @@ fn the_web_layer_holds_no_sql_and_does_not_call_the_command_line() {
     );
 }
 
+/// Issue #29: a handler never opens a transaction or holds a connection; each write is one
+/// `db::` function that opens its own (committed when it succeeds, rolled back when not).
+#[test]
+fn the_web_layer_opens_no_transaction() {
+    let words = [
+        "db.begin(",
+        "db.acquire(",
+        "pool.begin(",
+        "pool.acquire(",
+        ".begin().await",
+        "Transaction<",
+        "PgConnection",
+        ".commit()",
+    ];
+    assert_none(
+        "web/ must leave transactions to db/",
+        offenders("web", &words),
+    );
+}
+
+/// The machinery under the app (the private cluster, backups) and the benchmarks' HA tooling name
+/// neither the web nor the command line, and never build SQL with `format!`.
+#[test]
+fn the_cluster_backups_and_ha_tooling_name_no_upper_layer() {
+    let words = [
+        WEB,
+        CLI,
+        UPPER_MIDDLE,
+        HTTP,
+        &[
+            "query(&format!",
+            "query_scalar(&format!",
+            "query_as(&format!",
+        ],
+    ]
+    .concat();
+    for file in ["pgcluster", "backup"] {
+        assert_none(
+            &format!("{file}.rs must stay below web and cli"),
+            offenders(file, &words),
+        );
+    }
+    assert_none(
+        "pgcluster.rs and backup.rs leave SQL to db/",
+        [offenders("pgcluster", SQL), offenders("backup", SQL)].concat(),
+    );
+    let ha = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/src/ha");
+    assert!(
+        ha.is_dir(),
+        "{} is where the HA tooling lives",
+        ha.display()
+    );
+    assert_none(
+        "bench/src/ha must stay beside the app",
+        offenders_in(&ha, &words),
+    );
+}
+
 #[test]
 fn the_command_line_and_server_hold_no_sql() {
     for dir in ["cli", "server"] {
@@ -165,6 +306,26 @@ fn the_check_catches_a_lower_layer_naming_web() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].ends_with("x.rs:1: names `crate::web`: use crate::web::AppState;"));
+}
+
+/// Grouped and nested `use` forms are caught too, on the line where the group starts.
+#[test]
+fn the_check_catches_grouped_uses() {
+    let dir = std::env::temp_dir().join(format!("giupdo-layers-group-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("x.rs"),
+        "use crate::{db, domain::{roles, text}};\nuse crate::{\n    db::audit,\n    web::{self, AppState},\n};\nuse super::{cli as c};\nfn f() {}\n",
+    )
+    .expect("write");
+    let found = offenders_in(&dir, &[WEB, CLI].concat());
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].contains("x.rs:2: names `crate::web`: use crate::db::audit crate::web::self"),
+        "{found:?}"
+    );
+    assert!(found[1].contains("x.rs:6: names `super::cli`"), "{found:?}");
 }
 
 /// The lines under `root` (but not under `skip`) that decide a duplicate level.

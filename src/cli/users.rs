@@ -101,14 +101,12 @@ pub(super) async fn run(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Resu
                 agency_id,
                 commune_code,
             };
-            let mut tx = pool.begin().await?;
-            match users::create(&mut tx, &by, &new).await {
+            match users::create(pool, &by, &new).await {
                 Err(e) if constraints::broke(&e, "users_username_key") => {
                     bail!("Tên đăng nhập {} đã có.", new.username)
                 }
                 r => r?,
             };
-            tx.commit().await?;
             println!("Đã tạo tài khoản {} ({}).", new.username, role.label());
         }
         UserAction::List => {
@@ -137,9 +135,7 @@ pub(super) async fn run(pool: &sqlx::PgPool, action: UserAction) -> anyhow::Resu
                 .with_context(|| format!("Không có tài khoản {username}."))?;
             let password = read_password()?;
             let hash = hash_password(password).await?;
-            let mut tx = pool.begin().await?;
-            users::set_password(&mut tx, &by, user.id, &hash).await?;
-            tx.commit().await?;
+            users::set_password(pool, &by, user.id, &hash).await?;
             println!("Đã đặt mật khẩu mới cho {}.", user.username);
         }
     }
@@ -155,9 +151,7 @@ async fn set_disabled(
     let user = users::by_username(pool, &username.trim().to_lowercase())
         .await?
         .with_context(|| format!("Không có tài khoản {username}."))?;
-    let mut tx = pool.begin().await?;
-    users::set_disabled(&mut tx, by, user.id, disabled).await?;
-    tx.commit().await?;
+    users::set_disabled(pool, by, user.id, disabled).await?;
     println!(
         "{} tài khoản {}.",
         if disabled {

@@ -3,6 +3,7 @@
 use crate::db::codes::DbState;
 use crate::domain::sponsorship::State;
 use sqlx::PgPool;
+use sqlx::{Acquire, Postgres};
 use uuid::Uuid;
 
 use crate::domain::labels;
@@ -302,7 +303,23 @@ async fn upsert(conn: &mut PgConnection, id: Uuid, d: &AgencyDraft) -> sqlx::Res
     Ok(())
 }
 
-pub async fn create(conn: &mut PgConnection, by: &By, d: &AgencyDraft) -> sqlx::Result<Uuid> {
+pub async fn create(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    d: &AgencyDraft,
+) -> sqlx::Result<Uuid> {
+    let mut tx = db.begin().await?;
+    let out = create_in(&mut tx, by, d).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn create_in(
+    conn: &mut PgConnection,
+    by: &By,
+    d: &AgencyDraft,
+) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     upsert(conn, id, d).await?;
     audit::created(conn, by, "agency", id, d).await?;
@@ -311,6 +328,19 @@ pub async fn create(conn: &mut PgConnection, by: &By, d: &AgencyDraft) -> sqlx::
 
 /// Update an agency; returns false when it does not exist (nothing is created).
 pub async fn update(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Uuid,
+    d: &AgencyDraft,
+) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    let out = update_in(&mut tx, by, id, d).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn update_in(
     conn: &mut PgConnection,
     by: &By,
     id: Uuid,
@@ -341,6 +371,20 @@ pub async fn update(
 
 /// Set (or with `None`, remove) a clerk's override of an agency's quota in a campaign.
 pub async fn set_override(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    campaign: Uuid,
+    agency: Uuid,
+    value: Option<(i32, &str)>,
+) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    set_override_in(&mut tx, by, campaign, agency, value).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn set_override_in(
     conn: &mut PgConnection,
     by: &By,
     campaign: Uuid,

@@ -76,6 +76,13 @@ pub struct Entry<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// An event that is the whole write (a sign-out, an identity lookup): its own statement.
+pub async fn record(pool: &sqlx::PgPool, by: &By, e: Entry<'_>) -> sqlx::Result<()> {
+    let mut conn = pool.acquire().await?;
+    write(&mut conn, by, e).await
+}
+
+/// An audit row in the caller's transaction, beside the change it records.
 pub async fn write(conn: &mut PgConnection, by: &By, e: Entry<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (user_id, actor, action, entity, entity_id, before, after, reason)

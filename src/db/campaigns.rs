@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
+use sqlx::{Acquire, Postgres};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -140,6 +141,19 @@ pub async fn get_draft(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<CampaignD
 /// Create (`id` None) or update a campaign with its priority communes. Making it current
 /// un-marks the previous current campaign in the same transaction.
 pub async fn save(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Option<Uuid>,
+    d: &CampaignDraft,
+) -> sqlx::Result<Option<Uuid>> {
+    let mut tx = db.begin().await?;
+    let out = save_in(&mut tx, by, id, d).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn save_in(
     conn: &mut PgConnection,
     by: &By,
     id: Option<Uuid>,

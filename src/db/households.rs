@@ -3,6 +3,7 @@
 use crate::db::codes::DbState;
 use crate::domain::sponsorship::State;
 use sqlx::PgPool;
+use sqlx::{Acquire, Postgres};
 use uuid::Uuid;
 
 #[derive(Clone, sqlx::FromRow, veil::Redact)]
@@ -107,7 +108,7 @@ pub async fn status_history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<StatusY
 // ---------------------------------------------------------------------------------------------
 // The list: search ignoring diacritics and case, filters, sort, pagination.
 
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{PgConnection, QueryBuilder};
 
 use super::audit::{self, By};
 use crate::domain::cccd::Cccd;
@@ -371,7 +372,7 @@ pub async fn village_id(
     commune: &str,
     name: &str,
 ) -> sqlx::Result<Uuid> {
-    match super::places::add_village(conn, by, commune, name).await? {
+    match super::places::add_village_in(conn, by, commune, name).await? {
         super::places::Added::New(id) | super::places::Added::Exists(id, _) => Ok(id),
     }
 }
@@ -410,6 +411,19 @@ macro_rules! with_draft {
 
 /// `reason`: why the user saved despite a probable duplicate (kept in the audit trail).
 pub async fn create(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    d: &HouseholdDraft,
+    reason: Option<&str>,
+) -> sqlx::Result<Uuid> {
+    let mut tx = db.begin().await?;
+    let out = create_in(&mut tx, by, d, reason).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn create_in(
     conn: &mut PgConnection,
     by: &By,
     d: &HouseholdDraft,
@@ -444,6 +458,20 @@ pub async fn create(
 
 /// Update a household; returns false if it does not exist.
 pub async fn update(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Uuid,
+    d: &HouseholdDraft,
+    reason: Option<&str>,
+) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    let out = update_in(&mut tx, by, id, d, reason).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn update_in(
     conn: &mut PgConnection,
     by: &By,
     id: Uuid,

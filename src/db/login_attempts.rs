@@ -5,6 +5,32 @@ use sqlx::PgPool;
 
 use crate::domain::accounts::throttle::{self, ACCOUNT_FAILURES, ADDRESS_ACCOUNTS, WINDOW_MINUTES};
 
+/// A sign-in that succeeded: the account's failures are forgotten and the sign-in is audited, in
+/// one transaction.
+pub async fn signed_in(
+    pool: &PgPool,
+    by: &super::audit::By,
+    username: &str,
+    user: uuid::Uuid,
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    clear(&mut tx, username).await?;
+    super::audit::write(
+        &mut tx,
+        by,
+        super::audit::Entry {
+            action: super::audit::Action::Login,
+            entity: "session",
+            entity_id: user.to_string(),
+            before: None,
+            after: None,
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
 /// Whether a sign-in to `username` from `ip` is refused now, and until when.
 pub async fn refusal(
     pool: &PgPool,

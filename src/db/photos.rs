@@ -2,6 +2,7 @@
 //! by whoever may see its sponsorship; the web layer asks [`get`] for the sponsorship and checks.
 
 use chrono::{DateTime, Utc};
+use sqlx::{Acquire, Postgres};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -134,7 +135,23 @@ pub async fn bytes(pool: &PgPool, id: Uuid, thumb: bool) -> sqlx::Result<Option<
 }
 
 /// Delete a photo (the caller checked who may), audited with why.
-pub async fn delete(conn: &mut PgConnection, by: &By, photo: &PhotoRow) -> sqlx::Result<bool> {
+pub async fn delete(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    photo: &PhotoRow,
+) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    let out = delete_in(&mut tx, by, photo).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn delete_in(
+    conn: &mut PgConnection,
+    by: &By,
+    photo: &PhotoRow,
+) -> sqlx::Result<bool> {
     let gone = sqlx::query!("DELETE FROM photos WHERE id = $1", photo.id)
         .execute(&mut *conn)
         .await?
@@ -217,6 +234,19 @@ pub async fn consent(pool: &PgPool, household: Uuid) -> sqlx::Result<Option<Cons
 /// Record the family's answer; audited with the answer before and after. Returns false when the
 /// household does not exist.
 pub async fn set_consent(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    household: Uuid,
+    consent: Consent,
+) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    let out = set_consent_in(&mut tx, by, household, consent).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn set_consent_in(
     conn: &mut PgConnection,
     by: &By,
     household: Uuid,

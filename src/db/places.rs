@@ -1,6 +1,7 @@
 //! Communes and their villages.
 
 use serde::Serialize;
+use sqlx::{Acquire, Postgres};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -76,7 +77,7 @@ pub async fn villages(pool: &PgPool, commune: &str) -> sqlx::Result<Vec<VillageR
 /// The commune's village with the same key as `name` (`domain::text::village_key`): its id and
 /// its name as stored.
 pub async fn village_by_key(
-    conn: &mut PgConnection,
+    conn: impl sqlx::PgExecutor<'_>,
     commune: &str,
     name: &str,
 ) -> sqlx::Result<Option<(Uuid, String)>> {
@@ -120,12 +121,25 @@ pub enum Added {
 /// Add a village, unless the commune has one with the same key (spelled any way, with or
 /// without Thôn/Bản/…): then that one.
 pub async fn add_village(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    commune: &str,
+    name: &str,
+) -> sqlx::Result<Added> {
+    let mut tx = db.begin().await?;
+    let out = add_village_in(&mut tx, by, commune, name).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn add_village_in(
     conn: &mut PgConnection,
     by: &By,
     commune: &str,
     name: &str,
 ) -> sqlx::Result<Added> {
-    if let Some((id, existing)) = village_by_key(conn, commune, name).await? {
+    if let Some((id, existing)) = village_by_key(&mut *conn, commune, name).await? {
         return Ok(Added::Exists(id, existing));
     }
     let id: Option<Uuid> = sqlx::query_scalar!(
@@ -137,7 +151,7 @@ pub async fn add_village(
     .await?;
     let Some(id) = id else {
         // Added by someone else a moment ago.
-        return match village_by_key(conn, commune, name).await? {
+        return match village_by_key(&mut *conn, commune, name).await? {
             Some((id, existing)) => Ok(Added::Exists(id, existing)),
             None => Err(sqlx::Error::RowNotFound),
         };
@@ -204,6 +218,21 @@ pub enum VillageMergeError {
 /// village stays (for the undo) but is no longer offered; the ledger remembers which households
 /// moved. Audited.
 pub async fn merge_villages(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    commune: &str,
+    survivor: Uuid,
+    merged: Uuid,
+    reason: &str,
+) -> Result<Uuid, VillageMergeError> {
+    let mut tx = db.begin().await?;
+    let out = merge_villages_in(&mut tx, by, commune, survivor, merged, reason).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn merge_villages_in(
     conn: &mut PgConnection,
     by: &By,
     commune: &str,
@@ -273,6 +302,19 @@ pub async fn merge_villages(
 
 /// Undo a merge exactly: the households it moved go back, the merged village is offered again.
 pub async fn undo_village_merge(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    commune: &str,
+    ledger: Uuid,
+) -> Result<(), VillageMergeError> {
+    let mut tx = db.begin().await?;
+    undo_village_merge_in(&mut tx, by, commune, ledger).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn undo_village_merge_in(
     conn: &mut PgConnection,
     by: &By,
     commune: &str,

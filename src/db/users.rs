@@ -1,6 +1,7 @@
 //! Accounts. Passwords are stored only as Argon2 hashes (password-auth).
 
 use serde::Serialize;
+use sqlx::{Acquire, Postgres};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -93,7 +94,19 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>
 
 /// In a transaction: wait for any other instance creating the first account, then tell whether
 /// there is still no account at all (the lock is held until the transaction ends).
-pub async fn none_yet_locked(tx: &mut PgConnection) -> sqlx::Result<bool> {
+/// The first account, when there is none yet: another instance starting at the same moment waits
+/// on the lock and finds one. `None` when an account already existed.
+pub async fn create_first(pool: &PgPool, by: &By, u: &NewUser) -> sqlx::Result<Option<UserRow>> {
+    let mut tx = pool.begin().await?;
+    if !none_yet_locked(&mut tx).await? {
+        return Ok(None);
+    }
+    let row = create_in(&mut tx, by, u).await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+async fn none_yet_locked(tx: &mut PgConnection) -> sqlx::Result<bool> {
     sqlx::query!("SELECT pg_advisory_xact_lock(4242001)")
         .execute(&mut *tx)
         .await?;
@@ -145,7 +158,23 @@ pub struct NewUser {
     pub commune_code: Option<String>,
 }
 
-pub async fn create(conn: &mut PgConnection, by: &By, u: &NewUser) -> sqlx::Result<UserRow> {
+pub async fn create(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    u: &NewUser,
+) -> sqlx::Result<UserRow> {
+    let mut tx = db.begin().await?;
+    let out = create_in(&mut tx, by, u).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn create_in(
+    conn: &mut PgConnection,
+    by: &By,
+    u: &NewUser,
+) -> sqlx::Result<UserRow> {
     let row = sqlx::query_as!(
         UserRow,
         "INSERT INTO users (username, full_name, password_hash, role, agency_id, commune_code)
@@ -166,6 +195,19 @@ pub async fn create(conn: &mut PgConnection, by: &By, u: &NewUser) -> sqlx::Resu
 
 /// Disable or re-enable an account. Returns false when no such user exists.
 pub async fn set_disabled(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Uuid,
+    disabled: bool,
+) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    let out = set_disabled_in(&mut tx, by, id, disabled).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn set_disabled_in(
     conn: &mut PgConnection,
     by: &By,
     id: Uuid,
@@ -189,6 +231,19 @@ pub async fn set_disabled(
 
 /// Replace a password hash. The audit row says the password changed, never what it is.
 pub async fn set_password(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Uuid,
+    password_hash: &str,
+) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    let out = set_password_in(&mut tx, by, id, password_hash).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn set_password_in(
     conn: &mut PgConnection,
     by: &By,
     id: Uuid,

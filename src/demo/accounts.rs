@@ -116,7 +116,7 @@ pub(super) async fn accounts(
             .await?;
         match existing {
             Some(id) => {
-                users::set_password(tx, &by, id, &hash).await?;
+                users::set_password_in(tx, &by, id, &hash).await?;
             }
             None => {
                 let new = NewUser {
@@ -127,7 +127,7 @@ pub(super) async fn accounts(
                     agency_id: agency.and_then(|a| agencies.get(a).copied()),
                     commune_code: commune.map(str::to_string),
                 };
-                users::create(tx, &by, &new).await?;
+                users::create_in(tx, &by, &new).await?;
             }
         }
         let mut label = role.label().to_string();

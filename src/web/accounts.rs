@@ -73,9 +73,7 @@ pub async fn change_password(
         return fail(ctx, "Mật khẩu nhập lại không khớp.".into());
     }
     let new_hash = hash_password(form.new_password).await?;
-    let mut tx = state.db.begin().await?;
-    users::set_password(&mut tx, &By::from(&actor), actor.id, &new_hash).await?;
-    tx.commit().await?;
+    users::set_password(&state.db, &By::from(&actor), actor.id, &new_hash).await?;
     // The session was bound to the old password; bind it to the new one so this user stays in
     // while every other session of theirs ends.
     super::auth::rebind_session(&session, &new_hash).await?;

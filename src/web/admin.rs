@@ -215,19 +215,16 @@ pub async fn create_user(
         agency_id: checked.agency_id,
         commune_code: checked.commune_code,
     };
-    let mut tx = state.db.begin().await?;
-    match users::create(&mut tx, &By::from(&actor), &new).await {
+    match users::create(&state.db, &By::from(&actor), &new).await {
         Ok(_) => {}
         Err(e) => match constraints::refusal_on(&e, "users") {
             Some(r) => {
-                drop(tx);
                 let errors = BTreeMap::from([(r.field, r.message.to_string())]);
                 return again(ctx, form, errors).await;
             }
             None => return Err(e.into()),
         },
     }
-    tx.commit().await?;
     flash(
         &session,
         "ok",
@@ -258,11 +255,9 @@ async fn set_disabled(
         .await;
         return Ok(Redirect::to("/quan-tri/nguoi-dung").into_response());
     }
-    let mut tx = state.db.begin().await?;
-    if !users::set_disabled(&mut tx, &By::from(actor), id, disabled).await? {
+    if !users::set_disabled(&state.db, &By::from(actor), id, disabled).await? {
         return Err(AppError::NotFound);
     }
-    tx.commit().await?;
     let msg = if disabled {
         "Đã khóa tài khoản; mọi phiên đăng nhập của tài khoản này chấm dứt ngay."
     } else {
@@ -312,9 +307,7 @@ pub async fn reset_password(
         .ok_or(AppError::NotFound)?;
     let password = random_password();
     let hash = hash_password(password.clone()).await?;
-    let mut tx = state.db.begin().await?;
-    users::set_password(&mut tx, &By::from(&actor), id, &hash).await?;
-    tx.commit().await?;
+    users::set_password(&state.db, &By::from(&actor), id, &hash).await?;
     let mut resp = ResetPage {
         ctx,
         username: user.username,

@@ -360,17 +360,15 @@ async fn save(
     let errors = match f.parse() {
         Err(e) => e,
         Ok(draft) => {
-            let mut tx = state.db.begin().await?;
             let by = By::from(&actor);
             let result = match id {
-                None => agencies::create(&mut tx, &by, &draft).await.map(Some),
-                Some(id) => agencies::update(&mut tx, &by, id, &draft)
+                None => agencies::create(&state.db, &by, &draft).await.map(Some),
+                Some(id) => agencies::update(&state.db, &by, id, &draft)
                     .await
                     .map(|found| found.then_some(id)),
             };
             match result {
                 Ok(Some(saved)) => {
-                    tx.commit().await?;
                     flash(&session, "ok", format!("Đã lưu {}.", draft.name)).await;
                     return Ok(Redirect::to(&format!("/don-vi/{saved}")).into_response());
                 }
@@ -437,9 +435,7 @@ pub async fn set_override(
             }
         },
     };
-    let mut tx = state.db.begin().await?;
-    agencies::set_override(&mut tx, &By::from(&actor), campaign.id, id, value).await?;
-    tx.commit().await?;
+    agencies::set_override(&state.db, &By::from(&actor), campaign.id, id, value).await?;
     flash(
         &session,
         "ok",

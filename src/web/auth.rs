@@ -276,21 +276,7 @@ pub async fn login(
         .await
         .map_err(|e| AppError::Other(anyhow::anyhow!("session: {e}")))?;
 
-    let mut conn = state.db.acquire().await?;
-    login_attempts::clear(&mut conn, &username).await?;
-    audit::write(
-        &mut conn,
-        &By::from(&actor),
-        audit::Entry {
-            action: audit::Action::Login,
-            entity: "session",
-            entity_id: user.id.to_string(),
-            before: None,
-            after: None,
-            reason: None,
-        },
-    )
-    .await?;
+    login_attempts::signed_in(&state.db, &By::from(&actor), &username, user.id).await?;
 
     let to = safe_next(Some(&form.tiep))
         .filter(|n| !n.starts_with("/dang-nhap"))
@@ -303,9 +289,8 @@ pub async fn logout(
     session: Session,
     Extension(actor): Extension<Actor>,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    audit::write(
-        &mut conn,
+    audit::record(
+        &state.db,
         &By::from(&actor),
         audit::Entry {
             action: audit::Action::Logout,

@@ -300,27 +300,23 @@ async fn save(
     }
     let errors = match parsed {
         Err(e) => e,
-        Ok(draft) => {
-            let mut tx = state.db.begin().await?;
-            match campaigns::save(&mut tx, &By::from(&actor), id, &draft).await {
-                Ok(Some(_)) => {
-                    tx.commit().await?;
-                    state.area.forget();
-                    flash(
-                        &session,
-                        "ok",
-                        format!("Đã lưu đợt vận động năm {}.", draft.year),
-                    )
-                    .await;
-                    return Ok(Redirect::to("/dot-van-dong").into_response());
-                }
-                Ok(None) => return Err(AppError::NotFound),
-                Err(e) => match constraints::refusal_on(&e, "campaigns") {
-                    Some(r) => Errors([(r.field, r.message.to_string())].into_iter().collect()),
-                    None => return Err(e.into()),
-                },
+        Ok(draft) => match campaigns::save(&state.db, &By::from(&actor), id, &draft).await {
+            Ok(Some(_)) => {
+                state.area.forget();
+                flash(
+                    &session,
+                    "ok",
+                    format!("Đã lưu đợt vận động năm {}.", draft.year),
+                )
+                .await;
+                return Ok(Redirect::to("/dot-van-dong").into_response());
             }
-        }
+            Ok(None) => return Err(AppError::NotFound),
+            Err(e) => match constraints::refusal_on(&e, "campaigns") {
+                Some(r) => Errors([(r.field, r.message.to_string())].into_iter().collect()),
+                None => return Err(e.into()),
+            },
+        },
     };
     let action = id
         .map(|i| format!("/dot-van-dong/{i}"))

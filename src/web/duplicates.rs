@@ -320,9 +320,7 @@ pub async fn not_duplicate(
         .await;
         return Ok(Redirect::to(&back).into_response());
     };
-    let mut tx = state.db.begin().await?;
-    duplicates::dismiss(&mut tx, &By::from(&actor), a, b, &reason).await?;
-    tx.commit().await?;
+    duplicates::dismiss(&state.db, &By::from(&actor), a, b, &reason).await?;
     flash(
         &session,
         "ok",
@@ -352,10 +350,8 @@ pub async fn merge(
         flash(&session, "error", "Hãy ghi lý do gộp hai hộ.").await;
         return Ok(Redirect::to(&back).into_response());
     };
-    let mut tx = state.db.begin().await?;
-    match duplicates::merge(&mut tx, &By::from(&actor), survivor, merged, &reason).await {
+    match duplicates::merge(&state.db, &By::from(&actor), survivor, merged, &reason).await {
         Ok(_) => {
-            tx.commit().await?;
             flash(
                 &session,
                 "ok",
@@ -379,10 +375,8 @@ pub async fn unmerge(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> AppResult<Response> {
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let mut tx = state.db.begin().await?;
-    match duplicates::unmerge(&mut tx, &By::from(&actor), id).await {
+    match duplicates::unmerge(&state.db, &By::from(&actor), id).await {
         Ok(()) => {
-            tx.commit().await?;
             flash(
                 &session,
                 "ok",

@@ -75,9 +75,8 @@ async fn write(
     place: &str,
     found: Option<bool>,
 ) -> AppResult<()> {
-    let mut conn = state.db.acquire().await?;
-    audit::write(
-        &mut conn,
+    audit::record(
+        &state.db,
         &By::from(actor),
         audit::Entry {
             action: audit::Action::Lookup,

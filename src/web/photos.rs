@@ -263,9 +263,7 @@ pub async fn delete(
         .await;
         return Ok(Redirect::to(&back).into_response());
     }
-    let mut tx = state.db.begin().await?;
-    photos::delete(&mut tx, &By::from(&actor), &p).await?;
-    tx.commit().await?;
+    photos::delete(&state.db, &By::from(&actor), &p).await?;
     flash(&session, "ok", "Đã xóa ảnh.").await;
     Ok(Redirect::to(&back).into_response())
 }
@@ -301,9 +299,7 @@ pub async fn set_consent(
         .await;
         return Ok(Redirect::to(&back).into_response());
     };
-    let mut tx = state.db.begin().await?;
-    photos::set_consent(&mut tx, &By::from(&actor), id, consent).await?;
-    tx.commit().await?;
+    photos::set_consent(&state.db, &By::from(&actor), id, consent).await?;
     flash(
         &session,
         "ok",

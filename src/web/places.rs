@@ -107,15 +107,13 @@ pub async fn add_village(
         flash(&session, "error", "Tên thôn, bản dài từ 1 đến 120 ký tự.").await;
         return Ok(Redirect::to(&back).into_response());
     }
-    let mut tx = state.db.begin().await?;
-    let added = match places::add_village(&mut tx, &By::from(&actor), &code, &name).await {
+    let added = match places::add_village(&state.db, &By::from(&actor), &code, &name).await {
         Ok(added) => added,
         Err(e) if constraints::broke(&e, "villages_commune_fkey") => {
             return Err(AppError::NotFound);
         }
         Err(e) => return Err(e.into()),
     };
-    tx.commit().await?;
     match added {
         places::Added::New(_) => flash(&session, "ok", format!("Đã thêm {name}.")).await,
         places::Added::Exists(_, existing) => {
@@ -174,11 +172,17 @@ pub async fn merge_villages(
         .await;
         return Ok(Redirect::to(&back).into_response());
     }
-    let mut tx = state.db.begin().await?;
-    match places::merge_villages(&mut tx, &By::from(&actor), &code, survivor, merged, &reason).await
+    match places::merge_villages(
+        &state.db,
+        &By::from(&actor),
+        &code,
+        survivor,
+        merged,
+        &reason,
+    )
+    .await
     {
         Ok(_) => {
-            tx.commit().await?;
             flash(
                 &session,
                 "ok",
@@ -201,10 +205,8 @@ pub async fn undo_village_merge(
 ) -> AppResult<Response> {
     let back = format!("/xa/{code}");
     let id: uuid::Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let mut tx = state.db.begin().await?;
-    match places::undo_village_merge(&mut tx, &By::from(&actor), &code, id).await {
+    match places::undo_village_merge(&state.db, &By::from(&actor), &code, id).await {
         Ok(()) => {
-            tx.commit().await?;
             flash(&session, "ok", "Đã hoàn tác: các hộ đã về lại thôn cũ.").await;
         }
         Err(VillageMergeError::NotTwoVillages) => return Err(AppError::NotFound),

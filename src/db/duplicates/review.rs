@@ -1,11 +1,26 @@
 //! Review of suspected pairs: "not a duplicate" (remembered), merge (the kept record takes the other's history) and undo.
 
 use crate::db::audit::{self, By};
+use sqlx::{Acquire, Postgres};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Remember that two records are different households; the pair is never suggested again.
 pub async fn dismiss(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    a: Uuid,
+    b: Uuid,
+    reason: &str,
+) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    dismiss_in(&mut tx, by, a, b, reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn dismiss_in(
     conn: &mut PgConnection,
     by: &By,
     a: Uuid,
@@ -57,6 +72,20 @@ pub enum MergeError {
 /// lacks; `merged` is marked and disappears from lists. One transaction, rows locked in id order
 /// so two people merging the same pair cannot both win.
 pub async fn merge(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    survivor: Uuid,
+    merged: Uuid,
+    reason: &str,
+) -> Result<Uuid, MergeError> {
+    let mut tx = db.begin().await?;
+    let out = merge_in(&mut tx, by, survivor, merged, reason).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn merge_in(
     conn: &mut PgConnection,
     by: &By,
     survivor: Uuid,
@@ -136,7 +165,23 @@ pub async fn merge(
 }
 
 /// Undo a merge exactly: the moved sponsorships and copied status years go back.
-pub async fn unmerge(conn: &mut PgConnection, by: &By, merge_id: Uuid) -> Result<(), MergeError> {
+pub async fn unmerge(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    merge_id: Uuid,
+) -> Result<(), MergeError> {
+    let mut tx = db.begin().await?;
+    unmerge_in(&mut tx, by, merge_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn unmerge_in(
+    conn: &mut PgConnection,
+    by: &By,
+    merge_id: Uuid,
+) -> Result<(), MergeError> {
     #[derive(sqlx::FromRow)]
     struct MergeRecord {
         survivor_id: Uuid,

@@ -47,7 +47,7 @@ pub enum PledgeError {
 
 /// Sponsorships of a household in campaigns before `campaign`, oldest first.
 pub async fn earlier_help(
-    conn: &mut PgConnection,
+    conn: impl sqlx::PgExecutor<'_>,
     campaign: Uuid,
     household: Uuid,
 ) -> sqlx::Result<Vec<EarlierHelp>> {
@@ -87,7 +87,7 @@ pub async fn pledge(conn: &mut PgConnection, by: &By, p: &NewPledge) -> Result<U
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    let history = earlier_help(conn, p.campaign_id, p.household_id).await?;
+    let history = earlier_help(&mut *conn, p.campaign_id, p.household_id).await?;
     if !history.is_empty() && reason.is_none() {
         return Err(PledgeError::HelpedBefore { history });
     }

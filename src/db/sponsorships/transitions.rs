@@ -5,6 +5,10 @@ use crate::db::codes::DbState;
 use crate::domain::sponsorship::{self, Delivery, Event, State, Visit};
 use chrono::{Datelike, NaiveDate};
 use sqlx::PgConnection;
+use sqlx::{Acquire, Postgres};
+
+use crate::db::photos as photo_db;
+use crate::photo::Processed;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +88,20 @@ pub struct Submission {
 
 /// Confirm, reject (with a reason) or cancel (with a reason) a sponsorship.
 pub async fn decide(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Uuid,
+    event: Event,
+    reason: Option<&str>,
+) -> Result<State, ChangeError> {
+    let mut tx = db.begin().await?;
+    let out = decide_in(&mut tx, by, id, event, reason).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn decide_in(
     conn: &mut PgConnection,
     by: &By,
     id: Uuid,
@@ -122,9 +140,28 @@ pub async fn decide(
     Ok(next)
 }
 
-/// Record a delivery by `agency` (a member). The delivered total and the state move in the same
-/// transaction under the row lock, so concurrent deliveries all count and the total stays exact.
+/// Record a delivery by `agency` (a member) with its photos. The delivered total and the state
+/// move in the same transaction under the row lock, so concurrent deliveries all count and the
+/// total stays exact; the photos are kept with the delivery or not at all.
+#[allow(clippy::too_many_arguments)]
 pub async fn deliver(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Uuid,
+    agency: Uuid,
+    d: &Delivery,
+    sent: Submission,
+    photos: &[Processed],
+) -> Result<(State, Uuid), ChangeError> {
+    let mut tx = db.begin().await?;
+    let out = deliver_in(&mut tx, by, id, agency, d, sent).await?;
+    photo_db::add(&mut tx, by, id, photo_db::Owner::Delivery(out.1), photos).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn deliver_in(
     conn: &mut PgConnection,
     by: &By,
     id: Uuid,
@@ -208,7 +245,24 @@ pub async fn deliver(
 /// household or a clerk records it) writes the household's status that year to its history (and
 /// makes it the current status when it is the latest): an agency cannot rewrite the official
 /// status, which feeds the multi-year figures.
+/// Its photos are kept with the visit or not at all.
 pub async fn visit(
+    db: impl Acquire<'_, Database = Postgres>,
+    by: &By,
+    id: Uuid,
+    v: &Visit,
+    sent: Submission,
+    photos: &[Processed],
+) -> Result<(State, Uuid), ChangeError> {
+    let mut tx = db.begin().await?;
+    let out = visit_in(&mut tx, by, id, v, sent).await?;
+    photo_db::add(&mut tx, by, id, photo_db::Owner::Visit(out.1), photos).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The same, inside the caller's transaction.
+pub(crate) async fn visit_in(
     conn: &mut PgConnection,
     by: &By,
     id: Uuid,

@@ -262,25 +262,26 @@ async fn save(
                         dups.confirm_reason
                     )
                 });
-                let mut tx = state.db.begin().await?;
                 let by = By::from(&actor);
                 // "Nà Pàn" typed for the commune's "Thôn Nà Pàn": saved under that village, said.
-                let mapped =
-                    crate::db::places::village_by_key(&mut tx, &draft.commune_code, &draft.village)
-                        .await?
-                        .map(|(_, stored)| stored)
-                        .filter(|stored| *stored != draft.village);
+                let mapped = crate::db::places::village_by_key(
+                    &state.db,
+                    &draft.commune_code,
+                    &draft.village,
+                )
+                .await?
+                .map(|(_, stored)| stored)
+                .filter(|stored| *stored != draft.village);
                 let result = match id {
-                    None => households::create(&mut tx, &by, &draft, reason.as_deref())
+                    None => households::create(&state.db, &by, &draft, reason.as_deref())
                         .await
                         .map(Some),
-                    Some(id) => households::update(&mut tx, &by, id, &draft, reason.as_deref())
+                    Some(id) => households::update(&state.db, &by, id, &draft, reason.as_deref())
                         .await
                         .map(|found| found.then_some(id)),
                 };
                 match result {
                     Ok(Some(saved)) => {
-                        tx.commit().await?;
                         let old_id_note = if draft.old_id_moved {
                             " Số 9 chữ số là CMND cũ: đã ghi vào ô Số CMND cũ.".to_string()
                         } else {

@@ -38,12 +38,10 @@ async fn decide(
         flash(&session, "error", "Lý do dài quá 500 ký tự.").await;
         return Ok(Redirect::to(&back).into_response());
     }
-    let mut tx = state.db.begin().await?;
     let by = By::from(&actor);
     let reason = Some(reason).filter(|r| !r.is_empty());
-    match db::decide(&mut tx, &by, d.id, event, reason).await {
+    match db::decide(&state.db, &by, d.id, event, reason).await {
         Ok(next) => {
-            tx.commit().await?;
             let msg = match next {
                 SState::Confirmed => format!("Đã xác nhận hộ {}.", d.head_name),
                 SState::Rejected => format!("Đã từ chối đăng ký giúp hộ {}.", d.head_name),
@@ -52,7 +50,6 @@ async fn decide(
             flash(&session, "ok", msg).await;
         }
         Err(ChangeError::Refused(why)) => {
-            drop(tx);
             // A second tap on a slow connection: the first one decided it. Say so, by whom and
             // when, rather than that only pending pledges can be decided.
             let decided = match event {
@@ -125,10 +122,9 @@ pub async fn cancel(
 // ----------------------------------------------------------------------------------------------
 // Deliveries and visits
 
-/// The end of a recorded change: committed with a message, or (a form sent twice) nothing more
+/// The end of a recorded change: written (one transaction, in `db::`) and said, or (a form sent twice) nothing more
 /// written and the user told so; `Err(why)` when the state does not allow it.
 async fn settle(
-    tx: sqlx::Transaction<'_, sqlx::Postgres>,
     session: &Session,
     result: Result<SState, ChangeError>,
     ok: impl FnOnce(SState) -> String,
@@ -136,7 +132,6 @@ async fn settle(
 ) -> AppResult<Result<(), &'static str>> {
     match result {
         Ok(next) => {
-            tx.commit().await?;
             flash(session, "ok", ok(next)).await;
             Ok(Ok(()))
         }
@@ -204,25 +199,17 @@ pub async fn deliver(
     let errors = match parsed {
         Err(e) => e,
         Ok((delivery, processed)) => {
-            let mut tx = state.db.begin().await?;
-            let by = By::from(&actor);
-            let result = match db::deliver(
-                &mut tx,
-                &by,
+            let result = db::deliver(
+                &state.db,
+                &By::from(&actor),
                 d.id,
                 agency,
                 &delivery,
                 submission(&f.phieu, &f.ghi_luc),
+                &processed,
             )
             .await
-            {
-                Ok((next, delivery_id)) => {
-                    let owner = photo_db::Owner::Delivery(delivery_id);
-                    photo_db::add(&mut tx, &by, d.id, owner, &processed).await?;
-                    Ok(next)
-                }
-                Err(e) => Err(e),
-            };
+            .map(|(next, _)| next);
             let ok = |next: SState| {
                 let total = format_vnd(delivery.total_value);
                 let with = with_photos(processed.len());
@@ -233,7 +220,7 @@ pub async fn deliver(
                 }
             };
             let twice = "Lần trao này đã được ghi nhận (biểu mẫu gửi hai lần).";
-            match settle(tx, &session, result, ok, twice).await? {
+            match settle(&session, result, ok, twice).await? {
                 Ok(()) => return Ok(Redirect::to(&back).into_response()),
                 Err(why) => error("trao", why.to_string()),
             }
@@ -301,19 +288,19 @@ pub async fn visit(
             Ok(v) => match photos::process_all(files).await? {
                 Err(why) => error("anh_tham", why),
                 Ok(processed) => {
-                let mut tx = state.db.begin().await?;
-                let by = By::from(&actor);
-                let result = match db::visit(&mut tx, &by, d.id, &v, submission(&f.phieu, &f.ghi_luc)).await {
-                    Ok((next, visit_id)) => {
-                        let owner = photo_db::Owner::Visit(visit_id);
-                        photo_db::add(&mut tx, &by, d.id, owner, &processed).await?;
-                        Ok(next)
-                    }
-                    Err(e) => Err(e),
-                };
+                let result = db::visit(
+                    &state.db,
+                    &By::from(&actor),
+                    d.id,
+                    &v,
+                    submission(&f.phieu, &f.ghi_luc),
+                    &processed,
+                )
+                .await
+                .map(|(next, _)| next);
                 let ok = |_| format!("Đã ghi lần thăm hộ{}.", with_photos(processed.len()));
                 let twice = "Lần thăm này đã được ghi (biểu mẫu gửi hai lần).";
-                match settle(tx, &session, result, ok, twice).await? {
+                match settle(&session, result, ok, twice).await? {
                     Ok(()) => return Ok(Redirect::to(&back).into_response()),
                     Err(why) => error("tham", why.to_string()),
                 }

@@ -145,9 +145,7 @@ async fn chosen(state: &AppState, campaign: Uuid, household: Uuid) -> AppResult<
     if h.merged_into.is_some() {
         return Ok(None);
     }
-    let mut conn = state.db.acquire().await?;
-    let history = db::earlier_help(&mut conn, campaign, household).await?;
-    drop(conn);
+    let history = db::earlier_help(&state.db, campaign, household).await?;
     // R4: a household entered twice under another spelling may already be adopted this year.
     let probe = duplicates::Probe {
         commune_code: h.commune_code.clone(),
