@@ -180,24 +180,6 @@ const WIPE: &str = "DO $$ DECLARE s text; BEGIN \
     CREATE SCHEMA public; \
   END $$;";
 
-/// Whether the database holds any of the app's data (a restore over it needs `--yes`).
-pub async fn has_data(pool: &sqlx::PgPool) -> anyhow::Result<bool> {
-    let tables: Option<String> =
-        sqlx::query_scalar("SELECT to_regclass('public.households')::text")
-            .fetch_one(pool)
-            .await?;
-    if tables.is_none() {
-        return Ok(false);
-    }
-    let any: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM households) OR EXISTS (SELECT 1 FROM users) \
-         OR EXISTS (SELECT 1 FROM agencies)",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(any)
-}
-
 /// Delete all but the newest `keep` backups `giupdo-*.dump` of `dir` (their names sort by date);
 /// other files are left alone. Returns what was deleted.
 pub fn prune(dir: &Path, keep: usize) -> anyhow::Result<Vec<std::path::PathBuf>> {

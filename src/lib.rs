@@ -22,6 +22,7 @@ pub mod domain;
 pub mod import;
 pub mod pgcluster;
 pub mod photo;
+pub mod pitr;
 pub mod report;
 pub mod server;
 pub mod web;

@@ -248,10 +248,25 @@ impl Cluster {
         if self.bindir.join("../lib/pg_stat_statements.so").is_file() {
             options.push_str(" -c shared_preload_libraries=pg_stat_statements");
         }
+        // WAL archiving into the pgBackRest repository once `giupdo backup setup` configured one
+        // (`pitr`): at every start, so no command starts this cluster without it. The paths were
+        // checked to hold no space or quote when the file was written.
+        let archiving = match crate::pitr::settings(&self.root) {
+            Ok(Some(backups)) => {
+                for (name, value) in crate::pitr::archive_settings(&backups) {
+                    options.push_str(&format!(" -c \"{name}={value}\""));
+                }
+                true
+            }
+            _ => false,
+        };
         self.pg_ctl(
             &["start", "-w", "-t", "60", "-o", &options, "-l"],
             Some(&self.log_file()),
         )?;
+        if archiving {
+            self.wake_checkpointer()?;
+        }
         File::create(self.autostop_marker()).map_err(io_err(&self.autostop_marker()))?;
         Ok(Started::ByUs)
     }
@@ -382,6 +397,20 @@ impl Cluster {
             cmd: name,
             detail: e.to_string(),
         })
+    }
+
+    /// Reload the configuration once the server takes writes. PostgreSQL 15's checkpointer, which
+    /// forces a WAL segment switch every `archive_timeout`, computes its first sleep while the
+    /// server is still starting up, when it ignores `archive_timeout`: it then sleeps a whole
+    /// `checkpoint_timeout` (15 minutes here) and the writes of those minutes would wait that long
+    /// for the archive (found by the crash drill in tests/it/recovery.rs). A reload wakes it.
+    pub fn wake_checkpointer(&self) -> Result<(), ClusterError> {
+        self.pg_ctl(&["reload"], None)
+    }
+
+    /// Whether the server is still replaying WAL (after a restore), not yet taking writes.
+    pub fn in_recovery(&self) -> Result<bool, ClusterError> {
+        Ok(self.psql("SELECT pg_is_in_recovery()")?.trim() == "t")
     }
 
     /// Stop the server (fast shutdown), whoever started it.

@@ -22,7 +22,7 @@ use crate::config::{DbSource, Secret, WebConfig};
 use crate::db::{self as database, Database};
 use crate::domain::duplicates::Thresholds;
 
-pub use db::DbAction;
+pub use db::{BackupAction, DbAction};
 pub use dedupe::DedupeWhat;
 pub use export::{ExportFormat, ExportWhat};
 pub use import::ImportWhat;
@@ -59,19 +59,34 @@ pub enum Command {
     Serve(ServeArgs),
     /// Áp dụng các migration cơ sở dữ liệu.
     Migrate,
-    /// Sao lưu toàn bộ cơ sở dữ liệu vào một tệp (pg_dump dạng custom).
+    /// Sao lưu. Không ghi tệp: một bản pgBackRest vào kho (toàn bộ mỗi tuần, phần thay đổi
+    /// các ngày khác; cần `giupdo backup setup` trước). Ghi TỆP: một bản pg_dump dạng custom.
+    #[command(args_conflicts_with_subcommands = true)]
     Backup {
-        /// Tệp sao lưu sẽ ghi (chỉ xuất hiện khi sao lưu xong); với --keep: thư mục chứa các bản
-        /// sao lưu, mỗi bản một tệp giupdo-NĂMTHÁNGNGÀY-GIỜPHÚTGIÂY.dump.
-        file: PathBuf,
-        /// Giữ lại bấy nhiêu bản mới nhất trong thư mục, xoá các bản cũ hơn (sao lưu hằng đêm).
-        #[arg(long)]
+        #[command(subcommand)]
+        action: Option<BackupAction>,
+        /// Tệp sao lưu pg_dump sẽ ghi (chỉ xuất hiện khi sao lưu xong); với --keep: thư mục chứa
+        /// các bản sao lưu, mỗi bản một tệp giupdo-NĂMTHÁNGNGÀY-GIỜPHÚTGIÂY.dump.
+        file: Option<PathBuf>,
+        /// Giữ lại bấy nhiêu bản mới nhất trong thư mục, xoá các bản cũ hơn (với TỆP).
+        #[arg(long, requires = "file")]
         keep: Option<usize>,
+        /// Kiểu bản pgBackRest: full (toàn bộ) hoặc diff (phần thay đổi); mặc định theo lịch.
+        #[arg(long = "type", value_parser = ["full", "diff"], conflicts_with = "file")]
+        kind: Option<String>,
     },
-    /// Khôi phục cơ sở dữ liệu từ tệp sao lưu: thay toàn bộ, tất cả hoặc không gì cả.
-    /// Nên dừng ứng dụng trước khi khôi phục.
+    /// Khôi phục: từ một tệp pg_dump (thay toàn bộ, tất cả hoặc không gì cả), hoặc từ kho
+    /// pgBackRest đến một thời điểm (--to "2026-12-04 16:59", giờ Việt Nam) hay điểm mới nhất
+    /// (--latest). Nên dừng ứng dụng trước khi khôi phục.
     Restore {
-        file: PathBuf,
+        #[arg(required_unless_present_any = ["to", "latest"], conflicts_with_all = ["to", "latest"])]
+        file: Option<PathBuf>,
+        /// Khôi phục đến thời điểm này: mọi thay đổi trước nó, không gì sau nó.
+        #[arg(long, conflicts_with = "latest")]
+        to: Option<String>,
+        /// Khôi phục đến điểm mới nhất có trong kho.
+        #[arg(long)]
+        latest: bool,
         /// Đồng ý thay thế một cơ sở dữ liệu đang có dữ liệu.
         #[arg(long)]
         yes: bool,
@@ -282,8 +297,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Db { action } => db::db_command(&source, action).await,
-        Command::Backup { file, keep } => db::backup_command(&source, file, keep).await,
-        Command::Restore { file, yes } => db::restore_command(&source, file, yes).await,
+        Command::Backup {
+            action,
+            file,
+            keep,
+            kind,
+        } => match (action, file) {
+            (Some(action), _) => db::backup_action(&source, &cli.data_dir, action).await,
+            (None, Some(file)) => db::backup_command(&source, file, keep).await,
+            (None, None) => db::pitr_backup(&source, &cli.data_dir, kind.as_deref()).await,
+        },
+        Command::Restore {
+            file,
+            to,
+            latest,
+            yes,
+        } => match (file, to) {
+            (Some(file), _) => db::restore_command(&source, file, yes).await,
+            (None, Some(to)) => {
+                let at = crate::domain::dates::parse_moment(&to).map_err(anyhow::Error::msg)?;
+                db::pitr_restore(&source, &cli.data_dir, crate::pitr::Target::Time(at), yes).await
+            }
+            (None, None) => {
+                debug_assert!(latest);
+                db::pitr_restore(&source, &cli.data_dir, crate::pitr::Target::Latest, yes).await
+            }
+        },
         Command::Import { what } => {
             with_db(&source, |pool| async move {
                 import::run(&pool, what, thresholds).await

@@ -49,3 +49,29 @@ pub async fn commune_households(pool: &PgPool) -> sqlx::Result<Vec<CommuneHouseh
     .fetch_all(pool)
     .await
 }
+
+/// Whether the database holds any of the app's data (a restore over it needs `--yes`).
+pub async fn has_data(pool: &sqlx::PgPool) -> sqlx::Result<bool> {
+    let tables: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('public.households')::text")
+            .fetch_one(pool)
+            .await?;
+    if tables.is_none() {
+        return Ok(false);
+    }
+    let any: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM households) OR EXISTS (SELECT 1 FROM users) \
+         OR EXISTS (SELECT 1 FROM agencies)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(any)
+}
+
+/// When the last WAL segment reached the archive (`pg_stat_archiver`): every transaction committed
+/// before it can be recovered. `None` before the first.
+pub async fn archived_until(pool: &PgPool) -> sqlx::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    sqlx::query_scalar("SELECT last_archived_time FROM pg_stat_archiver")
+        .fetch_one(pool)
+        .await
+}

@@ -41,6 +41,30 @@ pub fn format_date_time(t: chrono::DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A moment as an operator types it for a restore, in Việt Nam's time: `2026-12-04 16:59`,
+/// `04/12/2026 16:59` (seconds optional), or with its own offset (`2026-12-04T09:59:00Z`).
+pub fn parse_moment(s: &str) -> Result<chrono::DateTime<FixedOffset>, String> {
+    let t = s.trim();
+    if let Ok(m) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(m);
+    }
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok())
+    .and_then(|n| n.and_local_timezone(vietnam_offset()).single())
+    .ok_or_else(|| {
+        format!(
+            "“{}” không phải một thời điểm (viết năm-tháng-ngày giờ:phút, ví dụ 2026-12-04 16:59, giờ Việt Nam).",
+            super::money::shorten(t)
+        )
+    })
+}
+
 /// How a deadline stands relative to `today`, worded for a dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadlineStatus {
@@ -68,6 +92,19 @@ pub fn deadline_status(deadline: NaiveDate, today: NaiveDate) -> DeadlineStatus 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_restore_moment_is_read_in_vietnam_time_in_both_layouts() {
+        let a = super::parse_moment("2026-12-04 16:59").unwrap();
+        let b = super::parse_moment(" 04/12/2026 16:59:00 ").unwrap();
+        let c = super::parse_moment("2026-12-04T09:59:00Z").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a.offset().local_minus_utc(), 7 * 3600);
+        let e = super::parse_moment("hôm qua").unwrap_err();
+        assert!(e.contains("2026-12-04 16:59"), "{e}");
+        assert!(super::parse_moment("2026-02-30 10:00").is_err());
+    }
+
     use super::*;
 
     #[test]

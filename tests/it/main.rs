@@ -21,6 +21,7 @@ mod ops;
 mod photos;
 mod places;
 mod profiles;
+mod recovery;
 mod registry;
 mod reports;
 mod resilience;
