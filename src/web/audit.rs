@@ -18,7 +18,8 @@ pub struct AuditQuery {
     pub nguoi: Option<String>,
     pub doi_tuong: Option<String>,
     pub hanh_dong: Option<String>,
-    pub trang: Option<i64>,
+    /// Entries older than this one (an id from the previous page's "Cũ hơn" link).
+    pub truoc: Option<String>,
 }
 
 pub struct AuditLine {
@@ -40,10 +41,8 @@ pub struct AuditPage {
     pub q_entity: String,
     pub q_action: String,
     pub lines: Vec<AuditLine>,
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
-    pub prev_link: Option<String>,
+    /// Not the newest page: a link back to it.
+    pub newest_link: Option<String>,
     pub next_link: Option<String>,
 }
 
@@ -79,24 +78,33 @@ pub async fn list(
         entity: nonblank(&q.doi_tuong),
         action: nonblank(&q.hanh_dong),
     };
-    let page = q.trang.unwrap_or(1).clamp(1, 1_000_000);
-    let (rows, total) = audit::list(&state.db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let link = |p: i64| {
-        let mut s = format!("/nhat-ky?trang={p}");
+    // A link edited by hand to something that is no id reads as the newest page.
+    let before = q
+        .truoc
+        .as_deref()
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .filter(|id| *id > 0);
+    let (rows, more) = audit::list(&state.db, &filter, before, PAGE_SIZE).await?;
+    let oldest = rows.last().map(|r| r.id);
+    // The filters travel with the page links, encoded as a form would (a name with "&" or "+").
+    let link = |older_than: Option<i64>| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("nguoi", &filter.actor),
             ("doi_tuong", &filter.entity),
             ("hanh_dong", &filter.action),
         ] {
             if let Some(v) = v {
-                s.push_str(&format!(
-                    "&{k}={}",
-                    v.replace('&', "%26").replace(' ', "+").replace('#', "%23")
-                ));
+                query.append_pair(k, v);
             }
         }
-        s
+        if let Some(id) = older_than {
+            query.append_pair("truoc", &id.to_string());
+        }
+        match query.finish() {
+            q if q.is_empty() => "/nhat-ky".to_string(),
+            q => format!("/nhat-ky?{q}"),
+        }
     };
     let off = vietnam_offset();
     let lines = rows
@@ -122,10 +130,7 @@ pub async fn list(
         q_entity: filter.entity.clone().unwrap_or_default(),
         q_action: filter.action.clone().unwrap_or_default(),
         lines,
-        total,
-        page,
-        pages,
-        prev_link: (page > 1).then(|| link(page - 1)),
-        next_link: (page < pages).then(|| link(page + 1)),
+        newest_link: before.is_some().then(|| link(None)),
+        next_link: oldest.filter(|_| more).map(|id| link(Some(id))),
     })
 }

@@ -739,6 +739,55 @@ async fn every_mutation_writes_one_audit_row_with_its_actor_and_the_trail_cannot
     let rows = page.texts("table.audit tbody tr td:nth-child(2)");
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|a| a == "admin1"));
+
+    // Issue #29: the trail is read a page at a time, newest first, older pages by the last id
+    // seen (never counted whole); the filter travels with the links, even a name with "&" and "+".
+    let by = giupdo::db::audit::By::system("Nguyễn & Con+1");
+    for n in 0..120 {
+        let e = giupdo::db::audit::Entry {
+            action: giupdo::db::audit::Action::Lookup,
+            entity: "id_lookup",
+            entity_id: format!("{n:03}"),
+            before: None,
+            after: None,
+            reason: None,
+        };
+        giupdo::db::audit::record(app.pool(), &by, e).await.unwrap();
+    }
+    let link_of = |page: &Page, text: &str| -> Option<String> {
+        let sel = scraper::Selector::parse("nav.pager a").unwrap();
+        page.html()
+            .select(&sel)
+            .find(|a| a.text().collect::<String>().contains(text))
+            .and_then(|a| a.value().attr("href").map(str::to_string))
+    };
+    let mut path = "/nhat-ky?nguoi=Nguy%E1%BB%85n+%26+Con%2B1".to_string();
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = get_with(&app, &c, &path).await;
+        assert_eq!(page.status, 200);
+        pages += 1;
+        let actors = page.texts("table.audit tbody tr td:nth-child(2)");
+        assert!(actors.iter().all(|a| a == "Nguyễn & Con+1"), "{actors:?}");
+        seen.extend(page.texts("table.audit tbody tr td:nth-child(4) small"));
+        assert_eq!(
+            link_of(&page, "Mới nhất").is_some(),
+            pages > 1,
+            "page {pages}"
+        );
+        match link_of(&page, "Cũ hơn") {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "50 + 50 + 20");
+    let expected: Vec<String> = (0..120).rev().map(|n| format!("{n:03}")).collect();
+    assert_eq!(seen, expected, "every entry once, newest first");
+    // A hand-edited link reads as the newest page.
+    let page = get_with(&app, &c, "/nhat-ky?truoc=abc").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(link_of(&page, "Mới nhất"), None);
 }
 
 #[tokio::test]
