@@ -141,8 +141,7 @@ pub(super) async fn run(pool: &sqlx::PgPool, what: ExportWhat) -> anyhow::Result
             write(format, &output, vec![("Kết quả đơn vị", table)], &area)
         }
         ExportWhat::Years { format, output } => {
-            let rows = report::years(pool, &Scope::District).await?;
-            let totals = report::years_totals(pool, &Scope::District).await?;
+            let (rows, totals) = report::years(pool, &Scope::District).await?;
             let area = area_of(None).await?;
             let scope = format!("Phạm vi: {}", area.whole());
             let table = export::years_table(&rows, &totals, &scope);

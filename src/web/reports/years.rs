@@ -38,8 +38,7 @@ async fn load_years(
     state: &AppState,
     actor: &Actor,
 ) -> AppResult<(Vec<YearRow>, report::YearTotals, String)> {
-    let rows = report::years(&state.db, &actor.scope()).await?;
-    let totals = report::years_totals(&state.db, &actor.scope()).await?;
+    let (rows, totals) = report::years(&state.db, &actor.scope()).await?;
     let subtitle = describe(state, actor, &Filter::default()).await?;
     Ok((rows, totals, subtitle))
 }
