@@ -34,6 +34,9 @@ pub struct GroupFigures {
     pub households: i64,
     pub delivered_total: i64,
     pub delivered_median: i64,
+    /// 0 when the median is exact; else the width of the value histogram it was read from: the
+    /// true median is within that much of it.
+    pub median_within: i64,
     /// `observed[k]`: households helped at least k+1 years before the latest official review;
     /// `escaped[k]`: of those, how many were reviewed as escaped within k+1 years.
     pub observed: [i64; 3],
@@ -49,6 +52,30 @@ pub struct GroupFigures {
     pub died: i64,
     pub sold: i64,
     pub trees_surviving: i64,
+}
+
+/// The median of values counted in buckets `[b·width, (b+1)·width)`, given as (b, count) in
+/// ascending order: each value read as its bucket's lower bound, the two middle ones averaged (as
+/// `percentile_cont(0.5)` does) and rounded half up. Exact when every value is a multiple of the
+/// width (as most amounts are); otherwise less than `width` below the true median. 0 when empty.
+pub fn median_of_buckets(buckets: &[(i64, i64)], width: i64) -> i64 {
+    let n: i64 = buckets.iter().map(|(_, c)| (*c).max(0)).sum();
+    if n == 0 {
+        return 0;
+    }
+    // The values at 0-based positions (n-1)/2 and n/2.
+    let at = |pos: i64| {
+        let mut seen = 0;
+        for (b, c) in buckets {
+            seen += (*c).max(0);
+            if pos < seen {
+                return b * width;
+            }
+        }
+        buckets.last().map(|(b, _)| b * width).unwrap_or(0)
+    };
+    let (lo, hi) = (at((n - 1) / 2), at(n / 2));
+    (lo + hi + 1).div_euclid(2)
 }
 
 /// `part / whole` as a whole percentage (rounded half up), None when nothing is observed.
@@ -141,6 +168,25 @@ pub fn reading(groups: &[GroupFigures]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_median_read_off_the_buckets_is_the_exact_one_for_round_amounts() {
+        use super::median_of_buckets;
+        let w = 500_000;
+        // 8, 8, 16, 20 million: the exact median is 12 million.
+        assert_eq!(
+            median_of_buckets(&[(16, 2), (32, 1), (40, 1)], w),
+            12_000_000
+        );
+        // An odd count: the middle value.
+        assert_eq!(
+            median_of_buckets(&[(16, 1), (32, 3), (40, 1)], w),
+            16_000_000
+        );
+        assert_eq!(median_of_buckets(&[], w), 0);
+        // 8.300.000 lies in the bucket of 8.000.000: off by less than the width.
+        let m = median_of_buckets(&[(16, 1)], w);
+        assert!((8_300_000 - m) < w && m <= 8_300_000);
+    }
     use super::*;
 
     #[test]

@@ -95,6 +95,9 @@ pub struct EffectivenessPage {
     pub query: String,
     pub lines: Vec<Line>,
     pub reading: Vec<String>,
+    /// How the medians were read, when off the value histogram (the district's and a commune's
+    /// report): within how much of the true median they are.
+    pub median_note: Option<String>,
     /// Issue #26: which deprivations were resolved after the help.
     pub deprivations: Vec<DeprivationLine>,
     /// "Mô hình hiệu quả": for each common profile, the forms of help with the best results.
@@ -298,6 +301,19 @@ pub async fn page(
         year: p.year(),
         query: p.year().map(|y| format!("?nam={y}")).unwrap_or_default(),
         reading: effectiveness::reading(&groups),
+        median_note: groups
+            .iter()
+            .map(|g| g.median_within)
+            .max()
+            .filter(|w| *w > 0)
+            .map(|w| {
+                format!(
+                    "Trung vị đọc từ các khoảng giá trị rộng {}: sai khác với trung vị đúng dưới {} (đúng khi số tiền chẵn {}).",
+                    format_vnd(w),
+                    format_vnd(w),
+                    format_vnd(w)
+                )
+            }),
         lines: groups.iter().map(line).collect(),
     })
 }
