@@ -243,7 +243,7 @@ fn the_cluster_backups_and_ha_tooling_name_no_upper_layer() {
         ],
     ]
     .concat();
-    for file in ["pgcluster", "backup"] {
+    for file in ["pgcluster", "backup", "pitr"] {
         assert_none(
             &format!("{file}.rs must stay below web and cli"),
             offenders(file, &words),
