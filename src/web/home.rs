@@ -70,11 +70,10 @@ pub struct HomePage {
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> AppResult<HomePage> {
     let (campaign, figures) = match campaign_view(&state).await? {
         Some((view, id)) => {
-            let (r, groups) = tokio::try_join!(
+            let (r, t) = tokio::try_join!(
                 stats::registry(&state.db, id),
-                figures::groups(&state.db, id, &Scope::District)
+                figures::campaign_totals(&state.db, id)
             )?;
-            let t = figures::fold(&groups, false, &[]).totals;
             let figures = vec![
                 Figure {
                     label: "Cơ quan, đơn vị",

@@ -1048,3 +1048,136 @@ async fn the_earlier_years_tile_follows_every_change_and_equals_a_recount() {
     .unwrap();
     assert_eq!(wrong, 0);
 }
+
+/// Issue #29: the home page's campaign tiles are read from `campaign_tallies`, which statement
+/// triggers keep per (campaign, commune, state). After every kind of write the sponsorships get —
+/// a batch insert in several states, decisions, deliveries, a sponsorship moved to a household of
+/// another commune, an edit of an untallied column, deletions — the tallies equal a recount of the
+/// rows, and the tiles equal the report's totals.
+#[tokio::test]
+async fn campaign_tallies_follow_every_write_and_equal_a_recount() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let pool = app.pool();
+    let campaign: Uuid = sqlx::query_scalar("SELECT id FROM campaigns WHERE is_current")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut households = Vec::new();
+    for k in 0..8 {
+        let commune = if k % 2 == 0 {
+            crate::fixtures::COMMUNE_X
+        } else {
+            crate::fixtures::COMMUNE_Y
+        };
+        households.push(
+            household(
+                &app,
+                commune,
+                &format!("Hộ Đếm {k}"),
+                &format!("02019100{k:04}"),
+            )
+            .await,
+        );
+    }
+    let states = [
+        "proposed",
+        "confirmed",
+        "delivering",
+        "follow_up",
+        "rejected",
+        "proposed",
+        "confirmed",
+        "cancelled",
+    ];
+    sqlx::query(
+        "INSERT INTO sponsorships (campaign_id, household_id, lead_agency_id, state, support_form,
+             support_summary, pledged_value, delivered_value, rejection_reason, cancel_reason)
+         SELECT $1, h, $4, st, 'cash', 'Tiền mặt', 8000000 + k * 100000, k * 1000000,
+                CASE WHEN st = 'rejected' THEN 'Trùng' END, CASE WHEN st = 'cancelled' THEN 'Hủy' END
+         FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS x (h, st, k)",
+    )
+    .bind(campaign)
+    .bind(&households)
+    .bind(&states[..])
+    .bind(w.agency_a)
+    .execute(pool)
+    .await
+    .unwrap();
+    let mismatches = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM (
+                SELECT campaign_id, commune_code, state, count(*) AS n, sum(pledged_value) AS p,
+                       sum(delivered_value) AS d
+                FROM sponsorships GROUP BY 1, 2, 3) r
+             FULL JOIN (SELECT * FROM campaign_tallies WHERE sponsorships <> 0 OR pledged <> 0 OR delivered <> 0) t
+               USING (campaign_id, commune_code, state)
+             WHERE (r.n, r.p, r.d) IS DISTINCT FROM (t.sponsorships, t.pledged, t.delivered)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(mismatches().await, 0, "after the batch insert");
+    let writes = [
+        // The commune confirms the waiting ones.
+        "UPDATE sponsorships SET state = 'confirmed' WHERE state = 'proposed'",
+        // Deliveries raise the delivered values of two states at once.
+        "UPDATE sponsorships SET delivered_value = delivered_value + 2500000, state = 'delivering'
+         WHERE state IN ('confirmed', 'delivering')",
+        // A note: nothing tallied changes.
+        "UPDATE sponsorships SET note = 'Đã gọi điện'",
+    ];
+    for sql in writes {
+        sqlx::query(sql).execute(pool).await.unwrap();
+        assert_eq!(mismatches().await, 0, "after {sql}");
+    }
+    // Entered under the wrong household: moved to one of the other commune.
+    let spare = household(
+        &app,
+        crate::fixtures::COMMUNE_Y,
+        "Hộ Đếm Chuyển",
+        "020191009999",
+    )
+    .await;
+    sqlx::query("UPDATE sponsorships SET household_id = $2 WHERE household_id = $1")
+        .bind(households[0])
+        .bind(spare)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(mismatches().await, 0, "after the move to another commune");
+    sqlx::query("DELETE FROM sponsorships WHERE household_id = ANY($1)")
+        .bind(&households[2..4])
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(mismatches().await, 0, "after the deletions");
+
+    let counted: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state NOT IN ('rejected', 'cancelled')),
+                count(*) FILTER (WHERE state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')),
+                coalesce(sum(pledged_value) FILTER (WHERE state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')), 0)::bigint,
+                coalesce(sum(delivered_value) FILTER (WHERE state IN ('confirmed', 'delivering', 'target_reached', 'follow_up')), 0)::bigint
+         FROM sponsorships WHERE campaign_id = $1",
+    )
+    .bind(campaign)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(
+        counted.0 > 0 && counted.3 > 0,
+        "the writes left something to count: {counted:?}"
+    );
+    let home = Page::from(get(&app, &client(), "/").await).await;
+    let tile = |label: &str| {
+        home.texts(".figures .figure")
+            .into_iter()
+            .find_map(|f| f.strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no tile {label} in {}", home.text))
+    };
+    assert_eq!(tile("Hộ đã được nhận giúp đỡ"), counted.0.to_string());
+    assert_eq!(tile("Đã được xã xác nhận"), counted.1.to_string());
+    assert_eq!(tile("Giá trị cam kết (đã xác nhận)"), vnd(counted.2));
+    assert_eq!(tile("Giá trị đã trao"), vnd(counted.3));
+}
