@@ -225,7 +225,8 @@ pub struct DeprivationRow {
 }
 
 /// Which deprivations were resolved after the help, per form of help and indicator, over the
-/// counted sponsorships of `year` (None: all) in the viewer's scope.
+/// counted sponsorships of `year` (None: all) in the viewer's scope. The district and a commune
+/// add up `effectiveness_shortfall_tallies` (migration 0036); an agency's rows are read one by one.
 pub async fn deprivation_effects(
     pool: &PgPool,
     scope: &Scope,
@@ -235,7 +236,7 @@ pub async fn deprivation_effects(
     if nothing {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
+    let sql = if agency.is_some() {
         "SELECT f.support_group AS grp, i.indicator, count(*) AS short_before,
                 count(*) FILTER (WHERE f.short_after IS NOT NULL) AS reviewed_after,
                 count(*) FILTER (WHERE f.short_after IS NOT NULL AND NOT i.indicator = ANY (f.short_after)) AS resolved,
@@ -243,18 +244,33 @@ pub async fn deprivation_effects(
                 count(f.escaped_in) AS escaped
          FROM effectiveness_facts f CROSS JOIN LATERAL unnest(f.short_before) AS i (indicator)
          WHERE sponsorship_counts(f.state) AND f.short_before <> '{}'
-           AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
-                                            WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
+           AND EXISTS (SELECT 1 FROM sponsorship_agencies x
+                       WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1)
            AND ($2::text[] IS NULL OR f.commune_code = ANY($2))
            AND ($3::int IS NULL OR f.year = $3)
-         GROUP BY 1, 2",
-    )
-    .persistent(false)
-    .bind(agency)
-    .bind(&commune)
-    .bind(year)
-    .fetch_all(pool)
-    .await
+         GROUP BY 1, 2"
+    } else {
+        "SELECT t.support_group AS grp, i.indicator, sum(t.households)::bigint AS short_before,
+                coalesce(sum(t.households) FILTER (WHERE t.after_known), 0)::bigint AS reviewed_after,
+                coalesce(sum(t.households) FILTER (WHERE t.after_known AND NOT i.indicator = ANY (t.short_after)), 0)::bigint AS resolved,
+                coalesce(sum(t.households) FILTER (WHERE i.indicator = ANY (t.short_after)), 0)::bigint AS still_short,
+                sum(t.escaped)::bigint AS escaped
+         FROM effectiveness_shortfall_tallies t CROSS JOIN LATERAL unnest(t.short_before) AS i (indicator)
+         WHERE t.households <> 0
+           AND ($1::text[] IS NULL OR t.commune_code = ANY($1))
+           AND ($2::int IS NULL OR t.year = $2)
+         GROUP BY 1, 2 HAVING sum(t.households) <> 0"
+    };
+    let query = match agency {
+        Some(agency) => sqlx::query_as(sql).bind(agency),
+        None => sqlx::query_as(sql),
+    };
+    query
+        .persistent(false)
+        .bind(&commune)
+        .bind(year)
+        .fetch_all(pool)
+        .await
 }
 
 /// The households helped, by their shortfalls before the help and the form of help: how many,
@@ -268,6 +284,8 @@ pub struct ProfileResultRow {
     pub escaped: i64,
 }
 
+/// Per shortfalls and form of help; the district and a commune add up
+/// `effectiveness_shortfall_tallies`, an agency's rows are read one by one.
 pub async fn profile_results(
     pool: &PgPool,
     scope: &Scope,
@@ -277,21 +295,33 @@ pub async fn profile_results(
     if nothing {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
+    let sql = if agency.is_some() {
         "SELECT f.short_before, f.support_group AS grp, count(*) AS households,
                 count(f.last_status) AS reviewed, count(f.escaped_in) AS escaped
          FROM effectiveness_facts f
          WHERE sponsorship_counts(f.state) AND f.short_before IS NOT NULL
-           AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM sponsorship_agencies x
-                                            WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1))
+           AND EXISTS (SELECT 1 FROM sponsorship_agencies x
+                       WHERE x.sponsorship_id = f.sponsorship_id AND x.agency_id = $1)
            AND ($2::text[] IS NULL OR f.commune_code = ANY($2))
            AND ($3::int IS NULL OR f.year = $3)
-         GROUP BY 1, 2",
-    )
-    .persistent(false)
-    .bind(agency)
-    .bind(&commune)
-    .bind(year)
-    .fetch_all(pool)
-    .await
+         GROUP BY 1, 2"
+    } else {
+        "SELECT t.short_before, t.support_group AS grp, sum(t.households)::bigint AS households,
+                sum(t.reviewed)::bigint AS reviewed, sum(t.escaped)::bigint AS escaped
+         FROM effectiveness_shortfall_tallies t
+         WHERE t.households <> 0
+           AND ($1::text[] IS NULL OR t.commune_code = ANY($1))
+           AND ($2::int IS NULL OR t.year = $2)
+         GROUP BY 1, 2 HAVING sum(t.households) <> 0"
+    };
+    let query = match agency {
+        Some(agency) => sqlx::query_as(sql).bind(agency),
+        None => sqlx::query_as(sql),
+    };
+    query
+        .persistent(false)
+        .bind(&commune)
+        .bind(year)
+        .fetch_all(pool)
+        .await
 }

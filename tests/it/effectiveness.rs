@@ -654,6 +654,79 @@ async fn the_kept_facts_equal_facts_computed_afresh_after_every_kind_of_change()
     .await
     .unwrap();
     assert_eq!(differ, 0, "kept histogram differs from a recount");
+    let differ: i64 = sqlx::query_scalar(
+        "WITH fresh AS (
+            SELECT year, commune_code, support_group, short_before, short_after IS NOT NULL AS after_known,
+                   coalesce(short_after, '{}') AS short_after, count(*) AS households,
+                   count(last_status) AS reviewed, count(escaped_in) AS escaped
+            FROM effectiveness_facts WHERE sponsorship_counts(state) AND short_before IS NOT NULL
+            GROUP BY 1, 2, 3, 4, 5, 6),
+         kept AS (SELECT * FROM effectiveness_shortfall_tallies WHERE households <> 0)
+         SELECT count(*) FROM ((TABLE fresh EXCEPT TABLE kept) UNION ALL (TABLE kept EXCEPT TABLE fresh)) d",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(differ, 0, "kept shortfall tallies differ from a recount");
+
+    // The district's "by deprivation" and profile tables read off them equal the rows' own.
+    for year in [None, Some(2022)] {
+        let district = giupdo::domain::roles::Scope::District;
+        let mut tallied: Vec<(String, String, i64, i64, i64, i64, i64)> =
+            giupdo::report::deprivation_effects(app.pool(), &district, year)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.grp,
+                        r.indicator,
+                        r.short_before,
+                        r.reviewed_after,
+                        r.resolved,
+                        r.still_short,
+                        r.escaped,
+                    )
+                })
+                .collect();
+        tallied.sort();
+        let exact: Vec<(String, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT f.support_group, i, count(*),
+                    count(*) FILTER (WHERE f.short_after IS NOT NULL),
+                    count(*) FILTER (WHERE f.short_after IS NOT NULL AND NOT i = ANY (f.short_after)),
+                    count(*) FILTER (WHERE i = ANY (f.short_after)), count(f.escaped_in)
+             FROM effectiveness_facts f CROSS JOIN LATERAL unnest(f.short_before) AS i
+             WHERE sponsorship_counts(f.state) AND ($1::int IS NULL OR f.year = $1)
+             GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(year)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        assert!(!exact.is_empty(), "the demo has shortfalls before the help");
+        assert_eq!(tallied, exact, "by deprivation, {year:?}");
+        let mut tallied: Vec<(Vec<String>, String, i64, i64, i64)> =
+            giupdo::report::profile_results(app.pool(), &district, year)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.short_before, r.grp, r.households, r.reviewed, r.escaped))
+                .collect();
+        tallied.sort();
+        let exact: Vec<(Vec<String>, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT short_before, support_group, count(*), count(last_status), count(escaped_in)
+             FROM effectiveness_facts
+             WHERE sponsorship_counts(state) AND short_before IS NOT NULL
+               AND ($1::int IS NULL OR year = $1)
+             GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(year)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        assert!(!exact.is_empty());
+        assert_eq!(tallied, exact, "profiles, {year:?}");
+    }
 
     // The district's report read off them equals the one computed row by row (the medians within
     // a bucket of the exact ones), for all years and for one.
