@@ -105,9 +105,19 @@ pub(crate) async fn registry(
     )
     .fetch_one(pool)
     .await?;
+    // Page 100 of the list by name: the page after the 4.950th household in that order (the
+    // pager's links carry the last household of a page, not a page number).
+    let page_100_after: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM households WHERE merged_into IS NULL ORDER BY head_name_key, id OFFSET 4949 LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
     let scenarios = [
         ("list, page 1", "/ho".to_string()),
-        ("list, page 100", "/ho?trang=100".to_string()),
+        (
+            "list, page 100",
+            format!("/ho?sau={page_100_after}&trang=100"),
+        ),
         (
             "search name without diacritics",
             "/ho?q=hoang+van+thu".to_string(),

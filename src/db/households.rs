@@ -131,7 +131,16 @@ pub struct ListQuery {
     /// Some(true): helped in an earlier campaign; Some(false): never helped before.
     pub helped_before: Option<bool>,
     pub sort: Sort,
-    pub page: i64,
+    /// Where the page starts: after or before a household of the previous page (keyset: a page
+    /// reads its 50 rows whatever its depth, where `OFFSET` read every row before it).
+    pub cursor: Option<Cursor>,
+}
+
+/// A page boundary: the household a page follows (`sau`) or precedes (`truoc`), in the list's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    After(Uuid),
+    Before(Uuid),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,18 +169,23 @@ impl Sort {
             Sort::Newest => "moi-nhat",
         }
     }
-    /// With a search, the sort keys are wrapped so that no index provides the order: the planner
-    /// then finds the matches through their own indexes and sorts those few, instead of walking
-    /// the sort index and filtering — a full scan whenever it misjudges a rare or misspelt word.
-    fn order_by(self, searching: bool) -> &'static str {
+    /// The sort keys, in order, and whether they descend. With a search, the keys are wrapped so
+    /// that no index provides the order: the planner then finds the matches through their own
+    /// indexes and sorts those few, instead of walking the sort index and filtering — a full scan
+    /// whenever it misjudges a rare or misspelt word. Every list ends on `h.id`, so a row's keys
+    /// are unique and a page can start after them.
+    fn keys(self, searching: bool) -> (&'static str, bool) {
         match (self, searching) {
-            (Sort::Name, false) => "h.head_name_key, h.id",
-            (Sort::Name, true) => "(h.head_name_key || ''), h.id",
-            (Sort::Village, _) => "h.commune_code, h.village_id, (h.head_name_key || ''), h.id",
-            (Sort::Status, false) => "h.status, h.head_name_key, h.id",
-            (Sort::Status, true) => "(h.status || ''), (h.head_name_key || ''), h.id",
-            (Sort::Newest, false) => "h.created_at DESC, h.id",
-            (Sort::Newest, true) => "(h.created_at + interval '0 s') DESC, h.id",
+            (Sort::Name, false) => ("h.head_name_key, h.id", false),
+            (Sort::Name, true) => ("(h.head_name_key || ''), h.id", false),
+            (Sort::Village, _) => (
+                "h.commune_code, h.village_id, (h.head_name_key || ''), h.id",
+                false,
+            ),
+            (Sort::Status, false) => ("h.status, h.head_name_key, h.id", false),
+            (Sort::Status, true) => ("(h.status || ''), (h.head_name_key || ''), h.id", false),
+            (Sort::Newest, false) => ("h.created_at, h.id", true),
+            (Sort::Newest, true) => ("(h.created_at + interval '0 s'), h.id", true),
         }
     }
 }
@@ -289,6 +303,14 @@ pub enum Total {
     MoreThanCap,
 }
 
+/// One page of households in the list's order, whether more follow in the direction paged (after
+/// the page, or before it when paging back), and how many match.
+pub struct ListPage {
+    pub rows: Vec<ListRow>,
+    pub more: bool,
+    pub total: Total,
+}
+
 /// One page of households and how many match.
 pub async fn list(
     pool: &PgPool,
@@ -296,7 +318,7 @@ pub async fn list(
     scope: &Scope,
     prio: &[String],
     year: i32,
-) -> sqlx::Result<(Vec<ListRow>, Total)> {
+) -> sqlx::Result<ListPage> {
     let mut b = QueryBuilder::new(
         "SELECT h.id, h.head_name, h.birth_year, v.name AS village_name, c.name AS commune_name, h.commune_code,
                 h.cccd, h.household_code, h.status, h.status_year, ",
@@ -309,13 +331,38 @@ pub async fn list(
         .push(") AS helped_before FROM households h JOIN villages v ON v.id = h.village_id JOIN communes c ON c.code = h.commune_code");
     push_filters(&mut b, q, scope, prio, year);
     let searching = q.q.as_deref().is_some_and(|t| !t.trim().is_empty());
-    b.push(" ORDER BY ").push(q.sort.order_by(searching));
-    b.push(" LIMIT ")
-        .push_bind(PAGE_SIZE)
-        .push(" OFFSET ")
-        .push_bind((q.page.max(1) - 1) * PAGE_SIZE);
-    let rows = b.build_query_as::<ListRow>().fetch_all(pool).await?;
-    Ok((rows, count(pool, q, scope, prio, year).await?))
+    let (keys, desc) = q.sort.keys(searching);
+    let back = matches!(q.cursor, Some(Cursor::Before(_)));
+    if let Some(Cursor::After(id) | Cursor::Before(id)) = q.cursor {
+        // The boundary household's own keys; a household gone since (deleted) starts the list over.
+        let beyond = if desc != back { " < " } else { " > " };
+        b.push(" AND (NOT EXISTS (SELECT 1 FROM households x WHERE x.id = ")
+            .push_bind(id)
+            .push(") OR (")
+            .push(keys)
+            .push(")")
+            .push(beyond)
+            .push("(SELECT ")
+            .push(keys.replace("h.", "x."))
+            .push(" FROM households x WHERE x.id = ")
+            .push_bind(id)
+            .push("))");
+    }
+    let direction = if desc != back { " DESC" } else { "" };
+    let order: Vec<String> = keys
+        .split(", ")
+        .map(|k| format!("{k}{direction}"))
+        .collect();
+    b.push(" ORDER BY ").push(order.join(", "));
+    b.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+    let mut rows = b.build_query_as::<ListRow>().fetch_all(pool).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    if back {
+        rows.reverse();
+    }
+    let total = count(pool, q, scope, prio, year).await?;
+    Ok(ListPage { rows, more, total })
 }
 
 async fn count(

@@ -887,20 +887,85 @@ async fn household_counts_are_exact_past_a_thousand() {
             .text_of("#total"),
         label(near)
     );
-    // The last page has a link back and none onward.
-    let last = (commune + 49) / 50;
-    let page = app.get(&format!("/ho?xa=06091&trang={last}")).await;
-    assert_eq!(page.count("a[rel=next]"), 0);
+    // The pager walks the commune by keyset (a page starts after the last household of the one
+    // before): every household once, in the list's order, the last page with no link onward;
+    // and back again from the last page to the first by the "previous" links.
+    let href = |page: &Page, rel: &str| {
+        let html = page.html();
+        let sel = scraper::Selector::parse(&format!("a[rel={rel}]")).unwrap();
+        html.select(&sel)
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .map(str::to_string)
+    };
+    let ids = |page: &Page| {
+        let html = page.html();
+        let sel = scraper::Selector::parse("a.head-name").unwrap();
+        html.select(&sel)
+            .filter_map(|a| a.value().attr("href"))
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    };
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut at = Some("/ho?xa=06091&sap_xep=moi-nhat".to_string());
+    while let Some(path) = at {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(
+            page.text_of(".pager span"),
+            format!("Trang {}", pages.len() + 1)
+        );
+        assert_eq!(
+            page.count("a[rel=prev]"),
+            usize::from(!pages.is_empty()),
+            "{path}"
+        );
+        pages.push(ids(&page));
+        at = href(&page, "next");
+        assert!(pages.len() <= 100, "the pager never ends");
+    }
+    let walked: Vec<String> = pages.concat();
+    assert_eq!(walked.len() as i64, commune);
+    assert!(pages[..pages.len() - 1].iter().all(|p| p.len() == 50));
+    let unique: std::collections::HashSet<&String> = walked.iter().collect();
+    assert_eq!(unique.len(), walked.len(), "no household twice");
+    let newest_first: Vec<String> = sqlx::query_scalar(
+        "SELECT '/ho/' || id FROM households WHERE merged_into IS NULL AND commune_code = '06091'
+         ORDER BY created_at DESC, id DESC",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(walked, newest_first, "the pages follow the list's order");
+    // Back from the last page: the same pages, in reverse.
+    let mut at = app
+        .get(&format!(
+            "/ho?xa=06091&sap_xep=moi-nhat&sau={}&trang={}",
+            pages[pages.len() - 2]
+                .last()
+                .unwrap()
+                .trim_start_matches("/ho/"),
+            pages.len()
+        ))
+        .await;
+    assert_eq!(ids(&at), pages[pages.len() - 1]);
+    for k in (0..pages.len() - 1).rev() {
+        let prev = href(&at, "prev").expect("a link back");
+        at = app.get(&prev).await;
+        assert_eq!(ids(&at), pages[k], "page {} going back", k + 1);
+    }
     assert_eq!(
-        page.texts("a.head-name").len() as i64,
-        commune - (last - 1) * 50
+        at.count("a[rel=prev]"),
+        0,
+        "the first page has no link back"
     );
-    assert_eq!(
-        app.get(&format!("/ho?xa=06091&trang={}", last - 1))
-            .await
-            .count("a[rel=next]"),
-        1
-    );
+    // A boundary that is not a household (a hand-edited link) gives the first page.
+    let odd = app
+        .get("/ho?xa=06091&sap_xep=moi-nhat&sau=abc&trang=7")
+        .await;
+    assert_eq!(odd.status, 200);
+    assert_eq!(ids(&odd), pages[0]);
+    assert_eq!(odd.text_of(".pager span"), "Trang 1");
     // A commune official sees their own commune's count.
     let (_, pw) = app
         .user("can.bo.xa", Role::Commune, None, Some("06091"))

@@ -100,7 +100,11 @@ impl VirtualUser {
         let request = match action {
             Action::Home => client.get(format!("{base}/")),
             Action::Dashboard => client.get(format!("{base}/bang-dieu-khien")),
-            Action::HouseholdList => client.get(format!("{base}/ho?trang={page}")),
+            // A page of the list somewhere in it: after one of the user's households, or the first.
+            Action::HouseholdList => match (page > 1).then_some(household).flatten() {
+                Some(after) => client.get(format!("{base}/ho?sau={after}&trang={page}")),
+                None => client.get(format!("{base}/ho")),
+            },
             Action::HouseholdSearch => client.get(format!("{base}/ho")).query(&[("q", &typed)]),
             Action::HouseholdPage => client.get(format!("{base}/ho/{}", household?)),
             Action::DuplicateSearch => client

@@ -11,7 +11,7 @@ use super::AppState;
 use super::error::{AppError, AppResult};
 use super::forms::{nonblank, query_string};
 use super::page::{Ctx, CurrentUser};
-use crate::db::households::{self, ListQuery, ListRow, Sort, Total};
+use crate::db::households::{self, Cursor, ListQuery, ListRow, Sort, Total};
 use crate::domain::labels;
 use crate::domain::money::group_thousands;
 use crate::domain::roles::{self, Actor, Role, Scope};
@@ -34,6 +34,10 @@ pub struct ListParams {
     pub uu_tien: Option<String>,
     pub da_giup: Option<String>,
     pub sap_xep: Option<String>,
+    /// The page follows this household (`sau`) or precedes it (`truoc`); `trang` numbers the page
+    /// for the reader only.
+    pub sau: Option<String>,
+    pub truoc: Option<String>,
     pub trang: Option<String>,
 }
 
@@ -120,29 +124,50 @@ pub async fn list(
         priority: yes_no(&p.uu_tien),
         helped_before: yes_no(&p.da_giup),
         sort: Sort::parse(p.sap_xep.as_deref().unwrap_or("")),
-        page: p
+        cursor: match (
+            nonblank(&p.sau).and_then(|id| id.parse().ok()),
+            nonblank(&p.truoc).and_then(|id| id.parse().ok()),
+        ) {
+            (Some(id), _) => Some(Cursor::After(id)),
+            (None, Some(id)) => Some(Cursor::Before(id)),
+            (None, None) => None,
+        },
+    };
+    // Without a boundary this is the first page, whatever number a link carried.
+    let number = match q.cursor {
+        Some(_) => p
             .trang
             .as_deref()
             .and_then(|t| t.parse().ok())
-            .unwrap_or(1)
-            .clamp(1, 100_000),
+            .unwrap_or(2)
+            .clamp(1, 1_000_000),
+        None => 1,
     };
     let lookup = match &q.q {
         Some(text) => super::lookups::guard(&state, &actor, text, "/ho").await?,
         None => None,
     };
     let (year, prio) = households::priority_context(&state.db).await?;
-    let (rows, total) = households::list(&state.db, &q, &scope, &prio, year).await?;
+    let households::ListPage { rows, more, total } =
+        households::list(&state.db, &q, &scope, &prio, year).await?;
     if let Some(lookup) = lookup {
         lookup.record(&state, &actor, !rows.is_empty()).await?;
     }
-    let full_page = rows.len() as i64 == households::PAGE_SIZE;
+    let back = matches!(q.cursor, Some(Cursor::Before(_)));
+    // Paging back from a page means one follows it; paging on from one, that one precedes it.
+    let (has_next, has_prev) = if back {
+        (true, more)
+    } else {
+        (more, q.cursor.is_some())
+    };
+    let first_id = rows.first().map(|r| r.id);
+    let last_id = rows.last().map(|r| r.id);
     let lines = rows.into_iter().map(|r| line(&actor, r)).collect();
     let total_label = match total {
         Total::MoreThanCap => format!("Hơn {} hộ", group_thousands(households::COUNT_CAP)),
         Total::Exact(n) => format!("{} hộ", group_thousands(n)),
     };
-    let base = |page: i64, sort: Option<&str>| {
+    let base = |boundary: Option<(&str, Uuid, i64)>, sort: Option<&str>| {
         let mut pairs = vec![
             ("q", p.q.clone().unwrap_or_default()),
             ("xa", p.xa.clone().unwrap_or_default()),
@@ -156,8 +181,9 @@ pub async fn list(
                     .unwrap_or_else(|| q.sort.code().to_string()),
             ),
         ];
-        if page > 1 {
-            pairs.push(("trang", page.to_string()));
+        if let Some((key, id, number)) = boundary {
+            pairs.push((key, id.to_string()));
+            pairs.push(("trang", number.to_string()));
         }
         format!("/ho{}", query_string(&pairs))
     };
@@ -169,21 +195,23 @@ pub async fn list(
         (Sort::Newest, "Mới thêm"),
     ]
     .into_iter()
-    .map(|(s, label)| (s.code(), label, base(1, Some(s.code()))))
+    .map(|(s, label)| (s.code(), label, base(None, Some(s.code()))))
     .collect();
     let villages = match &commune {
         Some(c) => households::villages(&state.db, c).await?,
         None => Vec::new(),
     };
     Ok(ListPage {
-        prev_link: (q.page > 1).then(|| base(q.page - 1, None)),
-        // Past the counting cap there are more pages as long as this one is full.
-        next_link: (match total {
-            Total::MoreThanCap => full_page,
-            Total::Exact(n) => q.page < (n + households::PAGE_SIZE - 1) / households::PAGE_SIZE,
-        })
-        .then(|| base(q.page + 1, None)),
-        page: q.page,
+        // Back to page 1 is the plain list (its link carries no boundary).
+        prev_link: match first_id {
+            Some(_) if has_prev && number == 2 => Some(base(None, None)),
+            Some(id) if has_prev => Some(base(Some(("truoc", id, number - 1)), None)),
+            _ => None,
+        },
+        next_link: last_id
+            .filter(|_| has_next)
+            .map(|id| base(Some(("sau", id, number + 1)), None)),
+        page: number,
         lines,
         total_label,
         communes: crate::db::users::communes_for_select(&state.db).await?,
