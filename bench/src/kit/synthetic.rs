@@ -230,39 +230,91 @@ const GIVEN: &[&str] = &[
     "Loan",
 ];
 
-/// Add `n` synthetic households quickly, in SQL.
+/// Add `n` synthetic households quickly, in SQL: batches of 200.000, two at a time (one
+/// statement keeps one core busy; this machine has two, and the batches' triggers update their
+/// tallies in key order, so two never wait on each other for long).
 pub async fn fill(pool: &PgPool, n: usize) -> anyhow::Result<()> {
-    let mut done = 0;
-    while done < n {
-        let batch = (n - done).min(200_000);
-        sqlx::query(
-            "WITH v AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(commune_code ORDER BY id) AS codes FROM villages),
-                  names AS (SELECT $3::text[] AS s, $4::text[] AS m, $5::text[] AS g)
-             INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, ethnicity, members, status,
-                 status_year, lacks_capital, lacks_technique, will_to_escape)
-             SELECT v.codes[1 + (k % array_length(v.ids, 1))], v.ids[1 + (k % array_length(v.ids, 1))],
-                    -- Each part drawn by its own hash of k: every combination occurs (the
-                    -- strides used before repeated after ~6.700 names).
-                    names.s[1 + abs(hashint8(k)::bigint) % array_length(names.s, 1)]
-                        || ' ' || names.m[1 + abs(hashint8(k + 1000000000000)::bigint) % array_length(names.m, 1)]
-                        || ' ' || names.g[1 + abs(hashint8(k + 2000000000000)::bigint) % array_length(names.g, 1)],
-                    1940 + (k % 60), CASE WHEN k % 3 = 0 THEN 'female' ELSE 'male' END,
-                    (ARRAY['tay','nung','dao','kinh'])[1 + k % 4], 1 + k % 7,
-                    CASE WHEN k % 4 = 0 THEN 'near_poor' ELSE 'poor' END, 2024, k % 2 = 0, k % 5 = 0, k % 3 <> 0
-             FROM generate_series($1::bigint, $2::bigint) AS k, v, names",
-        )
-        .bind((done + 10_000_000) as i64)
-        .bind((done + 10_000_000 + batch - 1) as i64)
-        .bind(SURNAMES)
-        .bind(MIDDLES)
-        .bind(GIVEN)
-        .execute(pool)
-        .await?;
-        done += batch;
-    }
+    const BATCH: usize = 200_000;
+    let batches: Vec<(i64, i64)> = (0..n)
+        .step_by(BATCH)
+        .map(|done| {
+            let batch = (n - done).min(BATCH);
+            (
+                (done + 10_000_000) as i64,
+                (done + 10_000_000 + batch - 1) as i64,
+            )
+        })
+        .collect();
+    let shared = pool.clone();
+    two_at_a_time(batches, move |(from, to)| {
+        let pool = shared.clone();
+        async move { fill_batch(&pool, from, to).await }
+    })
+    .await?;
     // As an import does: merge the name dictionary's pending index entries now, not at the next
     // vacuum.
     giupdo::db::merge_name_index_pending(pool).await?;
     sqlx::query("ANALYZE").execute(pool).await?;
+    Ok(())
+}
+
+/// Households `from..=to` of the synthetic registry, in one statement.
+async fn fill_batch(pool: &PgPool, from: i64, to: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "WITH v AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(commune_code ORDER BY id) AS codes FROM villages),
+              names AS (SELECT $3::text[] AS s, $4::text[] AS m, $5::text[] AS g)
+         INSERT INTO households (commune_code, village_id, head_name, birth_year, gender, ethnicity, members, status,
+             status_year, lacks_capital, lacks_technique, will_to_escape)
+         SELECT v.codes[1 + (k % array_length(v.ids, 1))], v.ids[1 + (k % array_length(v.ids, 1))],
+                -- Each part drawn by its own hash of k: every combination occurs (the
+                -- strides used before repeated after ~6.700 names).
+                names.s[1 + abs(hashint8(k)::bigint) % array_length(names.s, 1)]
+                    || ' ' || names.m[1 + abs(hashint8(k + 1000000000000)::bigint) % array_length(names.m, 1)]
+                    || ' ' || names.g[1 + abs(hashint8(k + 2000000000000)::bigint) % array_length(names.g, 1)],
+                1940 + (k % 60), CASE WHEN k % 3 = 0 THEN 'female' ELSE 'male' END,
+                (ARRAY['tay','nung','dao','kinh'])[1 + k % 4], 1 + k % 7,
+                CASE WHEN k % 4 = 0 THEN 'near_poor' ELSE 'poor' END, 2024, k % 2 = 0, k % 5 = 0, k % 3 <> 0
+         FROM generate_series($1::bigint, $2::bigint) AS k, v, names",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(SURNAMES)
+    .bind(MIDDLES)
+    .bind(GIVEN)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Runs `job` on every item, two at a time (one statement keeps one of this machine's two cores
+/// busy), and fails with the first error.
+pub async fn two_at_a_time<T, F, Fut>(items: Vec<T>, job: F) -> anyhow::Result<()>
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(
+        items.into_iter().collect::<std::collections::VecDeque<T>>(),
+    ));
+    let job = std::sync::Arc::new(job);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (queue, job) = (queue.clone(), job.clone());
+        workers.spawn(async move {
+            loop {
+                let item = match queue.lock() {
+                    Ok(mut q) => q.pop_front(),
+                    Err(_) => anyhow::bail!("a worker of the fill panicked"),
+                };
+                let Some(item) = item else { break };
+                job(item).await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done??;
+    }
     Ok(())
 }
