@@ -261,16 +261,7 @@ pub async fn deprivation_effects(
            AND ($2::int IS NULL OR t.year = $2)
          GROUP BY 1, 2 HAVING sum(t.households) <> 0"
     };
-    let query = match agency {
-        Some(agency) => sqlx::query_as(sql).bind(agency),
-        None => sqlx::query_as(sql),
-    };
-    query
-        .persistent(false)
-        .bind(&commune)
-        .bind(year)
-        .fetch_all(pool)
-        .await
+    fetch_scoped(pool, sql, agency, commune, year).await
 }
 
 /// The households helped, by their shortfalls before the help and the form of help: how many,
@@ -314,13 +305,28 @@ pub async fn profile_results(
            AND ($2::int IS NULL OR t.year = $2)
          GROUP BY 1, 2 HAVING sum(t.households) <> 0"
     };
+    fetch_scoped(pool, sql, agency, commune, year).await
+}
+
+/// Runs one of a pair of statements: an agency's, row by row (`$1` the agency, `$2` the communes,
+/// `$3` the year), or the tallied one (`$1` the communes, `$2` the year).
+async fn fetch_scoped<R>(
+    pool: &PgPool,
+    sql: &'static str,
+    agency: Option<uuid::Uuid>,
+    commune: Option<Vec<String>>,
+    year: Option<i32>,
+) -> sqlx::Result<Vec<R>>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     let query = match agency {
         Some(agency) => sqlx::query_as(sql).bind(agency),
         None => sqlx::query_as(sql),
     };
     query
         .persistent(false)
-        .bind(&commune)
+        .bind(commune)
         .bind(year)
         .fetch_all(pool)
         .await

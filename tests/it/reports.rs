@@ -166,6 +166,14 @@ async fn get(app: &TestApp, c: &Client, path: &str) -> reqwest::Response {
     c.get(app.url(path)).send().await.expect("GET")
 }
 
+/// The value of the home page's tile `label`.
+fn home_tile(home: &Page, label: &str) -> String {
+    home.texts(".figures .figure")
+        .into_iter()
+        .find_map(|f| f.strip_prefix(label).map(|v| v.trim().to_string()))
+        .unwrap_or_else(|| panic!("no tile {label} in {}", home.text))
+}
+
 fn vnd(n: i64) -> String {
     giupdo::domain::money::format_vnd(n)
 }
@@ -338,12 +346,7 @@ async fn the_home_page_and_the_clerks_dashboard_count_what_the_report_counts() {
     let adopted = d.list.iter().filter(|s| s.state != "rejected").count();
 
     let home = Page::from(get(&app, &client(), "/").await).await;
-    let tile = |label: &str| {
-        home.texts(".figures .figure")
-            .into_iter()
-            .find_map(|f| f.strip_prefix(label).map(|v| v.trim().to_string()))
-            .unwrap_or_else(|| panic!("no tile {label} in {}", home.text))
-    };
+    let tile = |label: &str| home_tile(&home, label);
     assert_eq!(tile("Hộ đã được nhận giúp đỡ"), adopted.to_string());
     assert_eq!(tile("Đã được xã xác nhận"), confirmed.to_string());
     assert_eq!(tile("Giá trị cam kết (đã xác nhận)"), vnd(pledged));
@@ -1170,12 +1173,7 @@ async fn campaign_tallies_follow_every_write_and_equal_a_recount() {
         "the writes left something to count: {counted:?}"
     );
     let home = Page::from(get(&app, &client(), "/").await).await;
-    let tile = |label: &str| {
-        home.texts(".figures .figure")
-            .into_iter()
-            .find_map(|f| f.strip_prefix(label).map(|v| v.trim().to_string()))
-            .unwrap_or_else(|| panic!("no tile {label} in {}", home.text))
-    };
+    let tile = |label: &str| home_tile(&home, label);
     assert_eq!(tile("Hộ đã được nhận giúp đỡ"), counted.0.to_string());
     assert_eq!(tile("Đã được xã xác nhận"), counted.1.to_string());
     assert_eq!(tile("Giá trị cam kết (đã xác nhận)"), vnd(counted.2));
