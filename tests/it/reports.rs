@@ -1113,7 +1113,10 @@ async fn campaign_tallies_follow_every_write_and_equal_a_recount() {
                 SELECT campaign_id, commune_code, state, count(*) AS n, sum(pledged_value) AS p,
                        sum(delivered_value) AS d
                 FROM sponsorships GROUP BY 1, 2, 3) r
-             FULL JOIN (SELECT * FROM campaign_tallies WHERE sponsorships <> 0 OR pledged <> 0 OR delivered <> 0) t
+             FULL JOIN (SELECT campaign_id, commune_code, state, sum(sponsorships) AS sponsorships,
+                               sum(pledged) AS pledged, sum(delivered) AS delivered
+                        FROM campaign_tallies GROUP BY 1, 2, 3
+                        HAVING sum(sponsorships) <> 0 OR sum(pledged) <> 0 OR sum(delivered) <> 0) t
                USING (campaign_id, commune_code, state)
              WHERE (r.n, r.p, r.d) IS DISTINCT FROM (t.sponsorships, t.pledged, t.delivered)",
         )
